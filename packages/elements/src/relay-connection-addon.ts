@@ -1,0 +1,307 @@
+import ReconnectingWebSocket, { type CloseEvent } from 'partysocket/ws';
+import type { IDisposable, ITerminalAddon, Terminal } from '@xterm/xterm';
+import {
+  parseServerControl,
+  TERMINAL_CLOSE_CODES,
+  TERMINAL_MAX_COLS,
+  TERMINAL_MAX_ROWS,
+  TERMINAL_MIN_COLS,
+  TERMINAL_MIN_ROWS,
+  type ClientControlMessage,
+  type ErrorPayload,
+  type ExitMessage,
+  type ReadyMessage,
+  type ServerControlMessage,
+  type SessionRecreatedMessage,
+} from '@sandbox-terminal/protocol';
+import { acceptsInput, statuses, withInputDropped, type ConnectionStatus } from './connection-status.ts';
+import { DisposableStore, Emitter } from './emitter.ts';
+import { WakeGate } from './wake-gate.ts';
+
+/** The part of the client SDK's `Sandbox` the connection needs; any object with these two methods will do. */
+export interface TerminalEndpoint {
+  terminalUrl(sessionId: string, options?: { cols?: number; rows?: number }): string;
+  terminalProtocols(): string[];
+}
+
+/** Backoff between reconnection attempts: `min * grow^(attempt-1)`, capped at `max`, plus up to `jitter` of that. */
+export interface ReconnectPolicy {
+  minDelayMs: number;
+  maxDelayMs: number;
+  growFactor: number;
+  /** Fraction of the backoff added at random, so many viewers cut off at once do not return in lockstep. */
+  jitterRatio: number;
+  /** A handshake that takes longer than this is abandoned and retried. */
+  connectTimeoutMs: number;
+}
+
+export const DEFAULT_RECONNECT_POLICY: ReconnectPolicy = {
+  minDelayMs: 500,
+  maxDelayMs: 10_000,
+  growFactor: 1.6,
+  jitterRatio: 0.5,
+  connectTimeoutMs: 8_000,
+};
+
+/** How long a connection must stay up before the backoff starts again from `minDelayMs`. */
+const STABLE_CONNECTION_MS = 5_000;
+/** Keeps proxies that close quiet sockets from cutting an idle terminal; the relay does not count pings as activity. */
+const KEEPALIVE_PING_INTERVAL_MS = 25_000;
+
+/** Close codes after which trying again cannot succeed. */
+const FINAL_CLOSE_CODES = new Map<number, { code: string; message: string }>([
+  [TERMINAL_CLOSE_CODES.SESSION_NOT_FOUND, { code: 'SESSION_NOT_FOUND', message: 'session not found' }],
+  [TERMINAL_CLOSE_CODES.SESSION_DELETED, { code: 'SESSION_NOT_FOUND', message: 'the session was deleted' }],
+  [TERMINAL_CLOSE_CODES.BAD_REQUEST, { code: 'BAD_REQUEST', message: 'the relay refused the connection' }],
+  [TERMINAL_CLOSE_CODES.LIMIT_EXCEEDED, { code: 'LIMIT_EXCEEDED', message: 'a relay limit was exceeded' }],
+]);
+
+/** Error codes that end the session for this viewer; others (a refused control frame) leave it usable. */
+const FATAL_ERROR_CODES = new Set(['SESSION_NOT_FOUND', 'INVALID_SANDBOX_ID', 'SANDBOX_START_FAILED', 'LIMIT_EXCEEDED']);
+
+export interface RelayConnectionOptions {
+  /** Usually `getSandbox(relay, sandboxId)` from `@sandbox-terminal/client`. */
+  endpoint: TerminalEndpoint;
+  sessionId: string;
+  /** Drop the user's input instead of sending it. */
+  readonly?: boolean;
+  reconnect?: Partial<ReconnectPolicy>;
+  /** The document whose visibility gates reconnection while the sandbox sleeps; defaults to the global one. */
+  document?: Document;
+}
+
+/**
+ * Connects an xterm.js terminal to one session on a sandbox-terminal relay: raw bytes both ways in binary frames, JSON
+ * control in text frames (`sandbox-terminal.v1`). Reconnects with backoff and jitter through partysocket, resets the
+ * screen before each replay, reports a `ConnectionStatus`, and never sends input into a socket that cannot take it.
+ *
+ * Usable without Lit: `terminal.loadAddon(new RelayConnectionAddon({ endpoint: getSandbox(url, id), sessionId }))`.
+ */
+export class RelayConnectionAddon implements ITerminalAddon {
+  readonly #options: RelayConnectionOptions;
+  readonly #policy: ReconnectPolicy;
+  readonly #disposables = new DisposableStore();
+  readonly #encoder = new TextEncoder();
+  readonly #statusEmitter = new Emitter<ConnectionStatus>();
+  readonly #readyEmitter = new Emitter<ReadyMessage>();
+  readonly #recreatedEmitter = new Emitter<SessionRecreatedMessage>();
+  readonly #exitEmitter = new Emitter<ExitMessage>();
+  readonly #errorEmitter = new Emitter<ErrorPayload>();
+  #terminal: Terminal | undefined;
+  #socket: ReconnectingWebSocket | undefined;
+  #gate: WakeGate | undefined;
+  #status: ConnectionStatus = statuses.connecting();
+  #sandboxAsleep = false;
+  #pendingRecreation: SessionRecreatedMessage | undefined;
+  #keepalive: ReturnType<typeof setInterval> | undefined;
+  #disposed = false;
+
+  /** Fires on every status change. */
+  readonly onStatusChange = this.#statusEmitter.event;
+  /** The relay attached the session (after each connect, restart or wake); the screen was reset before the replay. */
+  readonly onReady = this.#readyEmitter.event;
+  /** The sandbox had been asleep and the session was started again with its cwd and env. */
+  readonly onSessionRecreated = this.#recreatedEmitter.event;
+  /** The shell ended. */
+  readonly onExit = this.#exitEmitter.event;
+  /** The relay reported an error (on the socket or by closing it with an application code). */
+  readonly onError = this.#errorEmitter.event;
+
+  /** Input is dropped instead of sent while true. */
+  readonly: boolean;
+
+  constructor(options: RelayConnectionOptions) {
+    this.#options = options;
+    this.#policy = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
+    this.readonly = options.readonly ?? false;
+  }
+
+  get status(): ConnectionStatus {
+    return this.#status;
+  }
+
+  get sessionId(): string {
+    return this.#options.sessionId;
+  }
+
+  activate(terminal: Terminal): void {
+    this.#terminal = terminal;
+    const gate = (this.#gate = this.#disposables.add(new WakeGate(this.#options.document ?? document)));
+    const socket = new ReconnectingWebSocket(() => this.#nextUrl(), () => this.#options.endpoint.terminalProtocols(), {
+      minReconnectionDelay: this.#policy.minDelayMs,
+      maxReconnectionDelay: this.#policy.maxDelayMs,
+      reconnectionDelayGrowFactor: this.#policy.growFactor,
+      connectionTimeout: this.#policy.connectTimeoutMs,
+      minUptime: STABLE_CONNECTION_MS,
+      // Keystrokes are never queued for later: a command typed into a dead connection must not run minutes after.
+      maxEnqueuedMessages: 0,
+      shouldReconnectOnClose: (event) => !FINAL_CLOSE_CODES.has(event.code),
+    });
+    socket.binaryType = 'arraybuffer';
+    this.#socket = socket;
+    this.#disposables.listen(socket, 'open', this.#handleOpen);
+    this.#disposables.listen(socket, 'message', this.#handleMessage as EventListener);
+    this.#disposables.listen(socket, 'close', this.#handleClose as EventListener);
+    this.#disposables.add(terminal.onData((data) => this.#sendInput(this.#encoder.encode(data))));
+    this.#disposables.add(terminal.onBinary((data) => this.#sendInput(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff))));
+    this.#disposables.add(terminal.onResize(({ cols, rows }) => this.#sendControl({ type: 'resize', ...clampSize(cols, rows) })));
+    this.#disposables.add({ dispose: () => gate.open() });
+  }
+
+  /** Drops the current connection (if any) and connects again now, clearing an error state. */
+  reconnect(): void {
+    if (!this.#socket || this.#disposed) return;
+    this.#gate?.open();
+    this.#setStatus(statuses.connecting());
+    this.#socket.reconnect();
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#stopKeepalive();
+    this.#disposables.dispose();
+    this.#socket?.close();
+    this.#socket = undefined;
+    this.#setStatus(statuses.closed());
+    for (const emitter of [this.#statusEmitter, this.#readyEmitter, this.#recreatedEmitter, this.#exitEmitter, this.#errorEmitter]) {
+      emitter.dispose();
+    }
+  }
+
+  async #nextUrl(): Promise<string> {
+    const socket = this.#socket;
+    if (this.#gate && this.#gate.shouldHold(this.#sandboxAsleep)) {
+      if (this.#status.state !== 'paused') this.#setStatus(statuses.paused());
+      await this.#gate.wait();
+      if (!this.#disposed && this.#status.state === 'paused') this.#setStatus(statuses.reconnecting(Math.max(socket?.retryCount ?? 1, 1)));
+    }
+    const retry = socket?.retryCount ?? 0;
+    if (retry > 0) await delay(this.#jitterMs(retry));
+    const terminal = this.#terminal;
+    const size = terminal ? clampSize(terminal.cols, terminal.rows) : {};
+    return this.#options.endpoint.terminalUrl(this.#options.sessionId, size);
+  }
+
+  #jitterMs(retry: number): number {
+    const { minDelayMs, maxDelayMs, growFactor, jitterRatio } = this.#policy;
+    const backoff = Math.min(maxDelayMs, minDelayMs * growFactor ** (retry - 1));
+    return Math.random() * jitterRatio * backoff;
+  }
+
+  readonly #handleOpen = (): void => {
+    this.#setStatus(statuses.connecting('attaching to the session…'));
+    this.#startKeepalive();
+  };
+
+  readonly #handleMessage = (event: MessageEvent): void => {
+    if (typeof event.data === 'string') {
+      const message = parseServerControl(event.data);
+      if (message) this.#handleControl(message);
+      return;
+    }
+    if (event.data instanceof ArrayBuffer) this.#terminal?.write(new Uint8Array(event.data));
+  };
+
+  readonly #handleClose = (event: CloseEvent): void => {
+    this.#stopKeepalive();
+    if (this.#disposed) return;
+    const final = FINAL_CLOSE_CODES.get(event.code);
+    if (final) {
+      const message = event.reason || final.message;
+      this.#errorEmitter.fire({ code: final.code as ErrorPayload['code'], message });
+      this.#setStatus(statuses.error(final.code, message));
+      return;
+    }
+    const holding = this.#gate?.shouldHold(this.#sandboxAsleep) ?? false;
+    this.#setStatus(holding ? statuses.paused() : statuses.reconnecting(Math.max(this.#socket?.retryCount ?? 1, 1)));
+  };
+
+  #handleControl(message: ServerControlMessage): void {
+    switch (message.type) {
+      case 'ready':
+        this.#handleReady(message);
+        break;
+      case 'session-recreated':
+        this.#pendingRecreation = message;
+        this.#recreatedEmitter.fire(message);
+        break;
+      case 'exit':
+        this.#setStatus(statuses.exited(message.exitCode, message.signal));
+        this.#exitEmitter.fire(message);
+        break;
+      case 'sleeping':
+        this.#sandboxAsleep = true;
+        this.#setStatus(statuses.asleep());
+        break;
+      case 'error':
+        this.#errorEmitter.fire({ code: message.code, message: message.message, ...(message.details ? { details: message.details } : {}) });
+        if (FATAL_ERROR_CODES.has(message.code)) this.#setStatus(statuses.error(message.code, message.message));
+        break;
+      case 'pong':
+        break;
+    }
+  }
+
+  #handleReady(message: ReadyMessage): void {
+    const terminal = this.#terminal;
+    // The relay replays the session's recent output right after `ready`; starting from a clean screen keeps a
+    // reconnect from showing everything twice.
+    terminal?.reset();
+    this.#sandboxAsleep = false;
+    const recreated = this.#pendingRecreation ?? (message.mode === 'recreated' ? { cwd: message.cwd } : undefined);
+    this.#pendingRecreation = undefined;
+    this.#setStatus(statuses.connected(message.mode, recreated?.cwd));
+    if (terminal && (terminal.cols !== message.cols || terminal.rows !== message.rows)) {
+      this.#sendControl({ type: 'resize', ...clampSize(terminal.cols, terminal.rows) });
+    }
+    this.#readyEmitter.fire(message);
+  }
+
+  #sendInput(bytes: Uint8Array<ArrayBuffer>): void {
+    if (this.readonly || this.#disposed) return;
+    const socket = this.#socket;
+    if (socket && socket.readyState === ReconnectingWebSocket.OPEN && acceptsInput(this.#status)) {
+      socket.send(bytes);
+      if (this.#status.state === 'asleep') this.#setStatus(statuses.waking());
+      return;
+    }
+    // Typing is how a user says "I am here": let a connection held back by the wake gate go now.
+    if (this.#gate?.holding) {
+      this.#setStatus(statuses.reconnecting(Math.max(socket?.retryCount ?? 1, 1)));
+      this.#gate.open();
+    }
+    this.#setStatus(withInputDropped(this.#status));
+  }
+
+  #sendControl(message: ClientControlMessage): void {
+    const socket = this.#socket;
+    if (socket && socket.readyState === ReconnectingWebSocket.OPEN) socket.send(JSON.stringify(message));
+  }
+
+  #startKeepalive(): void {
+    this.#stopKeepalive();
+    this.#keepalive = setInterval(() => this.#sendControl({ type: 'ping' }), KEEPALIVE_PING_INTERVAL_MS);
+  }
+
+  #stopKeepalive(): void {
+    if (this.#keepalive !== undefined) clearInterval(this.#keepalive);
+    this.#keepalive = undefined;
+  }
+
+  #setStatus(status: ConnectionStatus): void {
+    this.#status = status;
+    this.#statusEmitter.fire(status);
+  }
+}
+
+function clampSize(cols: number, rows: number): { cols: number; rows: number } {
+  return {
+    cols: Math.min(TERMINAL_MAX_COLS, Math.max(TERMINAL_MIN_COLS, cols)),
+    rows: Math.min(TERMINAL_MAX_ROWS, Math.max(TERMINAL_MIN_ROWS, rows)),
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
