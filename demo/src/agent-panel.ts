@@ -1,0 +1,146 @@
+import { html, nothing, render } from 'lit';
+import { getSandbox, SandboxError, type ExecResult, type SessionInfo } from '@sandbox-terminal/client';
+import type { SandboxTerminal, SessionTabs } from '@sandbox-terminal/elements';
+
+/** An agent's command gets this long before the relay kills it; the session survives. */
+const AGENT_COMMAND_TIMEOUT_MS = 60_000;
+/** Output longer than this is cut in the transcript (the terminal shows all of it). */
+const TRANSCRIPT_OUTPUT_CHARS = 4_000;
+
+const PRESETS = [
+  'pwd',
+  'mkdir -p /workspace/project && cd /workspace/project',
+  'printf "# notes\\nwritten by the agent\\n" > notes.md && ls -l',
+  'export STEP=2 && echo "now at step $STEP"',
+  'echo "still at step $STEP in $(pwd)"',
+];
+
+interface Message {
+  command: string;
+  session: string;
+  result?: ExecResult;
+  error?: string;
+}
+
+interface Options {
+  relayUrl: string;
+  sandboxId: string;
+  tabs: SessionTabs;
+  single: SandboxTerminal;
+}
+
+/**
+ * The seed's "chat-based agent" pattern: each message is one `exec` in a long-lived session, so context carries
+ * over, and the person watching that session's terminal sees every command run.
+ */
+export function renderAgentPanel(container: HTMLElement, { relayUrl, sandboxId, tabs, single }: Options): void {
+  const sandbox = getSandbox(relayUrl, sandboxId);
+  const transcript: Message[] = [];
+  let sessions: SessionInfo[] = [];
+  let chosen = '';
+  let running = false;
+  let listError = '';
+
+  const labelOf = (id: string): string => {
+    if (id === single.sessionId) return 'the single terminal';
+    const tab = tabs.tabs.find((candidate) => candidate.sessionId === id);
+    if (tab) return `tab “${tab.name || tab.title || 'bash'}”`;
+    return 'not open on this page';
+  };
+
+  async function refreshSessions(): Promise<void> {
+    try {
+      sessions = await sandbox.listSessions();
+      listError = '';
+    } catch (error) {
+      listError = error instanceof Error ? error.message : String(error);
+    }
+    if (!sessions.some((session) => session.id === chosen)) chosen = tabs.activeSessionId ?? sessions[0]?.id ?? '';
+    draw();
+  }
+
+  async function run(command: string): Promise<void> {
+    if (!command.trim() || !chosen || running) return;
+    const message: Message = { command, session: chosen };
+    transcript.push(message);
+    running = true;
+    draw();
+    try {
+      message.result = await sandbox.exec(command, { session: chosen, timeout: AGENT_COMMAND_TIMEOUT_MS });
+    } catch (error) {
+      message.error = error instanceof SandboxError ? `${error.code}: ${error.message}` : String(error);
+    }
+    running = false;
+    draw();
+    container.querySelector('.transcript')?.lastElementChild?.scrollIntoView({ block: 'nearest' });
+  }
+
+  function submit(event: SubmitEvent): void {
+    event.preventDefault();
+    const input = (event.target as HTMLFormElement).elements.namedItem('command') as HTMLInputElement;
+    void run(input.value);
+    input.value = '';
+  }
+
+  function draw(): void {
+    render(
+      html`
+        <div class="agent">
+          <div class="agent-controls">
+            <label
+              >Session
+              <select aria-label="Session the agent runs in" @focus=${() => refreshSessions()} @change=${(event: Event) => ((chosen = (event.target as HTMLSelectElement).value), draw())}>
+                ${sessions.map(
+                  (session) => html`<option value=${session.id} ?selected=${session.id === chosen}>
+                    ${labelOf(session.id)} · ${session.id.slice(0, 8)} · ${session.status} · ${session.cwd}
+                  </option>`,
+                )}
+              </select>
+            </label>
+            <button type="button" @click=${() => refreshSessions()}>Refresh</button>
+            ${listError ? html`<span class="error">${listError}</span>` : nothing}
+          </div>
+          <ol class="transcript" aria-live="polite">
+            ${transcript.map((message) => renderMessage(message, labelOf(message.session)))}
+          </ol>
+          <div class="presets">
+            ${PRESETS.map((preset) => html`<button type="button" ?disabled=${running || !chosen} @click=${() => run(preset)}><code>${preset}</code></button>`)}
+          </div>
+          <form class="agent-input" @submit=${submit}>
+            <input name="command" autocomplete="off" placeholder="a command for the agent to run, e.g. ls -la" aria-label="Command" />
+            <button type="submit" ?disabled=${running || !chosen}>${running ? 'Running…' : 'Run'}</button>
+          </form>
+        </div>
+      `,
+      container,
+    );
+  }
+
+  for (const type of ['session-created', 'session-closed', 'tab-change'] as const) {
+    document.addEventListener(type, () => void refreshSessions());
+  }
+  draw();
+  void refreshSessions();
+}
+
+function renderMessage(message: Message, where: string) {
+  const result = message.result;
+  return html`<li class="message">
+    <div class="prompt"><span class="who">agent → ${where}</span><code>$ ${message.command}</code></div>
+    ${result
+      ? html`${result.stdout ? html`<pre class="stdout">${clip(result.stdout)}</pre>` : nothing}
+          ${result.stderr ? html`<pre class="stderr">${clip(result.stderr)}</pre>` : nothing}
+          <div class="meta">
+            exit ${result.exitCode} · ${result.durationMs} ms${result.timedOut ? ' · timed out' : ''}${result.truncated ? ' · output truncated by the relay' : ''}${result.sessionRecreated
+              ? ' · the sandbox had been asleep: session restored'
+              : ''}
+          </div>`
+      : message.error
+        ? html`<div class="error">${message.error}</div>`
+        : html`<div class="meta">running…</div>`}
+  </li>`;
+}
+
+function clip(text: string): string {
+  return text.length > TRANSCRIPT_OUTPUT_CHARS ? `${text.slice(0, TRANSCRIPT_OUTPUT_CHARS)}\n… (${text.length - TRANSCRIPT_OUTPUT_CHARS} more characters)` : text;
+}

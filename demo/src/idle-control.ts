@@ -1,0 +1,67 @@
+import { html, nothing, render } from 'lit';
+
+/** The relay's default, restored by "Reset". */
+const DEFAULT_IDLE_TIMEOUT_S = 600;
+const SHORT_IDLE_TIMEOUT_S = 10;
+
+/**
+ * Sets the relay's idle timeout (`POST /v1/admin/idle-timeout`), so a visitor can watch a session sleep and come
+ * back in seconds instead of ten minutes.
+ */
+export function renderIdleControl(container: HTMLElement, { relayUrl }: { relayUrl: string }): void {
+  let seconds = SHORT_IDLE_TIMEOUT_S;
+  let message = '';
+  let failed = false;
+
+  async function apply(value: number): Promise<void> {
+    try {
+      const response = await fetch(new URL('/v1/admin/idle-timeout', relayUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ms: Math.round(value * 1000) }),
+      });
+      if (!response.ok) {
+        const body = (await response.json().catch(() => null)) as { message?: string } | null;
+        throw new Error(body?.message ?? `HTTP ${response.status}`);
+      }
+      failed = false;
+      message =
+        value < DEFAULT_IDLE_TIMEOUT_S
+          ? `Sandboxes now sleep after ${value} s without activity. Leave the terminals alone for ${value} s, then type a key in one.`
+          : `Back to the default: sandboxes sleep after ${value} s without activity.`;
+    } catch (error) {
+      failed = true;
+      message = `Could not set the idle timeout: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    draw();
+  }
+
+  function draw(): void {
+    render(
+      html`<form
+        class="idle-control"
+        @submit=${(event: Event) => {
+          event.preventDefault();
+          void apply(seconds);
+        }}
+      >
+        <label
+          >Idle timeout (seconds)
+          <input
+            type="number"
+            min="1"
+            max="86400"
+            .value=${String(seconds)}
+            @input=${(event: Event) => (seconds = Number((event.target as HTMLInputElement).value) || SHORT_IDLE_TIMEOUT_S)}
+          />
+        </label>
+        <button type="submit">Apply</button>
+        <button type="button" @click=${() => apply(DEFAULT_IDLE_TIMEOUT_S)}>Reset to ${DEFAULT_IDLE_TIMEOUT_S} s</button>
+        ${message ? html`<p class=${failed ? 'error' : 'hint'} role="status">${message}</p>` : nothing}
+      </form>`,
+      container,
+    );
+  }
+
+  draw();
+}

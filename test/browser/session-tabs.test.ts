@@ -1,0 +1,158 @@
+/// <reference types="mocha" />
+import { expect } from '@esm-bundle/chai';
+import { sendKeys } from '@web/test-runner-commands';
+import { SandboxError } from '@sandbox-terminal/client';
+import type { SessionTabs, TabChangeDetail } from '@sandbox-terminal/elements';
+import {
+  cleanUpFixtures,
+  fixture,
+  relayUrl,
+  sandboxClient,
+  typeLine,
+  uniqueSandboxId,
+  waitFor,
+  waitForLine,
+  waitForPrompt,
+  waitForState,
+} from './helpers.ts';
+
+async function mountTabs(sandbox: string, persistKey?: string): Promise<SessionTabs> {
+  const tabs = document.createElement('session-tabs');
+  tabs.relay = await relayUrl();
+  tabs.sandbox = sandbox;
+  if (persistKey) tabs.persistKey = persistKey;
+  tabs.style.height = '100%';
+  fixture().append(tabs);
+  return tabs;
+}
+
+function tabElements(tabs: SessionTabs): HTMLElement[] {
+  return [...tabs.shadowRoot!.querySelectorAll<HTMLElement>('[role="tab"]')];
+}
+
+function tabFor(tabs: SessionTabs, sessionId: string): HTMLElement {
+  const tab = tabElements(tabs).find((element) => element.dataset.sessionId === sessionId);
+  if (!tab) throw new Error(`no tab for ${sessionId}`);
+  return tab;
+}
+
+async function connectedTerminal(tabs: SessionTabs, sessionId: string) {
+  const terminal = await waitFor(() => tabs.terminalFor(sessionId), `the terminal of ${sessionId}`);
+  await waitForState(terminal, 'connected');
+  return terminal;
+}
+
+describe('<session-tabs>', () => {
+  afterEach(() => {
+    cleanUpFixtures();
+    localStorage.clear();
+  });
+
+  it('creates, switches, renames and closes tabs; hidden tabs keep receiving output', async () => {
+    const sandboxId = uniqueSandboxId('tabs');
+    const tabs = await mountTabs(sandboxId);
+    const changes: TabChangeDetail[] = [];
+    const closed: string[] = [];
+    tabs.addEventListener('tab-change', (event) => changes.push(event.detail));
+    tabs.addEventListener('session-closed', (event) => closed.push(event.detail.sessionId));
+
+    const firstId = await waitFor(() => tabs.activeSessionId, 'the first tab');
+    await connectedTerminal(tabs, firstId);
+
+    tabs.shadowRoot!.querySelector<HTMLButtonElement>('[part="add-button"]')!.click();
+    await waitFor(() => tabs.tabs.length === 2 && tabs.activeSessionId !== firstId, 'a second, active tab');
+    const secondId = tabs.activeSessionId!;
+    await connectedTerminal(tabs, secondId);
+
+    tabFor(tabs, firstId).click();
+    await waitFor(() => tabs.activeSessionId === firstId, 'the first tab to be active again');
+    expect(changes.map((change) => change.sessionId).slice(-2)).to.deep.equal([secondId, firstId]);
+    expect(tabFor(tabs, firstId).getAttribute('aria-selected')).to.equal('true');
+    expect(tabFor(tabs, secondId).getAttribute('aria-selected')).to.equal('false');
+
+    // The second tab is hidden now; what runs in its session still reaches its terminal.
+    const sandbox = await sandboxClient(sandboxId);
+    await sandbox.exec('echo hidden-""output', { session: secondId });
+    await waitForLine(tabs.terminalFor(secondId)!, 'hidden-output');
+
+    tabFor(tabs, secondId).querySelector('[part="tab-label"]')!.dispatchEvent(new MouseEvent('dblclick', { bubbles: true, composed: true }));
+    const input = await waitFor(() => tabs.shadowRoot!.querySelector<HTMLInputElement>('[part="rename-input"]'), 'the rename field');
+    input.value = 'build';
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
+    await waitFor(() => tabFor(tabs, secondId).querySelector('[part="tab-label"]')?.textContent === 'build', 'the new name');
+    expect(tabs.tabs.find((tab) => tab.sessionId === secondId)?.name).to.equal('build');
+
+    tabFor(tabs, secondId).querySelector<HTMLButtonElement>('[part="close-button"]')!.click();
+    await waitFor(() => tabs.tabs.length === 1, 'the tab to close');
+    expect(closed).to.deep.equal([secondId]);
+    const error = await sandbox.getSession(secondId).then(() => undefined, (caught: unknown) => caught);
+    expect(error).to.be.instanceOf(SandboxError);
+    expect((error as SandboxError).code).to.equal('SESSION_NOT_FOUND');
+  });
+
+  it('moves between tabs with the arrow keys, Home and End', async () => {
+    const tabs = await mountTabs(uniqueSandboxId('keys'));
+    const firstId = await waitFor(() => tabs.activeSessionId, 'the first tab');
+    const secondId = await tabs.addTab();
+    const thirdId = await tabs.addTab();
+    await tabs.updateComplete;
+    tabFor(tabs, firstId).click();
+    await waitFor(() => tabs.activeSessionId === firstId, 'the first tab to be active');
+    tabFor(tabs, firstId).focus();
+
+    await sendKeys({ press: 'ArrowRight' });
+    await waitFor(() => tabs.activeSessionId === secondId, 'ArrowRight to select the second tab');
+    expect(tabs.shadowRoot!.activeElement).to.equal(tabFor(tabs, secondId));
+    await sendKeys({ press: 'End' });
+    await waitFor(() => tabs.activeSessionId === thirdId, 'End to select the last tab');
+    await sendKeys({ press: 'ArrowRight' });
+    await waitFor(() => tabs.activeSessionId === firstId, 'ArrowRight to wrap around');
+    await sendKeys({ press: 'ArrowLeft' });
+    await waitFor(() => tabs.activeSessionId === thirdId, 'ArrowLeft to wrap back');
+    await sendKeys({ press: 'Home' });
+    await waitFor(() => tabs.activeSessionId === firstId, 'Home to select the first tab');
+    expect(tabElements(tabs).map((tab) => tab.tabIndex)).to.deep.equal([0, -1, -1]);
+  });
+
+  it('asks before closing a tab whose program is still running', async () => {
+    const sandboxId = uniqueSandboxId('busy');
+    const tabs = await mountTabs(sandboxId);
+    const sessionId = await waitFor(() => tabs.activeSessionId, 'the first tab');
+    const terminal = await connectedTerminal(tabs, sessionId);
+    await waitForPrompt(terminal);
+    await typeLine(terminal, 'sleep 120');
+    await waitFor(() => terminal.commandRunning, 'the command to count as running');
+
+    tabFor(tabs, sessionId).querySelector<HTMLButtonElement>('[part="close-button"]')!.click();
+    const confirm = await waitFor(() => tabs.shadowRoot!.querySelector<HTMLElement>('[part="confirm"]'), 'the question');
+    expect(confirm.textContent).to.contain('still running');
+    confirm.querySelector<HTMLButtonElement>('.confirm-cancel')!.click();
+    await waitFor(() => !tabs.shadowRoot!.querySelector('[part="confirm"]'), 'the question to go away');
+    expect(tabs.tabs).to.have.length(1);
+
+    tabFor(tabs, sessionId).querySelector<HTMLButtonElement>('[part="close-button"]')!.click();
+    const again = await waitFor(() => tabs.shadowRoot!.querySelector<HTMLElement>('[part="confirm"]'), 'the question again');
+    again.querySelector<HTMLButtonElement>('.confirm-close')!.click();
+    await waitFor(() => !tabs.tabs.some((tab) => tab.sessionId === sessionId), 'the tab to close');
+  });
+
+  it('with persist-key, the open tabs, their names and the active one survive a reload', async () => {
+    const sandboxId = uniqueSandboxId('tabs-persist');
+    const persistKey = `tabs-${Math.random().toString(36).slice(2)}`;
+    const before = await mountTabs(sandboxId, persistKey);
+    const firstId = await waitFor(() => before.activeSessionId, 'the first tab');
+    const secondId = await before.addTab();
+    before.renameTab(secondId, 'logs');
+    before.selectTab(firstId);
+    await connectedTerminal(before, firstId);
+    cleanUpFixtures();
+
+    const after = await mountTabs(sandboxId, persistKey);
+    await waitFor(() => after.tabs.length === 2, 'two tabs after the reload');
+    expect(after.tabs.map((tab) => tab.sessionId)).to.deep.equal([firstId, secondId]);
+    expect(after.tabs[1]!.name).to.equal('logs');
+    expect(after.activeSessionId).to.equal(firstId);
+    const terminal = await connectedTerminal(after, secondId);
+    expect(terminal.status.mode).to.equal('attached');
+  });
+});

@@ -1,0 +1,83 @@
+// Browser tests: real headless Chromium (the system's /usr/bin/chromium; no browser is downloaded), a real relay
+// started in this process, real bash. `npm run test:browser`.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { playwrightLauncher } from '@web/test-runner-playwright';
+import { register } from 'tsx/esm/api';
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Sessions in these tests must not fall asleep on their own; the sleep test forces it with `sleep-sandbox`. */
+const TEST_IDLE_TIMEOUT_MS = 10 * 60_000;
+/** One test waits at most this long; waits inside tests have their own, shorter limits. */
+const TEST_TIMEOUT_MS = 45_000;
+
+/**
+ * Starts the relay with the test server and lets tests reach it through `executeServerCommand`:
+ * `relay-info` (its URL), `drop-connections` (close every terminal socket from the server side),
+ * `sleep-sandbox` (put a sandbox to sleep now) and `set-idle-timeout`.
+ */
+function relayPlugin() {
+  let relay;
+  let dataDir;
+  return {
+    name: 'sandbox-relay',
+    async serverStart() {
+      register();
+      const { createRelay } = await import('@sandbox-terminal/server');
+      dataDir = await mkdtemp(join(tmpdir(), 'sandbox-terminal-browser-tests-'));
+      relay = await createRelay({ port: 0, host: '127.0.0.1', idleTimeoutMs: TEST_IDLE_TIMEOUT_MS, dataDir });
+    },
+    async serverStop() {
+      await relay?.close();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+    async executeCommand({ command, payload }) {
+      switch (command) {
+        case 'relay-info':
+          return { url: relay.url };
+        case 'drop-connections':
+          await relay.dropTerminalConnections(payload?.sandbox);
+          return true;
+        case 'sleep-sandbox':
+          await relay.sleepSandbox(payload.sandbox);
+          return true;
+        case 'set-idle-timeout':
+          relay.setIdleTimeout(payload.ms);
+          return true;
+        default:
+          return undefined;
+      }
+    },
+  };
+}
+
+export default {
+  rootDir: '.',
+  files: ['test/browser/**/*.test.ts'],
+  nodeResolve: true,
+  concurrency: 2,
+  concurrentBrowsers: 1,
+  testsFinishTimeout: 180_000,
+  testFramework: { config: { timeout: TEST_TIMEOUT_MS, ui: 'bdd' } },
+  browsers: [
+    playwrightLauncher({
+      product: 'chromium',
+      launchOptions: {
+        executablePath: CHROMIUM_PATH,
+        args: [
+          '--no-sandbox',
+          '--headless',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      },
+    }),
+  ],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: fileURLToPath(new URL('./tsconfig.base.json', import.meta.url)) }), relayPlugin()],
+};
