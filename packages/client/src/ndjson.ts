@@ -1,0 +1,23 @@
+/** Splits a byte stream of newline-delimited JSON into parsed values, as they arrive. */
+export async function* readNdjson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let pending = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      pending += decoder.decode(value, { stream: true });
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        if (line.trim()) yield JSON.parse(line);
+      }
+    }
+    pending += decoder.decode();
+    if (pending.trim()) yield JSON.parse(pending);
+  } finally {
+    reader.releaseLock();
+  }
+}

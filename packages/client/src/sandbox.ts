@@ -1,0 +1,191 @@
+import {
+  apiPaths,
+  TERMINAL_SUBPROTOCOL,
+  type CreateSessionRequest,
+  type CreateSessionResponse,
+  type ExecRequest,
+  type ExecResult,
+  type ExecStreamEvent,
+  type ExistsResponse,
+  type FileEntry,
+  type ListFilesResponse,
+  type SessionInfo,
+  type SessionListResponse,
+} from '@sandbox-terminal/protocol';
+import { SandboxError } from './errors.ts';
+import { readNdjson } from './ndjson.ts';
+
+export interface SandboxOptions {
+  /** Sent as a bearer token on every call. */
+  token?: string;
+  /** Replaces the global `fetch` (tests, proxies, custom agents). */
+  fetch?: typeof fetch;
+}
+
+export type CreateSessionOptions = Omit<CreateSessionRequest, never>;
+export type ExecOptions = Omit<ExecRequest, 'command'> & {
+  /** Aborts the HTTP request; the relay then kills the command as on a timeout. */
+  signal?: AbortSignal;
+};
+
+export interface ReadFileOptions {
+  /** `utf-8` (default) returns a string; `binary` returns the raw bytes. */
+  encoding?: 'utf-8' | 'utf8' | 'binary';
+}
+
+export interface TerminalUrlOptions {
+  cols?: number;
+  rows?: number;
+}
+
+/**
+ * One sandbox on a relay, addressed by an id the caller chooses; it starts on first use.
+ * Every method is a single HTTP call; errors are thrown as `SandboxError` with the relay's code.
+ */
+export class Sandbox {
+  readonly relayUrl: string;
+  readonly id: string;
+  readonly #token: string | undefined;
+  readonly #fetch: typeof fetch;
+
+  constructor(relayUrl: string, id: string, options: SandboxOptions = {}) {
+    this.relayUrl = relayUrl.replace(/\/+$/, '');
+    this.id = id;
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** Starts a new bash session and resolves to its id (a UUID unless `id` is given). */
+  async createSession(options: CreateSessionOptions = {}): Promise<string> {
+    const response = await this.#json<CreateSessionResponse>('POST', apiPaths.sessions(this.id), options);
+    return response.id;
+  }
+
+  /** Runs a command and resolves when it has finished; see `ExecResult`. */
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const { signal, ...rest } = options;
+    return this.#json<ExecResult>('POST', apiPaths.exec(this.id), { ...rest, command }, signal);
+  }
+
+  /** Runs a command and yields `start`, `stdout`, `stderr` and `exit` (or `error`) events as they happen. */
+  async *execStream(command: string, options: ExecOptions = {}): AsyncGenerator<ExecStreamEvent> {
+    const { signal, ...rest } = options;
+    const response = await this.#request('POST', apiPaths.execStream(this.id), { ...rest, command }, signal);
+    if (!response.body) throw new SandboxError({ code: 'INTERNAL', message: 'exec stream has no body' });
+    for await (const event of readNdjson(response.body)) yield event as ExecStreamEvent;
+  }
+
+  async listSessions(): Promise<SessionInfo[]> {
+    return (await this.#json<SessionListResponse>('GET', apiPaths.sessions(this.id))).sessions;
+  }
+
+  /** The session's status (`active`, `sleeping` or `exited`); throws `SESSION_NOT_FOUND` for an unknown id. */
+  async getSession(sessionId: string): Promise<SessionInfo> {
+    return this.#json<SessionInfo>('GET', apiPaths.session(this.id, sessionId));
+  }
+
+  /** True when the id names a session that can run commands now or after being recreated (not exited, not unknown). */
+  async isSessionValid(sessionId: string): Promise<boolean> {
+    try {
+      const info = await this.getSession(sessionId);
+      return info.status !== 'exited';
+    } catch (error) {
+      if (error instanceof SandboxError && (error.code === 'SESSION_NOT_FOUND' || error.code === 'BAD_REQUEST')) return false;
+      throw error;
+    }
+  }
+
+  /** Ends the session's shell and forgets the id. */
+  async deleteSession(sessionId: string): Promise<void> {
+    await this.#request('DELETE', apiPaths.session(this.id, sessionId));
+  }
+
+  /** Starts a new shell under the same id after the old one exited (or replaces a running one). */
+  async restartSession(sessionId: string): Promise<SessionInfo> {
+    return this.#json<SessionInfo>('POST', apiPaths.restart(this.id, sessionId), {});
+  }
+
+  /** Writes a file under /workspace (parent directories are created). */
+  async writeFile(path: string, content: string | Uint8Array | ArrayBuffer): Promise<void> {
+    const body = typeof content === 'string' ? new TextEncoder().encode(content) : content instanceof Uint8Array ? content : new Uint8Array(content);
+    await this.#request('PUT', withPath(apiPaths.files(this.id), path), body, undefined, 'application/octet-stream');
+  }
+
+  readFile(path: string, options?: { encoding?: 'utf-8' | 'utf8' }): Promise<string>;
+  readFile(path: string, options: { encoding: 'binary' }): Promise<Uint8Array>;
+  async readFile(path: string, options: ReadFileOptions = {}): Promise<string | Uint8Array> {
+    const response = await this.#request('GET', withPath(apiPaths.files(this.id), path));
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return options.encoding === 'binary' ? bytes : new TextDecoder().decode(bytes);
+  }
+
+  async mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    await this.#json('POST', apiPaths.mkdir(this.id), { path, recursive: options.recursive ?? false });
+  }
+
+  async deleteFile(path: string): Promise<void> {
+    await this.#request('DELETE', withPath(apiPaths.files(this.id), path));
+  }
+
+  async exists(path: string): Promise<boolean> {
+    return (await this.#json<ExistsResponse>('GET', withPath(apiPaths.exists(this.id), path))).exists;
+  }
+
+  async listFiles(path: string): Promise<FileEntry[]> {
+    return (await this.#json<ListFilesResponse>('GET', withPath(apiPaths.list(this.id), path))).entries;
+  }
+
+  /** The WebSocket URL of a session's terminal (ws: or wss: to match the relay URL). */
+  terminalUrl(sessionId: string, options: TerminalUrlOptions = {}): string {
+    const url = new URL(apiPaths.terminal(this.id, sessionId), this.relayUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (options.cols) url.searchParams.set('cols', String(options.cols));
+    if (options.rows) url.searchParams.set('rows', String(options.rows));
+    return url.toString();
+  }
+
+  /** Subprotocols a terminal WebSocket should offer. */
+  terminalProtocols(): string[] {
+    return [TERMINAL_SUBPROTOCOL];
+  }
+
+  async #json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const response = await this.#request(method, path, body === undefined ? undefined : JSON.stringify(body), signal, 'application/json');
+    return (await response.json()) as T;
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    body?: string | Uint8Array | ArrayBuffer,
+    signal?: AbortSignal,
+    contentType?: string,
+  ): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined && contentType) headers['content-type'] = contentType;
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) init.body = body as BodyInit;
+    if (signal) init.signal = signal;
+    const response = await this.#fetch(this.relayUrl + path, init);
+    if (!response.ok) {
+      let parsed: unknown = null;
+      try {
+        parsed = await response.json();
+      } catch {
+        // not JSON: reported by status below
+      }
+      throw SandboxError.fromBody(parsed, response.status);
+    }
+    return response;
+  }
+}
+
+function withPath(base: string, path: string): string {
+  return `${base}?path=${encodeURIComponent(path)}`;
+}
+
+/** The sandbox `id` on the relay at `relayUrl`; nothing is sent until the first call. */
+export function getSandbox(relayUrl: string, id: string, options: SandboxOptions = {}): Sandbox {
+  return new Sandbox(relayUrl, id, options);
+}

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+/**
+ * The relay's HTTP API: request bodies (validated by the relay with these schemas) and response shapes.
+ * Paths are built by `apiPaths` so server routes and client calls cannot drift apart.
+ */
+
+/** Sandbox and session ids: what fits in a URL segment, a file name and a log line without escaping. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const idSchema = z.string().regex(ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit');
+
+/** Exported variable names a session may carry: POSIX shell names. */
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envSchema = z.record(z.string().regex(ENV_NAME_PATTERN, 'env names must be shell identifiers'), z.string());
+const pathSchema = z.string().min(1);
+
+export const createSessionRequest = z
+  .object({
+    id: idSchema.optional(),
+    cwd: pathSchema.optional(),
+    env: envSchema.optional(),
+    cols: z.number().int().optional(),
+    rows: z.number().int().optional(),
+  })
+  .strict();
+export type CreateSessionRequest = z.infer<typeof createSessionRequest>;
+
+export const execRequest = z
+  .object({
+    command: z.string(),
+    session: idSchema.optional(),
+    cwd: pathSchema.optional(),
+    env: envSchema.optional(),
+    /** Milliseconds; the command's whole process group is killed when it runs out. */
+    timeout: z.number().int().positive().optional(),
+    /** Text given to the command on stdin; without it stdin is empty (/dev/null). */
+    stdin: z.string().optional(),
+  })
+  .strict();
+export type ExecRequest = z.infer<typeof execRequest>;
+
+export const mkdirRequest = z.object({ path: pathSchema, recursive: z.boolean().optional() }).strict();
+export type MkdirRequest = z.infer<typeof mkdirRequest>;
+
+export type SessionStatus = 'active' | 'sleeping' | 'exited';
+
+export interface SessionInfo {
+  id: string;
+  sandboxId: string;
+  status: SessionStatus;
+  /** Last working directory the shell reported (at its prompt or the end of an exec). */
+  cwd: string;
+  /** Set when status is `exited`. */
+  exitCode?: number;
+  createdAt: string;
+  lastActiveAt: string;
+  /** Terminal viewers attached right now. */
+  viewers: number;
+  cols: number;
+  rows: number;
+}
+
+export interface CreateSessionResponse {
+  id: string;
+  session: SessionInfo;
+}
+
+export interface ExecResult {
+  success: boolean;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  /** True when either stream went over the relay's exec output limit and was cut there. */
+  truncated: boolean;
+  /** True when the session had been asleep and was recreated (cwd and env restored) to run this command. */
+  sessionRecreated: boolean;
+  command: string;
+  session?: string;
+}
+
+/** One line of the `exec/stream` NDJSON response. */
+export type ExecStreamEvent =
+  | { type: 'start'; command: string; session?: string; sessionRecreated: boolean; timestamp: string }
+  | { type: 'stdout'; data: string }
+  | { type: 'stderr'; data: string }
+  | { type: 'exit'; exitCode: number; success: boolean; timedOut: boolean; truncated: boolean; durationMs: number }
+  | { type: 'error'; code: string; message: string };
+
+export type FileEntryType = 'file' | 'directory' | 'symlink' | 'other';
+
+export interface FileEntry {
+  name: string;
+  path: string;
+  type: FileEntryType;
+  size: number;
+  modifiedAt: string;
+}
+
+export interface ListFilesResponse {
+  path: string;
+  entries: FileEntry[];
+}
+
+export interface ExistsResponse {
+  exists: boolean;
+}
+
+export interface SessionListResponse {
+  sessions: SessionInfo[];
+}
+
+/** Paths of every relay endpoint; ids are URL-encoded here and nowhere else. */
+export const apiPaths = {
+  health: () => '/healthz',
+  sessions: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/sessions`,
+  session: (sandbox: string, session: string) =>
+    `/v1/sandboxes/${encodeURIComponent(sandbox)}/sessions/${encodeURIComponent(session)}`,
+  restart: (sandbox: string, session: string) => `${apiPaths.session(sandbox, session)}/restart`,
+  terminal: (sandbox: string, session: string) => `${apiPaths.session(sandbox, session)}/terminal`,
+  exec: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/exec`,
+  execStream: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/exec/stream`,
+  /** GET (read), PUT (write), DELETE; `?path=` names the file. */
+  files: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/files`,
+  list: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/files/list`,
+  exists: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/files/exists`,
+  mkdir: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/files/mkdir`,
+} as const;
+
+/** Response header on a successful exec that had to recreate its session; also in the JSON body. */
+export const SESSION_RECREATED_HEADER = 'x-session-recreated';

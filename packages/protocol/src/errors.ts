@@ -1,0 +1,68 @@
+/**
+ * Every error the relay reports, over HTTP or the terminal WebSocket, carries one of these codes.
+ * Server and client share this list so a caller can branch on `error.code` instead of parsing messages.
+ */
+export const ERROR_CODES = [
+  /** The request body, a query parameter or a WebSocket control frame failed validation. */
+  'BAD_REQUEST',
+  /** A WebSocket text frame named a message type this protocol version does not know. */
+  'UNKNOWN_MESSAGE',
+  /** The sandbox id is not a valid id. */
+  'INVALID_SANDBOX_ID',
+  /** No session with that id was ever created, or it was deleted, or its record expired. */
+  'SESSION_NOT_FOUND',
+  /** `createSession` with an id that is already in use. */
+  'SESSION_EXISTS',
+  /** The session's shell has exited; `restart` starts a new one under the same id. */
+  'SESSION_EXITED',
+  /** A path was outside `/workspace`, relative, contained NUL bytes or led out through a symlink. */
+  'PATH_OUTSIDE_WORKSPACE',
+  /** The file or directory does not exist. */
+  'FILE_NOT_FOUND',
+  /** The path exists but is of the wrong kind (a directory where a file was expected, …). */
+  'NOT_A_FILE',
+  /** Another filesystem failure (permissions, a non-empty directory, …). */
+  'FILE_ERROR',
+  /** A named limit was exceeded; `details.limit` says which. */
+  'LIMIT_EXCEEDED',
+  /** The sandbox could not be started. */
+  'SANDBOX_START_FAILED',
+  /** The relay is shutting down. */
+  'SHUTTING_DOWN',
+  /** Route not found. */
+  'NOT_FOUND',
+  /** Something the relay did not expect; the message says what. */
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The body of every error response and the payload of the terminal's `error` message. */
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** The HTTP status the relay answers each code with. */
+export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNKNOWN_MESSAGE: 400,
+  INVALID_SANDBOX_ID: 400,
+  SESSION_NOT_FOUND: 404,
+  SESSION_EXISTS: 409,
+  SESSION_EXITED: 409,
+  PATH_OUTSIDE_WORKSPACE: 400,
+  FILE_NOT_FOUND: 404,
+  NOT_A_FILE: 400,
+  FILE_ERROR: 500,
+  LIMIT_EXCEEDED: 413,
+  SANDBOX_START_FAILED: 503,
+  SHUTTING_DOWN: 503,
+  NOT_FOUND: 404,
+  INTERNAL: 500,
+};
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}

@@ -1,0 +1,3 @@
+export * from './errors.ts';
+export * from './terminal.ts';
+export * from './api.ts';
