@@ -11,6 +11,7 @@ import { RelayConnectionAddon } from './relay-connection-addon.ts';
 import { sandboxTerminalStyles } from './sandbox-terminal.styles.ts';
 import { isSessionRef, PersistedRecord } from './session-store.ts';
 import { ShellIntegration } from './shell-integration.ts';
+import { xtermTheme } from './terminal-theme.ts';
 import { xtermStyles } from './xterm.styles.ts';
 
 export type TerminalTheme = 'dark' | 'light' | 'auto';
@@ -399,48 +400,13 @@ export class SandboxTerminal extends LitElement {
   }
 
   #xtermTheme(): ITheme {
-    const style = getComputedStyle(this);
-    const read = (name: string) => style.getPropertyValue(name).trim() || undefined;
-    const theme: ITheme = {};
-    const background = read('--_background');
-    const foreground = read('--_foreground');
-    const cursor = read('--_cursor');
-    const selection = read('--_selection');
-    if (background) theme.background = background;
-    if (foreground) theme.foreground = foreground;
-    if (cursor) {
-      theme.cursor = cursor;
-      theme.cursorAccent = background ?? '#000';
-    }
-    if (selection) theme.selectionBackground = selection;
-    if (this.#scheme() === 'light') Object.assign(theme, LIGHT_ANSI);
-    return theme;
+    return xtermTheme(getComputedStyle(this), this.#scheme());
   }
 
   #fontFamily(): string {
     return this.fontFamily || getComputedStyle(this).getPropertyValue('--_font-family').trim() || 'monospace';
   }
 }
-
-/** The 16 ANSI colours tuned for a light background (xterm's defaults are made for dark ones). */
-const LIGHT_ANSI: ITheme = {
-  black: '#24292f',
-  red: '#cf222e',
-  green: '#116329',
-  yellow: '#7d4e00',
-  blue: '#0550ae',
-  magenta: '#8250df',
-  cyan: '#1b7c83',
-  white: '#6e7781',
-  brightBlack: '#57606a',
-  brightRed: '#a40e26',
-  brightGreen: '#1a7f37',
-  brightYellow: '#633c01',
-  brightBlue: '#218bff',
-  brightMagenta: '#a475f9',
-  brightCyan: '#3192aa',
-  brightWhite: '#8c959f',
-};
 
 function shortId(id: string): string {
   return id.length > 12 ? `${id.slice(0, 8)}…` : id;

@@ -394,6 +394,8 @@ export class SessionTabs extends LitElement {
   }
 
   #patch(sessionId: string, patch: Partial<SessionTab>): void {
+    // A closed tab's terminal still reports its teardown; that tab is gone already.
+    if (!this.#tabs.some((tab) => tab.sessionId === sessionId)) return;
     this.#tabs = this.#tabs.map((tab) => (tab.sessionId === sessionId ? { ...tab, ...patch } : tab));
     this.requestUpdate();
   }
