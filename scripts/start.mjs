@@ -20,7 +20,8 @@ const { createServer } = await import('vite');
 await mkdir(DATA_DIR, { recursive: true });
 let relay;
 try {
-  relay = await createRelay({ host: RELAY_HOST, port: RELAY_PORT, dataDir: DATA_DIR });
+  // devEndpoints: the demo's idle-timeout and "sleep now" controls use the relay's /v1/admin endpoints.
+  relay = await createRelay({ host: RELAY_HOST, port: RELAY_PORT, dataDir: DATA_DIR, devEndpoints: true });
 } catch (error) {
   console.error(`Could not start the relay on ${RELAY_HOST}:${RELAY_PORT}: ${error.message}`);
   if (error.code === 'EADDRINUSE') console.error('Something already listens there; set RELAY_PORT to use another port.');

@@ -5,25 +5,42 @@ const DEFAULT_IDLE_TIMEOUT_S = 600;
 const SHORT_IDLE_TIMEOUT_S = 10;
 
 /**
- * Sets the relay's idle timeout (`POST /v1/admin/idle-timeout`), so a visitor can watch a session sleep and come
- * back in seconds instead of ten minutes.
+ * Sets the relay's idle timeout (`POST /v1/admin/idle-timeout`) or puts the sandbox to sleep at once
+ * (`POST /v1/admin/sandboxes/:id/sleep`), so a visitor can watch a session sleep and come back in seconds instead of
+ * ten minutes. Both are development endpoints of the relay, on under `npm start`.
  */
-export function renderIdleControl(container: HTMLElement, { relayUrl }: { relayUrl: string }): void {
+export function renderIdleControl(container: HTMLElement, { relayUrl, sandboxId }: { relayUrl: string; sandboxId: string }): void {
   let seconds = SHORT_IDLE_TIMEOUT_S;
   let message = '';
   let failed = false;
 
+  async function post(path: string, body?: unknown): Promise<void> {
+    const response = await fetch(new URL(path, relayUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    if (!response.ok) {
+      const error = (await response.json().catch(() => null)) as { message?: string } | null;
+      throw new Error(error?.message ?? `HTTP ${response.status}`);
+    }
+  }
+
+  async function sleepNow(): Promise<void> {
+    try {
+      await post(`/v1/admin/sandboxes/${encodeURIComponent(sandboxId)}/sleep`);
+      failed = false;
+      message = `The sandbox “${sandboxId}” is asleep. Type a key in one of its terminals to wake it.`;
+    } catch (error) {
+      failed = true;
+      message = `Could not put the sandbox to sleep: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    draw();
+  }
+
   async function apply(value: number): Promise<void> {
     try {
-      const response = await fetch(new URL('/v1/admin/idle-timeout', relayUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ms: Math.round(value * 1000) }),
-      });
-      if (!response.ok) {
-        const body = (await response.json().catch(() => null)) as { message?: string } | null;
-        throw new Error(body?.message ?? `HTTP ${response.status}`);
-      }
+      await post('/v1/admin/idle-timeout', { ms: Math.round(value * 1000) });
       failed = false;
       message =
         value < DEFAULT_IDLE_TIMEOUT_S
@@ -57,6 +74,7 @@ export function renderIdleControl(container: HTMLElement, { relayUrl }: { relayU
         </label>
         <button type="submit">Apply</button>
         <button type="button" @click=${() => apply(DEFAULT_IDLE_TIMEOUT_S)}>Reset to ${DEFAULT_IDLE_TIMEOUT_S} s</button>
+        <button type="button" @click=${() => sleepNow()}>Sleep now</button>
         ${message ? html`<p class=${failed ? 'error' : 'hint'} role="status">${message}</p>` : nothing}
       </form>`,
       container,

@@ -30,7 +30,7 @@ await import('@sandbox-terminal/elements');
 renderSnippet(document.querySelector('[data-snippet="single"]')!, singleSnippet());
 renderSnippet(document.querySelector('[data-snippet="tabs"]')!, tabsSnippet());
 renderAgentPanel(document.querySelector('#agent-panel')!, { relayUrl, sandboxId: SANDBOX_ID, tabs, single });
-renderIdleControl(document.querySelector('#idle-control')!, { relayUrl });
+renderIdleControl(document.querySelector('#idle-control')!, { relayUrl, sandboxId: SANDBOX_ID });
 renderElementDocs(document.querySelector('#element-docs')!);
 void checkRelay();
 
