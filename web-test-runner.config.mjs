@@ -61,6 +61,8 @@ export default {
   concurrency: 2,
   concurrentBrowsers: 1,
   testsFinishTimeout: 180_000,
+  // Lit announces its development build once per page; everything else the page logs is shown.
+  filterBrowserLogs: ({ args }) => !String(args[0]).startsWith('Lit is in dev mode'),
   testFramework: { config: { timeout: TEST_TIMEOUT_MS, ui: 'bdd' } },
   browsers: [
     playwrightLauncher({

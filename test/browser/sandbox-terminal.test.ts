@@ -70,6 +70,7 @@ describe('<sandbox-terminal>', () => {
     expect(restart, 'a Restart button').to.exist;
     restart!.click();
     await waitForState(element, 'connected');
+    expect(statusBarText(element)).to.contain('a new shell was started');
     expect(element.shadowRoot!.querySelector('[part="restart-button"]')).to.equal(null);
     await waitForPrompt(element);
     await typeLine(element, 'echo $((40+2))');

@@ -53,6 +53,7 @@ export const statuses = {
     restoredCwd === undefined
       ? { state: 'connected', mode, message: 'connected' }
       : { state: 'connected', mode, restoredCwd, message: `sandbox was asleep: session restored in ${restoredCwd}` },
+  restarted: (): ConnectionStatus => ({ state: 'connected', mode: 'created', message: 'connected: a new shell was started' }),
   reconnecting: (attempt: number): ConnectionStatus => ({
     state: 'reconnecting',
     attempt,

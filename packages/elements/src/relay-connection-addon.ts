@@ -93,6 +93,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
   #status: ConnectionStatus = statuses.connecting();
   #sandboxAsleep = false;
   #pendingRecreation: SessionRecreatedMessage | undefined;
+  #restartRequested = false;
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #disposed = false;
 
@@ -154,6 +155,14 @@ export class RelayConnectionAddon implements ITerminalAddon {
     this.#gate?.open();
     this.#setStatus(statuses.connecting());
     this.#socket.reconnect();
+  }
+
+  /**
+   * Call before asking the relay to restart the shell: the `ready` that follows is a fresh shell, whatever mode the
+   * relay reports, and is not announced as a session restored from sleep.
+   */
+  expectRestart(): void {
+    this.#restartRequested = true;
   }
 
   dispose(): void {
@@ -223,6 +232,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
         this.#handleReady(message);
         break;
       case 'session-recreated':
+        if (this.#restartRequested) break;
         this.#pendingRecreation = message;
         this.#recreatedEmitter.fire(message);
         break;
@@ -251,7 +261,12 @@ export class RelayConnectionAddon implements ITerminalAddon {
     this.#sandboxAsleep = false;
     const recreated = this.#pendingRecreation ?? (message.mode === 'recreated' ? { cwd: message.cwd } : undefined);
     this.#pendingRecreation = undefined;
-    this.#setStatus(statuses.connected(message.mode, recreated?.cwd));
+    if (this.#restartRequested) {
+      this.#restartRequested = false;
+      this.#setStatus(statuses.restarted());
+    } else {
+      this.#setStatus(statuses.connected(message.mode, recreated?.cwd));
+    }
     if (terminal && (terminal.cols !== message.cols || terminal.rows !== message.rows)) {
       this.#sendControl({ type: 'resize', ...clampSize(terminal.cols, terminal.rows) });
     }

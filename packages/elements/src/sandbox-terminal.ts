@@ -200,6 +200,7 @@ export class SandboxTerminal extends LitElement {
     const sessionId = this.#sessionId;
     if (!sandbox || !sessionId) throw new Error('sandbox-terminal: no session to restart yet');
     this.#status.set(statuses.connecting('restarting the shell…'));
+    this.#connection?.expectRestart();
     try {
       await sandbox.restartSession(sessionId);
     } catch (error) {
