@@ -70,7 +70,7 @@ export class Sandbox {
   /** Runs a command and yields `start`, `stdout`, `stderr` and `exit` (or `error`) events as they happen. */
   async *execStream(command: string, options: ExecOptions = {}): AsyncGenerator<ExecStreamEvent> {
     const { signal, ...rest } = options;
-    const response = await this.#request('POST', apiPaths.execStream(this.id), { ...rest, command }, signal);
+    const response = await this.#request('POST', apiPaths.execStream(this.id), JSON.stringify({ ...rest, command }), signal, 'application/json');
     if (!response.body) throw new SandboxError({ code: 'INTERNAL', message: 'exec stream has no body' });
     for await (const event of readNdjson(response.body)) yield event as ExecStreamEvent;
   }

@@ -1,0 +1,195 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  createSessionRequest,
+  execRequest,
+  mkdirRequest,
+  SESSION_RECREATED_HEADER,
+  type ExecRequest,
+  type ExecResult,
+  type ExecStreamEvent,
+} from '@sandbox-terminal/protocol';
+import { z } from 'zod';
+import { RelayError, limitExceeded, toErrorPayload } from '../errors.ts';
+import { runOneShot } from '../exec/one-shot-exec.ts';
+import type { RelayLimits } from '../limits.ts';
+import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
+import { readBody, readJson, sendError, sendJson } from './http-io.ts';
+
+export interface RouteContext {
+  pool: SandboxPool;
+  limits: RelayLimits;
+  /** Extra endpoints for the demo and tests (idle timeout, sleep now); off unless configured. */
+  devEndpoints: boolean;
+  health: () => Record<string, unknown>;
+}
+
+type Handler = (ctx: RouteContext, request: IncomingMessage, response: ServerResponse, params: string[], url: URL) => Promise<void>;
+
+const SEGMENT = '([^/]+)';
+const routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [];
+function route(method: string, path: string, handler: Handler): void {
+  routes.push({ method, pattern: new RegExp(`^${path.replaceAll(':id', SEGMENT)}$`), handler });
+}
+
+/** Dispatches one HTTP request; answers 404 NOT_FOUND for anything unknown. Never throws. */
+export async function handleApiRequest(ctx: RouteContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  try {
+    const url = new URL(request.url ?? '/', 'http://relay');
+    for (const candidate of routes) {
+      const match = candidate.pattern.exec(url.pathname);
+      if (!match) continue;
+      if (candidate.method !== request.method) continue;
+      const params = match.slice(1).map((value) => decodeURIComponent(value));
+      await candidate.handler(ctx, request, response, params, url);
+      return;
+    }
+    throw new RelayError('NOT_FOUND', `no route for ${request.method} ${url.pathname}`);
+  } catch (error) {
+    sendError(response, error);
+  }
+}
+
+route('GET', '/healthz', async (ctx, _request, response) => sendJson(response, 200, ctx.health()));
+
+// ------------------------------------------------------------------ sessions
+
+route('POST', '/v1/sandboxes/:id/sessions', async (ctx, request, response, [sandboxId]) => {
+  const body = await readJson(request, createSessionRequest, ctx.limits.jsonBodyBytes);
+  const session = await ctx.pool.createSession(sandboxId!, body);
+  sendJson(response, 201, { id: session.id, session: session.info() });
+});
+
+route('GET', '/v1/sandboxes/:id/sessions', async (ctx, _request, response, [sandboxId]) => {
+  sendJson(response, 200, { sessions: await ctx.pool.listSessions(sandboxId!) });
+});
+
+route('GET', '/v1/sandboxes/:id/sessions/:id', async (ctx, _request, response, [sandboxId, sessionId]) => {
+  sendJson(response, 200, (await ctx.pool.findSession(sandboxId!, sessionId!)).info());
+});
+
+route('DELETE', '/v1/sandboxes/:id/sessions/:id', async (ctx, _request, response, [sandboxId, sessionId]) => {
+  await ctx.pool.deleteSession(sandboxId!, sessionId!);
+  response.writeHead(204).end();
+});
+
+route('POST', '/v1/sandboxes/:id/sessions/:id/restart', async (ctx, _request, response, [sandboxId, sessionId]) => {
+  const session = await ctx.pool.findSession(sandboxId!, sessionId!);
+  await session.restart();
+  sendJson(response, 200, session.info());
+});
+
+// ------------------------------------------------------------------ exec
+
+async function startExec(ctx: RouteContext, sandboxId: string, body: ExecRequest, onEvent: ((event: ExecStreamEvent) => void) | undefined, response: ServerResponse): Promise<ExecResult> {
+  if (Buffer.byteLength(body.command) > ctx.limits.commandBytes) {
+    throw limitExceeded('commandBytes', ctx.limits.commandBytes, `command is longer than ${ctx.limits.commandBytes} bytes`);
+  }
+  if (body.command.includes('\0')) throw new RelayError('BAD_REQUEST', 'command contains a NUL byte');
+  if (body.cwd !== undefined && (!body.cwd.startsWith('/') || body.cwd.includes('\0'))) {
+    throw new RelayError('BAD_REQUEST', 'cwd must be an absolute path');
+  }
+  const runtime = ctx.pool.sandbox(sandboxId);
+  const request = {
+    command: body.command,
+    ...(body.cwd !== undefined ? { cwd: body.cwd } : {}),
+    ...(body.env ? { env: body.env } : {}),
+    ...(body.timeout ? { timeoutMs: body.timeout } : {}),
+    ...(body.stdin !== undefined ? { stdin: body.stdin } : {}),
+    ...(onEvent ? { onEvent } : {}),
+  };
+  if (!body.session) {
+    const abort = new AbortController();
+    response.once('close', () => {
+      if (!response.writableFinished) abort.abort();
+    });
+    return runOneShot(runtime, { ...request, signal: abort.signal });
+  }
+  const session = await ctx.pool.findSession(sandboxId, body.session);
+  const result = session.exec(request);
+  // The caller went away before the end: stop the command as a timeout would, so the session is free again.
+  response.once('close', () => {
+    if (!response.writableFinished) session.cancel(result);
+  });
+  return result;
+}
+
+route('POST', '/v1/sandboxes/:id/exec', async (ctx, request, response, [sandboxId]) => {
+  const body = await readJson(request, execRequest, ctx.limits.jsonBodyBytes);
+  const result = await startExec(ctx, sandboxId!, body, undefined, response);
+  if (result.sessionRecreated) response.setHeader(SESSION_RECREATED_HEADER, 'true');
+  sendJson(response, 200, result);
+});
+
+route('POST', '/v1/sandboxes/:id/exec/stream', async (ctx, request, response, [sandboxId]) => {
+  const body = await readJson(request, execRequest, ctx.limits.jsonBodyBytes);
+  const send = (event: ExecStreamEvent) => {
+    if (!response.headersSent) response.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+    response.write(`${JSON.stringify(event)}\n`);
+  };
+  try {
+    await startExec(ctx, sandboxId!, body, send, response);
+  } catch (error) {
+    if (!response.headersSent) throw error;
+    const payload = toErrorPayload(error);
+    send({ type: 'error', code: payload.code, message: payload.message });
+  }
+  response.end();
+});
+
+// ------------------------------------------------------------------ files
+
+function pathParam(url: URL): string {
+  const path = url.searchParams.get('path');
+  if (path === null) throw new RelayError('BAD_REQUEST', 'the path query parameter is required');
+  return path;
+}
+
+route('PUT', '/v1/sandboxes/:id/files', async (ctx, request, response, [sandboxId], url) => {
+  const path = pathParam(url);
+  const content = await readBody(request, ctx.limits.fileBytes, 'fileBytes');
+  await ctx.pool.sandbox(sandboxId!).files.write(path, content);
+  response.writeHead(204).end();
+});
+
+route('GET', '/v1/sandboxes/:id/files', async (ctx, _request, response, [sandboxId], url) => {
+  const content = await ctx.pool.sandbox(sandboxId!).files.read(pathParam(url));
+  response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.byteLength });
+  response.end(content);
+});
+
+route('DELETE', '/v1/sandboxes/:id/files', async (ctx, _request, response, [sandboxId], url) => {
+  await ctx.pool.sandbox(sandboxId!).files.delete(pathParam(url), url.searchParams.get('recursive') === 'true');
+  response.writeHead(204).end();
+});
+
+route('GET', '/v1/sandboxes/:id/files/list', async (ctx, _request, response, [sandboxId], url) => {
+  const path = pathParam(url);
+  sendJson(response, 200, { path, entries: await ctx.pool.sandbox(sandboxId!).files.list(path) });
+});
+
+route('GET', '/v1/sandboxes/:id/files/exists', async (ctx, _request, response, [sandboxId], url) => {
+  sendJson(response, 200, { exists: await ctx.pool.sandbox(sandboxId!).files.exists(pathParam(url)) });
+});
+
+route('POST', '/v1/sandboxes/:id/files/mkdir', async (ctx, request, response, [sandboxId]) => {
+  const body = await readJson(request, mkdirRequest, ctx.limits.jsonBodyBytes);
+  await ctx.pool.sandbox(sandboxId!).files.mkdir(body.path, body.recursive ?? false);
+  sendJson(response, 200, { path: body.path });
+});
+
+// ------------------------------------------------------------------ development endpoints
+
+const idleTimeoutRequest = z.object({ ms: z.number().int().min(1000).max(86_400_000) }).strict();
+
+route('POST', '/v1/admin/idle-timeout', async (ctx, request, response) => {
+  if (!ctx.devEndpoints) throw new RelayError('NOT_FOUND', 'development endpoints are off');
+  const body = await readJson(request, idleTimeoutRequest, ctx.limits.jsonBodyBytes);
+  ctx.pool.setIdleTimeout(body.ms);
+  sendJson(response, 200, { idleTimeoutMs: ctx.pool.idleTimeoutMs });
+});
+
+route('POST', '/v1/admin/sandboxes/:id/sleep', async (ctx, _request, response, [sandboxId]) => {
+  if (!ctx.devEndpoints) throw new RelayError('NOT_FOUND', 'development endpoints are off');
+  await ctx.pool.sleepSandbox(sandboxId!, 'requested through the admin endpoint');
+  response.writeHead(204).end();
+});

@@ -1,0 +1,47 @@
+/**
+ * Every limit and timeout of the relay, with its default. Each can be overridden through `RelayOptions.limits`.
+ * Exceeding one yields a typed `LIMIT_EXCEEDED` error naming it, never a crash.
+ */
+export interface RelayLimits {
+  /** Bytes kept per stream (stdout, stderr) of one exec; the rest is drained and dropped, `truncated` is set. */
+  execOutputBytes: number;
+  /** Longest command text accepted by exec. */
+  commandBytes: number;
+  /** Largest JSON request body. */
+  jsonBodyBytes: number;
+  /** Largest file accepted by writeFile or returned by readFile. */
+  fileBytes: number;
+  /** Largest WebSocket message (terminal input or control frame). */
+  terminalMessageBytes: number;
+  /** Terminal output kept per session and replayed to a viewer that attaches. */
+  replayBytes: number;
+  /** Sessions one sandbox may hold (active, sleeping or exited). */
+  sessionsPerSandbox: number;
+  /** Viewers attached to one session at once. */
+  viewersPerSession: number;
+  /** How long a new shell may take to show its first prompt. */
+  shellStartTimeoutMs: number;
+  /** After a timed-out command was interrupted, how long before its processes are killed outright. */
+  killEscalationMs: number;
+  /** How long the session registry keeps a session record that nobody touches. */
+  sessionRecordTtlMs: number;
+}
+
+export const DEFAULT_LIMITS: RelayLimits = {
+  execOutputBytes: 10 * 1024 * 1024,
+  commandBytes: 1024 * 1024,
+  jsonBodyBytes: 32 * 1024 * 1024,
+  fileBytes: 100 * 1024 * 1024,
+  terminalMessageBytes: 1024 * 1024,
+  replayBytes: 512 * 1024,
+  sessionsPerSandbox: 64,
+  viewersPerSession: 16,
+  shellStartTimeoutMs: 10_000,
+  killEscalationMs: 1_000,
+  sessionRecordTtlMs: 7 * 24 * 60 * 60 * 1000,
+};
+
+/** Idle time after which a sandbox sleeps, by default. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
+/** Shortest idle timeout accepted (tests use it). */
+export const MIN_IDLE_TIMEOUT_MS = 1_000;

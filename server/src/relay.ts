@@ -1,0 +1,180 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import { handleApiRequest, type RouteContext } from './http/api-routes.ts';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIMITS, MIN_IDLE_TIMEOUT_MS, type RelayLimits } from './limits.ts';
+import { SessionRegistry } from './registry/session-registry.ts';
+import type { SandboxBackend } from './sandbox/backend.ts';
+import { BubblewrapBackend } from './sandbox/bubblewrap.ts';
+import { SandboxPool } from './sandbox/sandbox-pool.ts';
+import { UnisolatedBackend } from './sandbox/unisolated.ts';
+import { TerminalEndpoint } from './terminal/terminal-endpoint.ts';
+
+export interface RelayOptions {
+  /** TCP port; 0 picks a free one. Default 8787. */
+  port?: number;
+  /** Interface to listen on. Default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Idle time in ms after which a sandbox sleeps. Default 600 000; at least 1 000. */
+  idleTimeoutMs?: number;
+  /** Where workspaces and the SQLite session registry live. Without it: a temporary directory and an in-memory registry. */
+  dataDir?: string;
+  /** `bubblewrap`, `unisolated`, or `auto` (bubblewrap where it works, else unisolated with a warning). Or a backend object. */
+  backend?: 'auto' | 'bubblewrap' | 'unisolated' | SandboxBackend;
+  /** Whether sandboxes reach the network. Default true. */
+  network?: boolean;
+  /** Origins allowed to call the API from a browser and to open terminals. Default: any (development). */
+  allowedOrigins?: string[];
+  /** Enables /v1/admin/* (idle timeout, sleep now) for the demo and tests. Default false. */
+  devEndpoints?: boolean;
+  limits?: Partial<RelayLimits>;
+  /** A pino logger, or a level. Default level `info`. */
+  logger?: Logger | pino.Level | 'silent';
+  /** Don't listen: mount the relay on your own server with `relay.handleRequest` / `relay.handleUpgrade`. */
+  listen?: boolean;
+}
+
+export interface Relay {
+  /** `http://host:port` once listening. */
+  readonly url: string;
+  readonly server: Server | undefined;
+  readonly pool: SandboxPool;
+  readonly backend: SandboxBackend;
+  readonly logger: Logger;
+  /** Handles one HTTP request (returns false when it is not a relay route, for mounting next to other routes). */
+  handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
+  /** Handles a WebSocket upgrade (returns false when it is not a terminal URL). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  setIdleTimeout(ms: number): void;
+  sleepSandbox(sandboxId: string): Promise<void>;
+  /** Cuts every terminal socket (of one sandbox) as a network drop would; sessions keep running. */
+  dropTerminalConnections(sandboxId?: string): number;
+  /** Saves every session, stops every sandbox and the server. */
+  close(): Promise<void>;
+}
+
+export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
+  const logger = typeof options.logger === 'object' ? options.logger : pino({ level: options.logger ?? 'info' });
+  const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const idleTimeoutMs = Math.max(MIN_IDLE_TIMEOUT_MS, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+  const backend = chooseBackend(options.backend ?? 'auto', logger);
+  const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'sandbox-terminal-data-'));
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'sandbox-terminal-run-'));
+  mkdirSync(dataDir, { recursive: true });
+  const registry = new SessionRegistry({ ...(options.dataDir ? { dataDir } : {}), ttlMs: limits.sessionRecordTtlMs });
+  const pool = new SandboxPool({ backend, dataDir, runtimeDir, network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger });
+  const terminals = new TerminalEndpoint(pool, limits, logger);
+  const allowedOrigins = options.allowedOrigins;
+  const context: RouteContext = {
+    pool,
+    limits,
+    devEndpoints: options.devEndpoints ?? false,
+    health: () => ({
+      ok: true,
+      backend: backend.name,
+      isolated: backend.isolated,
+      idleTimeoutMs: pool.idleTimeoutMs,
+      sandboxes: pool.runtimes().length,
+      running: pool.runtimes().filter((runtime) => runtime.running).length,
+    }),
+  };
+
+  const originAllowed = (origin: string | undefined) => !origin || !allowedOrigins || allowedOrigins.includes(origin);
+
+  const handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
+    const url = new URL(request.url ?? '/', 'http://relay');
+    if (!url.pathname.startsWith('/v1/') && url.pathname !== '/healthz') return false;
+    const origin = request.headers.origin;
+    if (origin && originAllowed(origin)) {
+      response.setHeader('access-control-allow-origin', origin);
+      response.setHeader('vary', 'Origin');
+      response.setHeader('access-control-expose-headers', 'x-session-recreated');
+    }
+    if (request.method === 'OPTIONS') {
+      response.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE, OPTIONS');
+      response.setHeader('access-control-allow-headers', 'content-type, authorization');
+      response.setHeader('access-control-max-age', '600');
+      response.writeHead(originAllowed(origin) ? 204 : 403).end();
+      return true;
+    }
+    if (!originAllowed(origin)) {
+      response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'BAD_REQUEST', message: `origin ${origin} is not allowed` }));
+      return true;
+    }
+    void handleApiRequest(context, request, response);
+    return true;
+  };
+
+  const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    const url = new URL(request.url ?? '/', 'http://relay');
+    if (!terminals.matches(url)) return false;
+    if (!originAllowed(request.headers.origin)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
+      return true;
+    }
+    terminals.handleUpgrade(request, socket, head, url);
+    return true;
+  };
+
+  let server: Server | undefined;
+  let url = '';
+  if (options.listen !== false) {
+    server = createServer((request, response) => {
+      if (!handleRequest(request, response)) {
+        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'NOT_FOUND', message: 'not found' }));
+      }
+    });
+    server.on('upgrade', (request, socket, head) => {
+      if (!handleUpgrade(request, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+    });
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolveListen, reject) => {
+      server!.once('error', reject);
+      server!.listen(options.port ?? 8787, host, () => resolveListen());
+    });
+    const address = server.address() as AddressInfo;
+    url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    logger.info({ url, backend: backend.name, isolated: backend.isolated, dataDir, idleTimeoutMs }, 'relay listening');
+  }
+
+  return {
+    url,
+    server,
+    pool,
+    backend,
+    logger,
+    handleRequest,
+    handleUpgrade,
+    setIdleTimeout: (ms) => pool.setIdleTimeout(Math.max(MIN_IDLE_TIMEOUT_MS, ms)),
+    sleepSandbox: (sandboxId) => pool.sleepSandbox(sandboxId),
+    dropTerminalConnections: (sandboxId) => terminals.dropConnections(sandboxId),
+    async close() {
+      terminals.close();
+      await pool.close();
+      await registry.close();
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolveClose) => server!.close(() => resolveClose()));
+      }
+      rmSync(runtimeDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function chooseBackend(choice: NonNullable<RelayOptions['backend']>, logger: Logger): SandboxBackend {
+  if (typeof choice === 'object') return choice;
+  if (choice === 'unisolated') {
+    logger.warn('sandboxes are NOT isolated (backend "unisolated"): shells run on the host as the relay user');
+    return new UnisolatedBackend();
+  }
+  const probe = BubblewrapBackend.probe();
+  if (probe.ok) return new BubblewrapBackend();
+  if (choice === 'bubblewrap') throw new Error(`the bubblewrap backend cannot run here: ${probe.reason}`);
+  logger.warn({ reason: probe.reason }, 'bubblewrap is unavailable: sandboxes are NOT isolated (fallback backend "unisolated"); install bubblewrap and run as root for isolation');
+  return new UnisolatedBackend();
+}

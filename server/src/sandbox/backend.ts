@@ -1,0 +1,69 @@
+import type { ChildProcess } from 'node:child_process';
+import type { IPty } from 'node-pty';
+
+/**
+ * Where sandboxes run. The relay only talks to this interface, so a Docker or remote backend can be added
+ * without touching sessions, exec or the HTTP/WebSocket layers.
+ */
+export interface SandboxBackend {
+  /** `bubblewrap`, `unisolated`, … (logged and reported by /healthz). */
+  readonly name: string;
+  /** False for backends that give no isolation at all; the relay says so loudly. */
+  readonly isolated: boolean;
+  start(spec: SandboxSpec): Promise<SandboxInstance>;
+}
+
+export interface SandboxSpec {
+  id: string;
+  /** Host directory that is the sandbox's persistent `/workspace`. */
+  workspaceDir: string;
+  /** Host directory that is the sandbox's private `/tmp` (emptied on every start). */
+  tmpDir: string;
+  /** Host directory shared with the shells for the relay's shell integration (job files, output FIFOs). */
+  controlDir: string;
+  /** Whether processes in the sandbox reach the network. */
+  network: boolean;
+}
+
+export interface ShellSpawnOptions {
+  /** Environment inside the sandbox (complete: nothing of the relay's own environment leaks in). */
+  env: Record<string, string>;
+  cols: number;
+  rows: number;
+  /** Arguments after `bash`. */
+  args: string[];
+}
+
+export interface CommandSpawnOptions {
+  /** Runs as `bash -c <command>`. */
+  command: string;
+  /** A path inside the sandbox. */
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/** A started sandbox: one set of namespaces that all of its sessions and commands share. */
+export interface SandboxInstance {
+  /** Maps a path inside the sandbox (`/workspace/x`, the control dir) to the path the relay can open. */
+  readonly paths: SandboxPaths;
+  /** Starts `bash` on a new PTY inside the sandbox. Its process group can be signalled via `shellHostPid`. */
+  spawnShell(options: ShellSpawnOptions): IPty;
+  /**
+   * The host pid of the bash started by `spawnShell` (which may sit below wrapper processes such as nsenter),
+   * used to find the terminal's foreground process group and the command's descendants.
+   */
+  shellHostPid(pty: IPty): number | undefined;
+  /** Runs a one-off command with piped stdio in its own process group (killed as a whole by `-pid`). */
+  spawnCommand(options: CommandSpawnOptions): ChildProcess;
+  /** Stops every process in the sandbox. */
+  stop(): Promise<void>;
+  /** Resolves when the sandbox ended by itself (its init died). */
+  readonly exited: Promise<void>;
+}
+
+export interface SandboxPaths {
+  /** `/workspace` as the shells see it. */
+  workspace: string;
+  /** The control directory as the shells see it. */
+  control: string;
+}

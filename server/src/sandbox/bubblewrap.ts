@@ -1,0 +1,151 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, lstatSync } from 'node:fs';
+import pty, { type IPty } from 'node-pty';
+import type { CommandSpawnOptions, SandboxBackend, SandboxInstance, SandboxSpec, ShellSpawnOptions } from './backend.ts';
+import { oneShotBashArgs } from './command-wrapper.ts';
+import { findDescendantByName, signalQuietly } from './process-tree.ts';
+
+const BWRAP = '/usr/bin/bwrap';
+const NSENTER = '/usr/bin/nsenter';
+/** Where the relay's control directory appears inside the sandbox. */
+const CONTROL_PATH = '/run/sandbox-terminal';
+/** How long bwrap may take to report its child's pid before the start is declared failed. */
+const BWRAP_START_TIMEOUT_MS = 10_000;
+/** The host's system directories, bound read-only. Merged-/usr systems have /bin etc. as symlinks into /usr. */
+const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32', '/etc', '/opt'];
+
+/**
+ * Sandboxes as bubblewrap containers: one long-lived `bwrap` per sandbox holds the namespaces (mount, pid, uts,
+ * ipc, cgroup, and net when the network is off); every shell and command enters them with `nsenter`, so all
+ * sessions of a sandbox see the same processes, /tmp and localhost, and nothing of another sandbox.
+ */
+export class BubblewrapBackend implements SandboxBackend {
+  readonly name = 'bubblewrap';
+  readonly isolated = true;
+
+  /** Whether bubblewrap and nsenter are installed and can create namespaces on this machine. */
+  static probe(): { ok: true } | { ok: false; reason: string } {
+    if (!existsSync(BWRAP)) return { ok: false, reason: `${BWRAP} not found (install the bubblewrap package)` };
+    if (!existsSync(NSENTER)) return { ok: false, reason: `${NSENTER} not found (install util-linux)` };
+    const result = spawnSync(BWRAP, [...systemBinds(), '--unshare-all', '--proc', '/proc', '--dev', '/dev', '--', 'true'], {
+      timeout: 5000,
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) return { ok: false, reason: `bwrap cannot create namespaces here: ${(result.stderr || result.error?.message || '').trim()}` };
+    if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+      return { ok: false, reason: 'entering a sandbox with nsenter needs root; run the relay as root for isolation' };
+    }
+    return { ok: true };
+  }
+
+  async start(spec: SandboxSpec): Promise<SandboxInstance> {
+    const args = [
+      '--unshare-all',
+      ...(spec.network ? ['--share-net'] : []),
+      '--die-with-parent',
+      ...systemBinds(),
+      '--proc', '/proc',
+      '--dev', '/dev',
+      '--bind', spec.tmpDir, '/tmp',
+      '--bind', spec.workspaceDir, '/workspace',
+      '--bind', spec.controlDir, CONTROL_PATH,
+      '--chdir', '/workspace',
+      '--hostname', 'sandbox',
+      '--setenv', 'HOME', '/workspace',
+      '--info-fd', '3',
+      '--', 'sleep', 'infinity',
+    ];
+    const init = spawn(BWRAP, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    const childPid = await readChildPid(init);
+    return new BubblewrapInstance(init, childPid);
+  }
+}
+
+function systemBinds(): string[] {
+  const binds: string[] = [];
+  for (const dir of SYSTEM_DIRS) {
+    if (!existsSync(dir)) continue;
+    const stat = lstatSync(dir);
+    if (stat.isSymbolicLink()) {
+      // Keep merged-/usr symlinks as symlinks so /bin/bash resolves inside the sandbox the same way.
+      binds.push('--symlink', `usr${dir}`, dir);
+    } else {
+      binds.push('--ro-bind', dir, dir);
+    }
+  }
+  return binds;
+}
+
+function readChildPid(init: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let info = '';
+    let stderr = '';
+    const timer = setTimeout(() => fail(new Error('bwrap did not start in time')), BWRAP_START_TIMEOUT_MS);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      init.kill('SIGKILL');
+      reject(error);
+    };
+    init.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    init.once('error', fail);
+    init.once('exit', (code) => fail(new Error(`bwrap exited with ${code}: ${stderr.trim()}`)));
+    const infoPipe = init.stdio[3] as NodeJS.ReadableStream;
+    infoPipe.on('data', (chunk: Buffer) => {
+      info += chunk.toString();
+      const match = /"child-pid":\s*(\d+)/.exec(info);
+      if (match) {
+        clearTimeout(timer);
+        init.removeAllListeners('exit');
+        resolve(Number(match[1]));
+      }
+    });
+  });
+}
+
+class BubblewrapInstance implements SandboxInstance {
+  readonly paths = { workspace: '/workspace', control: CONTROL_PATH };
+  readonly exited: Promise<void>;
+
+  constructor(
+    private readonly init: ChildProcess,
+    private readonly childPid: number,
+  ) {
+    this.exited = new Promise((resolve) => init.once('exit', () => resolve()));
+  }
+
+  private nsenterArgs(): string[] {
+    // -r/-w: the sandbox's root and working directory (/workspace); -p forks so the shell is inside the pid namespace.
+    return ['-t', String(this.childPid), '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w', '--'];
+  }
+
+  spawnShell(options: ShellSpawnOptions): IPty {
+    return pty.spawn(NSENTER, [...this.nsenterArgs(), '/bin/bash', ...options.args], {
+      name: options.env.TERM ?? 'xterm-256color',
+      cols: options.cols,
+      rows: options.rows,
+      cwd: '/',
+      env: options.env,
+      encoding: null,
+    });
+  }
+
+  shellHostPid(shell: IPty): number | undefined {
+    return findDescendantByName(shell.pid, 'bash');
+  }
+
+  spawnCommand(options: CommandSpawnOptions): ChildProcess {
+    return spawn(NSENTER, [...this.nsenterArgs(), '/bin/bash', ...oneShotBashArgs(options.command, options.cwd)], {
+      cwd: '/',
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.init.exitCode !== null || this.init.signalCode !== null) return;
+    // bwrap's --die-with-parent chain: killing the outer bwrap kills the namespace's init, which ends every process in it.
+    signalQuietly(this.init.pid!, 'SIGKILL');
+    await this.exited;
+  }
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { ID_PATTERN, TERMINAL_CLOSE_CODES, type SessionInfo } from '@sandbox-terminal/protocol';
+import type { Logger } from 'pino';
+import { RelayError, limitExceeded } from '../errors.ts';
+import type { RelayLimits } from '../limits.ts';
+import type { SessionRegistry } from '../registry/session-registry.ts';
+import type { ShellSession } from '../session/shell-session.ts';
+import type { SandboxBackend } from './backend.ts';
+import { SandboxRuntime } from './sandbox-runtime.ts';
+import { checkSandboxPath } from './workspace-files.ts';
+
+export interface SandboxPoolOptions {
+  backend: SandboxBackend;
+  /** Workspaces live under `<dataDir>/sandboxes/<id>/workspace`. */
+  dataDir: string;
+  /** Per-process scratch space: each sandbox's /tmp and control files. */
+  runtimeDir: string;
+  network: boolean;
+  idleTimeoutMs: number;
+  limits: RelayLimits;
+  registry: SessionRegistry;
+  log: Logger;
+}
+
+/**
+ * Every sandbox the relay knows, their sessions, and the idle reaper that puts quiet sandboxes to sleep.
+ * The HTTP routes and the terminal endpoint go through here and nowhere else to reach a session.
+ */
+export class SandboxPool {
+  readonly #sandboxes = new Map<string, SandboxRuntime>();
+  #idleTimeoutMs: number;
+  #reaper: NodeJS.Timeout | undefined;
+  #closing = false;
+
+  constructor(private readonly options: SandboxPoolOptions) {
+    this.#idleTimeoutMs = options.idleTimeoutMs;
+    this.#scheduleReaper();
+  }
+
+  get idleTimeoutMs(): number {
+    return this.#idleTimeoutMs;
+  }
+
+  setIdleTimeout(ms: number): void {
+    this.#idleTimeoutMs = ms;
+    this.#scheduleReaper();
+  }
+
+  get backend(): SandboxBackend {
+    return this.options.backend;
+  }
+
+  sandbox(id: string): SandboxRuntime {
+    if (this.#closing) throw new RelayError('SHUTTING_DOWN', 'the relay is shutting down');
+    if (!ID_PATTERN.test(id)) throw new RelayError('INVALID_SANDBOX_ID', `invalid sandbox id ${JSON.stringify(id).slice(0, 80)}`);
+    let runtime = this.#sandboxes.get(id);
+    if (!runtime) {
+      const { dataDir, runtimeDir } = this.options;
+      runtime = new SandboxRuntime(
+        id,
+        { workspace: join(dataDir, 'sandboxes', id, 'workspace'), tmp: join(runtimeDir, id, 'tmp'), control: join(runtimeDir, id, 'control') },
+        this.options.backend,
+        this.options.network,
+        this.options.limits,
+        this.options.registry,
+        this.options.log,
+      );
+      this.#sandboxes.set(id, runtime);
+    }
+    runtime.touch();
+    return runtime;
+  }
+
+  /** Looks a session up in memory, then in the registry (asleep, or from before a relay restart). */
+  async findSession(sandboxId: string, sessionId: string): Promise<ShellSession> {
+    const runtime = this.sandbox(sandboxId);
+    const live = runtime.sessions.get(sessionId);
+    if (live) return live;
+    if (!ID_PATTERN.test(sessionId)) throw new RelayError('SESSION_NOT_FOUND', `no session ${JSON.stringify(sessionId).slice(0, 80)}`);
+    const record = await this.options.registry.get(sandboxId, sessionId);
+    if (!record) throw new RelayError('SESSION_NOT_FOUND', `no session ${sessionId} in sandbox ${sandboxId}`);
+    // Another request may have loaded it while we waited for the registry.
+    const loaded = runtime.sessions.get(sessionId);
+    if (loaded) return loaded;
+    return runtime.newSession({
+      id: record.id,
+      cwd: record.cwd,
+      env: record.env,
+      createdAt: new Date(record.createdAt),
+      status: record.status === 'exited' ? 'exited' : 'sleeping',
+      ...(record.exitCode !== undefined ? { exitCode: record.exitCode } : {}),
+    });
+  }
+
+  async createSession(sandboxId: string, options: { id?: string; cwd?: string; env?: Record<string, string>; cols?: number; rows?: number }): Promise<ShellSession> {
+    const runtime = this.sandbox(sandboxId);
+    const id = options.id ?? randomUUID();
+    if (runtime.sessions.has(id) || (await this.options.registry.get(sandboxId, id))) {
+      throw new RelayError('SESSION_EXISTS', `session ${id} already exists in sandbox ${sandboxId}`);
+    }
+    const known = await this.options.registry.list(sandboxId);
+    const count = new Set([...runtime.sessions.keys(), ...known.map((record) => record.id)]).size;
+    if (count >= this.options.limits.sessionsPerSandbox) {
+      throw limitExceeded('sessionsPerSandbox', this.options.limits.sessionsPerSandbox, `sandbox ${sandboxId} already has ${count} sessions`);
+    }
+    const cwd = options.cwd === undefined ? '/workspace' : checkSandboxPath(options.cwd);
+    if (options.cwd !== undefined) await runtime.files.mkdir(cwd, true);
+    const session = runtime.newSession({ id, cwd, env: options.env ?? {} });
+    if (options.cols && options.rows) session.resize(options.cols, options.rows);
+    try {
+      await session.ensureShell();
+    } catch (error) {
+      runtime.sessions.delete(id);
+      throw error;
+    }
+    return session;
+  }
+
+  async listSessions(sandboxId: string): Promise<SessionInfo[]> {
+    const runtime = this.sandbox(sandboxId);
+    for (const record of await this.options.registry.list(sandboxId)) {
+      if (!runtime.sessions.has(record.id)) await this.findSession(sandboxId, record.id);
+    }
+    return [...runtime.sessions.values()].map((session) => session.info()).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async deleteSession(sandboxId: string, sessionId: string): Promise<void> {
+    const session = await this.findSession(sandboxId, sessionId);
+    const runtime = this.sandbox(sandboxId);
+    runtime.sessions.delete(sessionId);
+    await this.options.registry.delete(sandboxId, sessionId);
+    await session.dispose(TERMINAL_CLOSE_CODES.SESSION_DELETED, 'session deleted');
+  }
+
+  /** Puts a sandbox to sleep now (tests and the demo's "sleep now" use it). */
+  async sleepSandbox(sandboxId: string, reason = 'requested'): Promise<void> {
+    await this.#sandboxes.get(sandboxId)?.sleep(reason);
+  }
+
+  #scheduleReaper(): void {
+    clearInterval(this.#reaper);
+    const everyMs = Math.max(100, Math.min(5_000, Math.floor(this.#idleTimeoutMs / 4)));
+    this.#reaper = setInterval(() => void this.#reap(), everyMs);
+    this.#reaper.unref();
+  }
+
+  async #reap(): Promise<void> {
+    const now = Date.now();
+    for (const runtime of this.#sandboxes.values()) {
+      if (!runtime.running || runtime.busy) continue;
+      if (now - runtime.lastActivityAt >= this.#idleTimeoutMs) {
+        await runtime.sleep(`idle for ${this.#idleTimeoutMs} ms`).catch((error) => this.options.log.error({ err: error, sandbox: runtime.id }, 'sleep failed'));
+      }
+    }
+  }
+
+  /** Saves every session (as asleep, so they are recreated after a restart) and stops every sandbox. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    clearInterval(this.#reaper);
+    for (const runtime of this.#sandboxes.values()) {
+      await runtime.sleep('relay closing');
+      for (const session of runtime.sessions.values()) {
+        for (const viewer of session.viewers) viewer.close(TERMINAL_CLOSE_CODES.SHUTTING_DOWN, 'relay shutting down');
+      }
+      await Promise.all([...runtime.sessions.values()].map((session) => runtime.persist(session)));
+    }
+  }
+
+  /** All live runtimes (for health and tests). */
+  runtimes(): SandboxRuntime[] {
+    return [...this.#sandboxes.values()];
+  }
+}

@@ -1,0 +1,142 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { RelayError } from '../errors.ts';
+import type { RelayLimits } from '../limits.ts';
+import type { SessionRegistry } from '../registry/session-registry.ts';
+import { BASHRC, CONTROL_FILES } from '../session/shell-integration.ts';
+import { ShellSession, type SessionHost } from '../session/shell-session.ts';
+import type { SandboxBackend, SandboxInstance } from './backend.ts';
+import { WorkspaceFiles } from './workspace-files.ts';
+
+export interface SandboxDirs {
+  workspace: string;
+  tmp: string;
+  control: string;
+}
+
+/**
+ * One sandbox as the relay sees it: its directories, its running instance (when awake), its sessions, and when
+ * it was last active. Starting is on demand; sleeping stops every process and keeps /workspace and the sessions.
+ */
+export class SandboxRuntime {
+  readonly sessions = new Map<string, ShellSession>();
+  readonly files: WorkspaceFiles;
+  lastActivityAt = Date.now();
+  /** One-off execs running right now (they keep the sandbox awake). */
+  oneShotRuns = 0;
+  #instance: SandboxInstance | undefined;
+  #starting: Promise<SandboxInstance> | undefined;
+  readonly #sessionHost: SessionHost;
+
+  constructor(
+    readonly id: string,
+    readonly dirs: SandboxDirs,
+    private readonly backend: SandboxBackend,
+    private readonly network: boolean,
+    readonly limits: RelayLimits,
+    private readonly registry: SessionRegistry,
+    private readonly log: Logger,
+  ) {
+    mkdirSync(dirs.workspace, { recursive: true });
+    this.files = new WorkspaceFiles(dirs.workspace, limits.fileBytes);
+    this.#sessionHost = {
+      sandboxId: id,
+      limits,
+      controlDirFor: (sessionId) => join(dirs.control, sessionId),
+      ensureRunning: () => this.ensureRunning(),
+      touch: () => this.touch(),
+      persist: (session) => void this.persist(session),
+    };
+  }
+
+  get running(): boolean {
+    return this.#instance !== undefined;
+  }
+
+  get instance(): SandboxInstance | undefined {
+    return this.#instance;
+  }
+
+  /** Something happened in the sandbox: postpone its sleep. */
+  touch(): void {
+    this.lastActivityAt = Date.now();
+  }
+
+  get busy(): boolean {
+    return this.oneShotRuns > 0 || [...this.sessions.values()].some((session) => session.busy);
+  }
+
+  ensureRunning(): Promise<SandboxInstance> {
+    if (this.#instance) return Promise.resolve(this.#instance);
+    this.#starting ??= this.#start().finally(() => (this.#starting = undefined));
+    return this.#starting;
+  }
+
+  async #start(): Promise<SandboxInstance> {
+    // A container's /tmp does not survive a restart; the control dir is the relay's and is rebuilt.
+    rmSync(this.dirs.tmp, { recursive: true, force: true });
+    rmSync(this.dirs.control, { recursive: true, force: true });
+    mkdirSync(this.dirs.tmp, { recursive: true, mode: 0o1777 });
+    mkdirSync(this.dirs.control, { recursive: true });
+    mkdirSync(this.dirs.workspace, { recursive: true });
+    writeFileSync(join(this.dirs.control, CONTROL_FILES.bashrc), BASHRC);
+    let instance: SandboxInstance;
+    try {
+      instance = await this.backend.start({
+        id: this.id,
+        workspaceDir: this.dirs.workspace,
+        tmpDir: this.dirs.tmp,
+        controlDir: this.dirs.control,
+        network: this.network,
+      });
+    } catch (error) {
+      throw new RelayError('SANDBOX_START_FAILED', `sandbox ${this.id} could not start: ${(error as Error).message}`);
+    }
+    this.#instance = instance;
+    this.touch();
+    this.log.info({ sandbox: this.id, backend: this.backend.name }, 'sandbox started');
+    void instance.exited.then(() => {
+      if (this.#instance !== instance) return;
+      // Everything in it died (killed from outside): sessions become recreatable, as after a sleep.
+      this.log.warn({ sandbox: this.id }, 'sandbox ended unexpectedly');
+      for (const session of this.sessions.values()) session.suspend();
+      this.#instance = undefined;
+    });
+    return instance;
+  }
+
+  /** Saves every session's state, stops all processes, and keeps the files. */
+  async sleep(reason: string): Promise<void> {
+    const instance = this.#instance;
+    if (!instance) return;
+    for (const session of this.sessions.values()) session.suspend();
+    this.#instance = undefined;
+    await instance.stop();
+    this.log.info({ sandbox: this.id, reason }, 'sandbox asleep');
+  }
+
+  /** A new session object bound to this sandbox (not started). */
+  newSession(init: ConstructorParameters<typeof ShellSession>[1]): ShellSession {
+    const session = new ShellSession(this.#sessionHost, init);
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  async persist(session: ShellSession): Promise<void> {
+    if (!this.sessions.has(session.id)) return;
+    try {
+      await this.registry.put({
+        id: session.id,
+        sandboxId: this.id,
+        status: session.status === 'starting' ? 'active' : session.status,
+        cwd: session.cwd,
+        env: session.env,
+        createdAt: session.createdAt.toISOString(),
+        ...(session.exitCode !== undefined ? { exitCode: session.exitCode } : {}),
+      });
+    } catch (error) {
+      this.log.error({ sandbox: this.id, session: session.id, err: error }, 'could not save session record');
+    }
+  }
+}

@@ -1,0 +1,46 @@
+# sandbox-terminal shell integration: the shell side of server/src/session/shell-integration.ts (read its header first).
+__st_ctl=$__ST_CTL
+__st_start_cwd=$__ST_CWD
+unset __ST_CTL __ST_CWD
+[[ -r /etc/bash.bashrc ]] && builtin . /etc/bash.bashrc
+[[ -r ~/.bashrc ]] && builtin . ~/.bashrc
+[[ $PS1 == '\s-\v\$ ' || -z $PS1 ]] && PS1='\[\e[1;32m\]\w\[\e[0m\]\$ '
+if [[ -n $__st_start_cwd ]]; then
+  builtin cd -- "$__st_start_cwd" 2>/dev/null || builtin printf 'sandbox-terminal: %s no longer exists; starting in %s\n' "$__st_start_cwd" "$PWD"
+fi
+unset __st_start_cwd
+HISTFILE=$__st_ctl/history
+__st_mark_ps1='\[\e]6973;P\a\]'
+__st_job=
+__st_restore=
+__st_save() { { builtin printf '%s\0' "$PWD"; builtin export -p; } >"$__st_ctl/state" 2>/dev/null; }
+__st_ret() { return "$1"; }
+__st_begin() {
+  [[ -n $__st_tty ]] || __st_tty=$(builtin command stty -g 2>/dev/null)
+  builtin history -s -- "$1"
+  local p=${PS1%"$__st_mark_ps1"}
+  builtin printf '%s%s\n\e]6973;B;%s\a' "${p@P}" "$1" "$2" >/dev/tty
+}
+# $1: exit code; $2: "done" (the job ran to its end) or "aborted" (SIGINT threw the shell back to its prompt).
+# A job killed by a signal makes bash reset the terminal to cooked mode under readline's feet, and after an abort
+# readline does not prepare the terminal again (it believes it still is): put readline's mode back in both cases.
+__st_end() {
+  if [[ -n $__st_tty ]] && { [[ $2 == aborted ]] || (( $1 > 128 )) || [[ -e $__st_ctl/restore-tty ]]; }; then
+    builtin command stty "$__st_tty" </dev/tty 2>/dev/null
+    [[ $2 == aborted ]] && builtin printf '\e[?2004h' >/dev/tty
+  fi
+  __st_save
+  builtin printf '\0\0ST-END:%s:%s\0\0' "$__st_job" "$1" >>"$__st_ctl/out"
+  builtin printf '\0\0ST-END:%s\0\0' "$__st_job" >>"$__st_ctl/err"
+  builtin printf '\e]6973;E;%s\a' "$__st_job" >/dev/tty
+  __st_job=
+}
+__st_prompt() {
+  [[ $PS1 == *"$__st_mark_ps1" ]] || PS1=$PS1$__st_mark_ps1
+  builtin printf '\e]7;file://sandbox%s\a' "$PWD"
+}
+PROMPT_COMMAND=('__st_rc=$?; [[ -z $__st_job ]] || { builtin eval "$__st_restore"; __st_end "$__st_rc" aborted; }; __st_save; __st_ret "$__st_rc"' "${PROMPT_COMMAND[@]}" '__st_prompt')
+__st_bind='builtin . "$__st_ctl/job"; __st_rc=$?; builtin eval "$__st_restore"; __st_end "$__st_rc" done'
+builtin bind -x "\"\\e[5999~\": $__st_bind" 2>/dev/null
+builtin bind -m vi-insert -x "\"\\e[5999~\": $__st_bind" 2>/dev/null
+builtin bind -m vi-command -x "\"\\e[5999~\": $__st_bind" 2>/dev/null

@@ -1,0 +1,458 @@
+import { mkdirSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IPty } from 'node-pty';
+import type { ExecResult, ServerControlMessage, SessionInfo, SessionStatus } from '@sandbox-terminal/protocol';
+import { RelayError } from '../errors.ts';
+import type { RelayLimits } from '../limits.ts';
+import type { SandboxInstance } from '../sandbox/backend.ts';
+import { descendantPids, readProcStat, signalQuietly } from '../sandbox/process-tree.ts';
+import { ExecJob, type ExecJobRequest } from './exec-job.ts';
+import { ExecOutputPipes } from './exec-output-pipes.ts';
+import { MarkerScanner } from './marker-scanner.ts';
+import { ReplayBuffer } from './replay-buffer.ts';
+import {
+  CONTROL_FILES,
+  EXEC_KEY,
+  OSC_MARKER_PREFIX,
+  OSC_MARKER_TERMINATOR,
+  jobScript,
+  parseStateFile,
+  type ShellState,
+} from './shell-integration.ts';
+import { sessionEnvironment } from './session-environment.ts';
+
+/** A terminal attached to a session (a WebSocket viewer). */
+export interface SessionViewer {
+  sendOutput(data: Buffer): void;
+  sendControl(message: ServerControlMessage): void;
+  close(code: number, reason: string): void;
+}
+
+export interface SessionHost {
+  readonly sandboxId: string;
+  readonly limits: RelayLimits;
+  /** Host directory for this session's control files. */
+  controlDirFor(sessionId: string): string;
+  /** Starts the sandbox if needed. */
+  ensureRunning(): Promise<SandboxInstance>;
+  touch(): void;
+  /** The session's record changed (status, cwd, env): persist it. */
+  persist(session: ShellSession): void;
+}
+
+/** Held bytes of a possibly split marker are released after this long (a real marker arrives in one write). */
+const MARKER_HOLD_MS = 15;
+
+/**
+ * One session: a long-lived bash on a PTY inside a sandbox, the viewers watching it, and the queue of exec calls
+ * it runs one at a time. Survives its shell: asleep (sandbox stopped, state saved) or exited, it keeps its id,
+ * cwd, env and scrollback, and `wake`/`restart` start a new shell under the same id.
+ */
+export class ShellSession {
+  readonly id: string;
+  readonly createdAt: Date;
+  status: SessionStatus | 'starting' = 'starting';
+  cwd: string;
+  env: Record<string, string>;
+  exitCode: number | undefined;
+  lastActiveAt = new Date();
+  cols = 80;
+  rows = 24;
+  readonly viewers = new Set<SessionViewer>();
+
+  readonly #host: SessionHost;
+  readonly #replay: ReplayBuffer;
+  #pty: IPty | undefined;
+  #pipes: ExecOutputPipes | undefined;
+  #scanner = new MarkerScanner(OSC_MARKER_PREFIX, OSC_MARKER_TERMINATOR);
+  #markerHoldTimer: NodeJS.Timeout | undefined;
+  #instance: SandboxInstance | undefined;
+  #atPrompt = false;
+  #firstPrompt: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  #queue: ExecJob[] = [];
+  #current: ExecJob | undefined;
+  /** Terminal output that arrived after the current job's `E` marker, shown once its output is complete. */
+  #heldTerminalOutput: Buffer[] = [];
+  /** Exec output that arrived before the job's `B` marker reached the terminal. */
+  #heldExecOutput: Buffer[] = [];
+  #escalation: NodeJS.Timeout | undefined;
+  #starting: Promise<boolean> | undefined;
+  /** Set while the relay itself ends the shell (sleep, delete, restart), so the exit is not reported as the user's. */
+  #endingOnPurpose = false;
+
+  constructor(host: SessionHost, init: { id: string; cwd: string; env: Record<string, string>; createdAt?: Date; status?: SessionStatus; exitCode?: number }) {
+    this.#host = host;
+    this.id = init.id;
+    this.cwd = init.cwd;
+    this.env = init.env;
+    this.createdAt = init.createdAt ?? new Date();
+    if (init.status) this.status = init.status;
+    this.exitCode = init.exitCode;
+    this.#replay = new ReplayBuffer(host.limits.replayBytes);
+  }
+
+  info(): SessionInfo {
+    const info: SessionInfo = {
+      id: this.id,
+      sandboxId: this.#host.sandboxId,
+      status: this.status === 'starting' ? 'active' : this.status,
+      cwd: this.cwd,
+      createdAt: this.createdAt.toISOString(),
+      lastActiveAt: this.lastActiveAt.toISOString(),
+      viewers: this.viewers.size,
+      cols: this.cols,
+      rows: this.rows,
+    };
+    if (this.exitCode !== undefined) info.exitCode = this.exitCode;
+    return info;
+  }
+
+  get hasShell(): boolean {
+    return this.#pty !== undefined;
+  }
+
+  /** Whether an exec is queued or running (the sandbox is not idle then). */
+  get busy(): boolean {
+    return this.#current !== undefined || this.#queue.length > 0;
+  }
+
+  /**
+   * Makes sure a shell is running. Resolves true when it had to be recreated after sleep (cwd and env restored).
+   * Throws SESSION_EXITED for a shell the user ended.
+   */
+  async ensureShell(): Promise<boolean> {
+    if (this.status === 'exited') throw new RelayError('SESSION_EXITED', `session ${this.id} has exited (code ${this.exitCode}); restart it to continue`);
+    if (this.#pty && this.status === 'active') return false;
+    this.#starting ??= this.#startShell(this.status === 'sleeping').finally(() => (this.#starting = undefined));
+    return this.#starting;
+  }
+
+  /** Starts a new shell under the same id after an exit (or replaces a running one). */
+  async restart(): Promise<void> {
+    await this.#endShell();
+    this.status = 'sleeping';
+    this.exitCode = undefined;
+    await this.ensureShell();
+  }
+
+  async #startShell(recreating: boolean): Promise<boolean> {
+    this.status = 'starting';
+    const instance = await this.#host.ensureRunning();
+    this.#instance = instance;
+    const controlDir = this.#host.controlDirFor(this.id);
+    rmSync(controlDir, { recursive: true, force: true });
+    mkdirSync(controlDir, { recursive: true });
+    this.#pipes = new ExecOutputPipes(join(controlDir, CONTROL_FILES.stdout), join(controlDir, CONTROL_FILES.stderr), {
+      data: (stream, chunk) => this.#onExecOutput(stream, chunk),
+      end: (stream, jobId, exitCode) => this.#onExecOutputEnd(stream, jobId, exitCode),
+    });
+    this.#scanner = new MarkerScanner(OSC_MARKER_PREFIX, OSC_MARKER_TERMINATOR);
+    this.#atPrompt = false;
+    this.#endingOnPurpose = false;
+    if (recreating) {
+      this.#emitTerminal(Buffer.from(`\r\n\x1b[2m--- sandbox was asleep: session restored in ${this.cwd} ---\x1b[0m\r\n`));
+    }
+    const shell = instance.spawnShell({
+      env: sessionEnvironment(instance.paths, `${instance.paths.control}/${this.id}`, this.#toSandboxPath(this.cwd), this.env),
+      cols: this.cols,
+      rows: this.rows,
+      args: ['--rcfile', `${instance.paths.control}/${CONTROL_FILES.bashrc}`, '-i'],
+    });
+    this.#pty = shell;
+    shell.onData((data) => this.#onTerminalData(shell, data as unknown as Buffer));
+    shell.onExit(({ exitCode, signal }) => this.#onShellExit(shell, exitCode, signal ?? null));
+    const firstPrompt = new Promise<void>((resolve, reject) => (this.#firstPrompt = { resolve, reject }));
+    const timeout = setTimeout(
+      () => this.#firstPrompt?.reject(new RelayError('SANDBOX_START_FAILED', `shell did not show a prompt within ${this.#host.limits.shellStartTimeoutMs} ms`)),
+      this.#host.limits.shellStartTimeoutMs,
+    );
+    try {
+      await firstPrompt;
+    } finally {
+      clearTimeout(timeout);
+      this.#firstPrompt = undefined;
+    }
+    this.status = 'active';
+    this.#refreshStateFromShell();
+    this.#host.persist(this);
+    if (recreating) this.announceRecreated(Object.keys(this.env));
+    return recreating;
+  }
+
+  // ------------------------------------------------------------------ terminal side
+
+  /** Attaches a viewer: it gets `ready`, the recent output, then everything live. */
+  attach(viewer: SessionViewer, mode: 'created' | 'attached' | 'recreated'): void {
+    if (this.viewers.size >= this.#host.limits.viewersPerSession) {
+      throw new RelayError('LIMIT_EXCEEDED', `session ${this.id} already has ${this.viewers.size} viewers`, { limit: 'viewersPerSession', value: this.#host.limits.viewersPerSession });
+    }
+    this.viewers.add(viewer);
+    this.#sendReady(viewer, mode);
+  }
+
+  detach(viewer: SessionViewer): void {
+    this.viewers.delete(viewer);
+  }
+
+  #sendReady(viewer: SessionViewer, mode: 'created' | 'attached' | 'recreated'): void {
+    viewer.sendControl({ type: 'ready', sessionId: this.id, sandboxId: this.#host.sandboxId, cols: this.cols, rows: this.rows, cwd: this.cwd, mode });
+    const replay = this.#replay.snapshot();
+    if (replay.length) viewer.sendOutput(replay);
+    if (this.status === 'exited') viewer.sendControl({ type: 'exit', exitCode: this.exitCode ?? -1, signal: null });
+  }
+
+  /** Keystrokes from a viewer. */
+  write(data: Buffer | string): void {
+    if (!this.#pty) return;
+    this.#host.touch();
+    this.lastActiveAt = new Date();
+    // Once a line is submitted the shell is no longer at its prompt until it draws the next one.
+    const text = typeof data === 'string' ? data : data.toString('latin1');
+    if (text.includes('\r') || text.includes('\n')) this.#atPrompt = false;
+    this.#pty.write(typeof data === 'string' ? data : data.toString('utf8'));
+  }
+
+  resize(cols: number, rows: number): void {
+    this.cols = cols;
+    this.rows = rows;
+    this.#pty?.resize(cols, rows);
+  }
+
+  #onTerminalData(shell: IPty, data: Buffer): void {
+    if (shell !== this.#pty) return;
+    this.#host.touch();
+    clearTimeout(this.#markerHoldTimer);
+    for (const segment of this.#scanner.push(data)) {
+      if (segment.kind === 'data') this.#emitTerminal(segment.data);
+      else this.#onMarker(segment.payload);
+    }
+    // A lone ESC at the end of a read may be the start of a marker, or just an escape sequence cut by the read.
+    this.#markerHoldTimer = setTimeout(() => {
+      const held = this.#scanner.flush();
+      if (held.length) this.#emitTerminal(held);
+    }, MARKER_HOLD_MS);
+  }
+
+  #onMarker(payload: string): void {
+    const [kind, jobId] = payload.split(';');
+    const job = this.#current;
+    if (kind === 'P') {
+      this.#atPrompt = true;
+      this.#firstPrompt?.resolve();
+      this.#dispatchNext();
+    } else if (kind === 'B' && job && job.id === jobId) {
+      job.begun = true;
+      for (const chunk of this.#heldExecOutput.splice(0)) this.#emitTerminal(chunk);
+    } else if (kind === 'E' && job && job.id === jobId) {
+      job.endedOnTerminal = true;
+    }
+  }
+
+  /** Output bound for viewers and the replay buffer, in terminal order. */
+  #emitTerminal(data: Buffer): void {
+    if (this.#current?.endedOnTerminal && !this.#current.settled) {
+      this.#heldTerminalOutput.push(Buffer.from(data));
+      return;
+    }
+    this.#replay.append(Buffer.from(data));
+    for (const viewer of this.viewers) viewer.sendOutput(data);
+  }
+
+  #onShellExit(shell: IPty, exitCode: number, signal: number | null): void {
+    if (shell !== this.#pty) return;
+    this.#pty = undefined;
+    this.#pipes?.close();
+    this.#pipes = undefined;
+    const flushed = this.#scanner.flush();
+    if (flushed.length) this.#emitTerminal(flushed);
+    this.#firstPrompt?.reject(new RelayError('SANDBOX_START_FAILED', `shell exited with code ${exitCode} before its first prompt`));
+    this.#settleCurrent(exitCode);
+    if (this.#endingOnPurpose) return;
+    this.status = 'exited';
+    this.exitCode = exitCode;
+    for (const job of this.#queue.splice(0)) job.finish(-1);
+    for (const viewer of this.viewers) viewer.sendControl({ type: 'exit', exitCode, signal });
+    this.#host.persist(this);
+  }
+
+  // ------------------------------------------------------------------ exec side
+
+  /** Runs a command in this shell after the ones queued before it. */
+  async exec(request: ExecJobRequest): Promise<ExecResult> {
+    const recreated = await this.ensureShell();
+    const job = new ExecJob(request, this.id, this.#host.limits.execOutputBytes);
+    job.sessionRecreated = recreated;
+    this.#queue.push(job);
+    if (request.timeoutMs) {
+      const timer = setTimeout(() => this.#timeOut(job), request.timeoutMs);
+      void job.result.finally(() => clearTimeout(timer));
+    }
+    this.#dispatchNext();
+    return job.result;
+  }
+
+  /** Stops a job as a timeout would (the HTTP client went away). */
+  cancel(result: Promise<ExecResult>): void {
+    const job = [...this.#queue, this.#current].find((candidate) => candidate?.result === result);
+    if (job) this.#timeOut(job);
+  }
+
+  #dispatchNext(): void {
+    if (this.#current || !this.#atPrompt || !this.#pty || this.status !== 'active') return;
+    const job = this.#queue.shift();
+    if (!job) return;
+    this.#current = job;
+    const controlDir = this.#host.controlDirFor(this.id);
+    const hasStdin = job.request.stdin !== undefined;
+    if (hasStdin) writeFileSync(join(controlDir, CONTROL_FILES.stdin), job.request.stdin!);
+    const spec: Parameters<typeof jobScript>[0] = { id: job.id, command: job.request.command, hasStdin };
+    if (job.request.cwd !== undefined) spec.cwd = this.#toSandboxPath(job.request.cwd);
+    if (job.request.env) spec.env = job.request.env;
+    writeFileSync(join(controlDir, CONTROL_FILES.job), jobScript(spec));
+    this.#atPrompt = false;
+    job.dispatched();
+    this.#host.touch();
+    this.#pty.write(EXEC_KEY);
+  }
+
+  #onExecOutput(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    this.#host.touch();
+    const job = this.#current;
+    if (job) {
+      if (stream === 'stdout') job.addStdout(chunk);
+      else job.addStderr(chunk);
+    }
+    // The command's output is not on the PTY (it goes to the FIFOs), so show it to viewers here, with the
+    // newline translation the terminal driver would have done.
+    const display = Buffer.from(chunk.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+    if (job && !job.begun) this.#heldExecOutput.push(display);
+    else this.#emitTerminal(display);
+  }
+
+  #onExecOutputEnd(stream: 'stdout' | 'stderr', jobId: string, exitCode: number | undefined): void {
+    const job = this.#current;
+    if (!job || job.id !== jobId) return;
+    if (stream === 'stdout') job.stdoutEnded(exitCode ?? -1);
+    else job.stderrEnded();
+    if (job.outputComplete) this.#settleCurrent();
+  }
+
+  #settleCurrent(exitCode?: number): void {
+    const job = this.#current;
+    if (!job) return;
+    this.#current = undefined;
+    clearTimeout(this.#escalation);
+    this.#escalation = undefined;
+    rmSync(join(this.#host.controlDirFor(this.id), CONTROL_FILES.restoreTty), { force: true });
+    job.finish(exitCode);
+    this.#refreshStateFromShell();
+    for (const chunk of this.#heldExecOutput.splice(0)) this.#emitTerminal(chunk);
+    for (const chunk of this.#heldTerminalOutput.splice(0)) this.#emitTerminal(chunk);
+    this.#dispatchNext();
+  }
+
+  /**
+   * Timeout: interrupt the foreground process group like Ctrl-C (which also aborts the rest of a command list);
+   * if the command ignores that, kill every process below the shell and interrupt the shell, until it is back.
+   */
+  #timeOut(job: ExecJob): void {
+    if (job.settled) return;
+    job.timedOut = true;
+    const queued = this.#queue.indexOf(job);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      job.finish(124);
+      return;
+    }
+    if (job !== this.#current || !this.#pty || !this.#instance) return;
+    const bashPid = this.#instance.shellHostPid(this.#pty);
+    if (!bashPid) return;
+    const interrupt = () => {
+      const stat = readProcStat(bashPid);
+      if (stat && stat.tpgid > 0 && stat.tpgid !== stat.pgid) signalQuietly(-stat.tpgid, 'SIGINT');
+      else signalQuietly(bashPid, 'SIGINT');
+    };
+    interrupt();
+    const escalate = () => {
+      if (job.settled) return;
+      writeFileSync(join(this.#host.controlDirFor(this.id), CONTROL_FILES.restoreTty), '');
+      for (const pid of descendantPids(bashPid)) signalQuietly(pid, 'SIGKILL');
+      signalQuietly(bashPid, 'SIGINT');
+      this.#escalation = setTimeout(escalate, this.#host.limits.killEscalationMs);
+    };
+    this.#escalation = setTimeout(escalate, this.#host.limits.killEscalationMs);
+  }
+
+  // ------------------------------------------------------------------ sleep, wake, end
+
+  /** Reads the cwd and exported env the shell last saved (at its prompt or the end of an exec). */
+  #refreshStateFromShell(): ShellState | undefined {
+    const path = join(this.#host.controlDirFor(this.id), CONTROL_FILES.state);
+    if (!existsSync(path)) return undefined;
+    const state = parseStateFile(readFileSync(path));
+    if (!state) return undefined;
+    const cwdChanged = state.cwd !== this.cwd;
+    this.cwd = this.#fromSandboxPath(state.cwd);
+    this.env = state.env;
+    if (cwdChanged) this.#host.persist(this);
+    return state;
+  }
+
+  /** The sandbox is going to sleep: save the shell's state, end it, tell viewers. */
+  suspend(): void {
+    if (this.status !== 'active' && this.status !== 'starting') return;
+    this.#refreshStateFromShell();
+    this.#endingOnPurpose = true;
+    const shell = this.#pty;
+    this.#pty = undefined;
+    this.#pipes?.close();
+    this.#pipes = undefined;
+    this.#settleCurrent(-1);
+    if (shell) signalQuietly(shell.pid, 'SIGKILL');
+    this.status = 'sleeping';
+    this.#host.persist(this);
+    for (const viewer of this.viewers) viewer.sendControl({ type: 'sleeping' });
+  }
+
+  /** Ends the shell for good (session deleted or relay closing). */
+  async dispose(closeCode: number, reason: string): Promise<void> {
+    await this.#endShell();
+    for (const job of this.#queue.splice(0)) job.finish(-1);
+    for (const viewer of this.viewers) viewer.close(closeCode, reason);
+    this.viewers.clear();
+    rmSync(this.#host.controlDirFor(this.id), { recursive: true, force: true });
+  }
+
+  async #endShell(): Promise<void> {
+    const shell = this.#pty;
+    if (!shell) return;
+    this.#refreshStateFromShell();
+    this.#endingOnPurpose = true;
+    const exited = new Promise<void>((resolve) => shell.onExit(() => resolve()));
+    if (this.#instance) {
+      const bashPid = this.#instance.shellHostPid(shell);
+      if (bashPid) for (const pid of descendantPids(bashPid)) signalQuietly(pid, 'SIGKILL');
+      if (bashPid) signalQuietly(bashPid, 'SIGKILL');
+    }
+    signalQuietly(shell.pid, 'SIGKILL');
+    await exited;
+  }
+
+  /** Tells attached viewers the session was recreated, then resends `ready` and the replay. */
+  announceRecreated(restoredEnv: string[]): void {
+    for (const viewer of this.viewers) {
+      viewer.sendControl({ type: 'session-recreated', sessionId: this.id, cwd: this.cwd, restoredEnv });
+      this.#sendReady(viewer, 'recreated');
+    }
+  }
+
+  #toSandboxPath(path: string): string {
+    const workspace = this.#instance?.paths.workspace ?? '/workspace';
+    return workspace === '/workspace' ? path : path.replace(/^\/workspace(?=\/|$)/, workspace);
+  }
+
+  #fromSandboxPath(path: string): string {
+    const workspace = this.#instance?.paths.workspace ?? '/workspace';
+    return workspace === '/workspace' || !path.startsWith(workspace) ? path : `/workspace${path.slice(workspace.length)}`;
+  }
+}

@@ -1,0 +1,151 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  TERMINAL_CLOSE_CODES,
+  TERMINAL_MAX_COLS,
+  TERMINAL_MAX_ROWS,
+  TERMINAL_MIN_COLS,
+  TERMINAL_MIN_ROWS,
+  TERMINAL_SUBPROTOCOL,
+  parseClientControl,
+  type ServerControlMessage,
+} from '@sandbox-terminal/protocol';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { RelayError, toErrorPayload } from '../errors.ts';
+import type { RelayLimits } from '../limits.ts';
+import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
+import type { SessionViewer, ShellSession } from '../session/shell-session.ts';
+
+const TERMINAL_PATH = /^\/v1\/sandboxes\/([^/]+)\/sessions\/([^/]+)\/terminal$/;
+
+/**
+ * The terminal WebSocket: one per viewer of a (sandbox, session). Binary frames are raw bytes both ways; text
+ * frames are JSON control messages from packages/protocol. Bad frames get an `error` message; the connection
+ * and the session stay up.
+ */
+export class TerminalEndpoint {
+  readonly #server: WebSocketServer;
+  readonly #sockets = new Set<WebSocket>();
+
+  constructor(
+    private readonly pool: SandboxPool,
+    private readonly limits: RelayLimits,
+    private readonly log: Logger,
+  ) {
+    this.#server = new WebSocketServer({
+      noServer: true,
+      maxPayload: limits.terminalMessageBytes,
+      perMessageDeflate: false,
+      handleProtocols: (offered) => (offered.has(TERMINAL_SUBPROTOCOL) ? TERMINAL_SUBPROTOCOL : false),
+    });
+  }
+
+  /** True when the request is for this endpoint (the relay routes upgrades here). */
+  matches(url: URL): boolean {
+    return TERMINAL_PATH.test(url.pathname);
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    this.#server.handleUpgrade(request, socket, head, (ws) => {
+      this.#sockets.add(ws);
+      ws.once('close', () => this.#sockets.delete(ws));
+      void this.#attach(ws, url);
+    });
+  }
+
+  /** Closes every terminal socket (optionally of one sandbox) as a network drop would; sessions keep running. */
+  dropConnections(sandboxId?: string): number {
+    let dropped = 0;
+    for (const ws of this.#sockets) {
+      if (sandboxId && (ws as WebSocket & { sandboxId?: string }).sandboxId !== sandboxId) continue;
+      ws.terminate();
+      dropped++;
+    }
+    return dropped;
+  }
+
+  close(): void {
+    for (const ws of this.#sockets) ws.close(TERMINAL_CLOSE_CODES.SHUTTING_DOWN, 'relay shutting down');
+    this.#server.close();
+  }
+
+  async #attach(ws: WebSocket, url: URL): Promise<void> {
+    const [, rawSandbox = '', rawSession = ''] = TERMINAL_PATH.exec(url.pathname) ?? [];
+    const sandboxId = decodeURIComponent(rawSandbox);
+    const sessionId = decodeURIComponent(rawSession);
+    (ws as WebSocket & { sandboxId?: string }).sandboxId = sandboxId;
+    const send = (message: ServerControlMessage) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    };
+    // Frames are handled strictly in order, including those that arrive while the session is found or woken.
+    let session: ShellSession | undefined;
+    let ready: () => void;
+    let inOrder = new Promise<void>((resolve) => (ready = resolve));
+    ws.on('message', (data, isBinary) => {
+      inOrder = inOrder.then(() => (session ? this.#onMessage(session, data, isBinary, send) : undefined));
+    });
+    const viewer: SessionViewer = {
+      sendOutput: (data) => {
+        if (ws.readyState === ws.OPEN) ws.send(data, { binary: true });
+      },
+      sendControl: send,
+      close: (code, reason) => ws.close(code, reason),
+    };
+    try {
+      session = await this.pool.findSession(sandboxId, sessionId);
+      const size = initialSize(url);
+      if (size && session.viewers.size === 0) session.resize(size.cols, size.rows);
+      const recreated = session.status === 'exited' ? false : await session.ensureShell();
+      if (ws.readyState !== ws.OPEN) return;
+      if (recreated) send({ type: 'session-recreated', sessionId, cwd: session.cwd, restoredEnv: Object.keys(session.env) });
+      session.attach(viewer, recreated ? 'recreated' : 'attached');
+      ws.once('close', () => session?.detach(viewer));
+      ready!();
+    } catch (error) {
+      const payload = toErrorPayload(error);
+      send({ type: 'error', ...payload });
+      const code =
+        payload.code === 'SESSION_NOT_FOUND' ? TERMINAL_CLOSE_CODES.SESSION_NOT_FOUND
+        : payload.code === 'LIMIT_EXCEEDED' ? TERMINAL_CLOSE_CODES.LIMIT_EXCEEDED
+        : payload.code === 'SHUTTING_DOWN' ? TERMINAL_CLOSE_CODES.SHUTTING_DOWN
+        : TERMINAL_CLOSE_CODES.BAD_REQUEST;
+      if (payload.code === 'INTERNAL') this.log.error({ err: error, sandbox: sandboxId, session: sessionId }, 'terminal attach failed');
+      ws.close(code, payload.message.slice(0, 120));
+    }
+  }
+
+  async #onMessage(session: ShellSession, data: RawData, isBinary: boolean, send: (message: ServerControlMessage) => void): Promise<void> {
+    if (!isBinary) {
+      const parsed = parseClientControl(data.toString());
+      if (!parsed.ok) return send({ type: 'error', ...parsed.error });
+      if (parsed.value.type === 'ping') return send({ type: 'pong' });
+      session.resize(parsed.value.cols, parsed.value.rows);
+      return;
+    }
+    try {
+      if (session.status === 'exited') {
+        throw new RelayError('SESSION_EXITED', `the shell exited with code ${session.exitCode}; restart the session to continue`);
+      }
+      // Typing into a sleeping session wakes the sandbox and recreates the shell first; the keystroke follows.
+      if (session.status === 'sleeping') await session.ensureShell();
+      session.write(toBuffer(data));
+    } catch (error) {
+      send({ type: 'error', ...toErrorPayload(error) });
+    }
+  }
+}
+
+function initialSize(url: URL): { cols: number; rows: number } | undefined {
+  const cols = Number(url.searchParams.get('cols'));
+  const rows = Number(url.searchParams.get('rows'));
+  if (!Number.isInteger(cols) || !Number.isInteger(rows)) return undefined;
+  if (cols < TERMINAL_MIN_COLS || cols > TERMINAL_MAX_COLS || rows < TERMINAL_MIN_ROWS || rows > TERMINAL_MAX_ROWS) return undefined;
+  return { cols, rows };
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
