@@ -42,6 +42,8 @@ export interface SessionHost {
 
 /** Held bytes of a possibly split marker are released after this long (a real marker arrives in one write). */
 const MARKER_HOLD_MS = 15;
+/** Rounds of kill-and-interrupt before a timed-out command's shell is replaced outright. */
+const TIMEOUT_KILL_ATTEMPTS = 3;
 
 /**
  * One session: a long-lived bash on a PTY inside a sandbox, the viewers watching it, and the queue of exec calls
@@ -373,14 +375,28 @@ export class ShellSession {
       else signalQuietly(bashPid, 'SIGINT');
     };
     interrupt();
+    let attempts = 0;
     const escalate = () => {
       if (job.settled) return;
+      if (++attempts > TIMEOUT_KILL_ATTEMPTS) {
+        // The shell itself ignores SIGINT (a `trap '' INT` in this session): replace it, keeping its saved state.
+        this.#settleCurrent(137);
+        void this.#replaceShell('the command could not be stopped; the shell was restarted').catch(() => undefined);
+        return;
+      }
       writeFileSync(join(this.#host.controlDirFor(this.id), CONTROL_FILES.restoreTty), '');
       for (const pid of descendantPids(bashPid)) signalQuietly(pid, 'SIGKILL');
       signalQuietly(bashPid, 'SIGINT');
       this.#escalation = setTimeout(escalate, this.#host.limits.killEscalationMs);
     };
     this.#escalation = setTimeout(escalate, this.#host.limits.killEscalationMs);
+  }
+
+  async #replaceShell(notice: string): Promise<void> {
+    await this.#endShell();
+    this.#emitTerminal(Buffer.from(`\r\n\x1b[2m--- ${notice} ---\x1b[0m\r\n`));
+    this.status = 'sleeping';
+    await this.ensureShell();
   }
 
   // ------------------------------------------------------------------ sleep, wake, end
