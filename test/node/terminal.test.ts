@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { TERMINAL_CLOSE_CODES } from '@sandbox-terminal/protocol';
+import { TerminalClient, startRelay, waitFor } from './helpers.ts';
+
+const env = await startRelay();
+after(() => env.close());
+
+describe('terminal WebSocket', () => {
+  const sandbox = env.sandbox();
+
+  it('attaching sends ready, and typed input runs in the shell', async () => {
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session);
+    const ready = await terminal.waitForControl('ready');
+    assert.deepEqual([ready.sessionId, ready.sandboxId, ready.cwd, ready.mode], [session, sandbox.id, '/workspace', 'attached']);
+    terminal.type('echo $((6 * 7))\r');
+    await terminal.waitForOutput('42');
+    terminal.close();
+  });
+
+  it('speaks the sandbox-terminal.v1 subprotocol', async () => {
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session);
+    assert.equal(terminal.ws.protocol, 'sandbox-terminal.v1');
+    terminal.close();
+  });
+
+  it('a resize reaches the PTY, so stty size is right', async () => {
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session, { cols: 100, rows: 30 });
+    terminal.type('stty size\r');
+    await terminal.waitForOutput('30 100');
+    terminal.control({ type: 'resize', cols: 132, rows: 43 });
+    terminal.type('stty size\r');
+    await terminal.waitForOutput('43 132');
+    terminal.close();
+  });
+
+  it('several viewers of one session all see the same output', async () => {
+    const session = await sandbox.createSession();
+    const first = await TerminalClient.open(sandbox, session);
+    const second = await TerminalClient.open(sandbox, session);
+    first.type('echo from-$((1+1))-viewers\r');
+    await first.waitForOutput('from-2-viewers');
+    await second.waitForOutput('from-2-viewers');
+    assert.equal((await sandbox.getSession(session)).viewers, 2);
+    first.close();
+    second.close();
+  });
+
+  it('a command run with exec is visible live in the terminal: the command, then its output', async () => {
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session);
+    const result = await sandbox.exec('echo visible-$((40+2)); echo on-stderr >&2', { session });
+    assert.equal(result.stdout, 'visible-42\n');
+    await terminal.waitForOutput('on-stderr');
+    const text = terminal.output;
+    const commandAt = text.indexOf('echo visible-$((40+2))');
+    const outputAt = text.indexOf('visible-42\r\n');
+    assert.ok(commandAt >= 0, 'the command is shown');
+    assert.ok(outputAt > commandAt, 'its output follows it, with terminal line endings');
+    terminal.type('echo typed-after\r');
+    await terminal.waitForOutput('typed-after\r\n');
+    terminal.close();
+  });
+
+  it('a half-typed line survives an exec and can be finished afterwards', async () => {
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session);
+    terminal.type('echo half');
+    await terminal.waitForOutput('echo half');
+    await sandbox.exec('true', { session });
+    terminal.type('-done\r');
+    await terminal.waitForOutput('half-done\r\n');
+    terminal.close();
+  });
+
+  it('exec waits while the user runs a program in the terminal, then runs in order', async () => {
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session);
+    terminal.type('sleep 0.5; echo user-done\r');
+    await terminal.waitForOutput('sleep 0.5; echo user-done\r\n');
+    const result = await sandbox.exec('echo exec-ran', { session });
+    assert.equal(result.stdout, 'exec-ran\n');
+    assert.ok(terminal.output.indexOf('user-done\r\n') < terminal.output.lastIndexOf('exec-ran'), 'the exec ran after the user command ended');
+    terminal.close();
+  });
+
+  it('a new viewer gets the recent output replayed', async () => {
+    const session = await sandbox.createSession();
+    await sandbox.exec('echo earlier-output', { session });
+    const late = await TerminalClient.open(sandbox, session);
+    await late.waitForOutput('earlier-output');
+    late.close();
+  });
+
+  it('bad control frames get typed errors and the connection and session stay up', async () => {
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session);
+    const frames = ['{not json', '[]', '"str"', JSON.stringify({ type: 'explode' }), JSON.stringify({ type: 'resize', cols: -1, rows: 5 }), JSON.stringify({ type: 'resize', cols: 1e9, rows: 1e9 }), JSON.stringify({ type: 'resize', cols: 'wide', rows: 2 })];
+    for (const frame of frames) terminal.ws.send(frame);
+    await waitFor(() => terminal.controls.filter((message) => message.type === 'error').length === frames.length, 'one error per bad frame');
+    const codes = terminal.controls.filter((message) => message.type === 'error').map((message) => (message as { code: string }).code);
+    assert.deepEqual(codes, ['BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST', 'UNKNOWN_MESSAGE', 'BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST']);
+    terminal.type('echo still-$((2+3))\r');
+    await terminal.waitForOutput('still-5');
+    terminal.control({ type: 'ping' });
+    await terminal.waitForControl('pong');
+    terminal.close();
+  });
+
+  it('an unknown session gets SESSION_NOT_FOUND and close code 4404', async () => {
+    const terminal = new TerminalClient(sandbox.terminalUrl('no-such-session'));
+    const error = await terminal.waitForControl('error');
+    assert.equal((error as { code: string }).code, 'SESSION_NOT_FOUND');
+    assert.equal(await terminal.waitForClose(), TERMINAL_CLOSE_CODES.SESSION_NOT_FOUND);
+  });
+
+  it('the shell exiting sends exit with its code, and input is then refused with SESSION_EXITED', async () => {
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session);
+    terminal.type('exit 4\r');
+    const exit = await terminal.waitForControl('exit');
+    assert.equal(exit.exitCode, 4);
+    terminal.type('echo anyone\r');
+    const error = await terminal.waitForControl('error');
+    assert.equal((error as { code: string }).code, 'SESSION_EXITED');
+    assert.equal(terminal.ws.readyState, terminal.ws.OPEN, 'not disconnected, not reattached');
+    await sandbox.restartSession(session);
+    await waitFor(() => terminal.controls.filter((message) => message.type === 'ready').length >= 2, 'a new ready after restart');
+    terminal.type('echo restarted-$((1+1))\r');
+    await terminal.waitForOutput('restarted-2');
+    terminal.close();
+  });
+
+  it('deleting a session closes its viewers with 4410', async () => {
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session);
+    await sandbox.deleteSession(session);
+    assert.equal(await terminal.waitForClose(), TERMINAL_CLOSE_CODES.SESSION_DELETED);
+  });
+
+  it('a dropped connection leaves the shell running; reattaching finds its state and output', async () => {
+    const session = await sandbox.createSession();
+    const first = await TerminalClient.open(sandbox, session);
+    first.type('cd /tmp; export DROP=kept; (sleep 0.3; echo while-away) &\r');
+    await first.waitForOutput(/\[1\] \d+/);
+    assert.ok(env.relay.dropTerminalConnections(sandbox.id) >= 1);
+    await first.waitForClose();
+    const second = await TerminalClient.open(sandbox, session);
+    await second.waitForOutput('while-away');
+    second.type('echo "$PWD $DROP"\r');
+    await second.waitForOutput('/tmp kept');
+    second.close();
+  });
+});
