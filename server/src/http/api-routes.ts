@@ -64,7 +64,7 @@ route('GET', '/v1/sandboxes/:id/sessions', async (ctx, _request, response, [sand
 });
 
 route('GET', '/v1/sandboxes/:id/sessions/:id', async (ctx, _request, response, [sandboxId, sessionId]) => {
-  sendJson(response, 200, (await ctx.pool.findSession(sandboxId!, sessionId!)).info());
+  sendJson(response, 200, (await ctx.pool.findSession(sandboxId!, sessionId!, { touch: false })).info());
 });
 
 route('DELETE', '/v1/sandboxes/:id/sessions/:id', async (ctx, _request, response, [sandboxId, sessionId]) => {

@@ -51,7 +51,11 @@ export class SandboxPool {
     return this.options.backend;
   }
 
-  sandbox(id: string): SandboxRuntime {
+  /**
+   * The runtime for a sandbox id (created on first use, not started). `touch: false` is for status reads, which
+   * must not keep a sandbox awake (a dashboard polling getSession would otherwise prevent every sleep).
+   */
+  sandbox(id: string, options: { touch?: boolean } = {}): SandboxRuntime {
     if (this.#closing) throw new RelayError('SHUTTING_DOWN', 'the relay is shutting down');
     if (!ID_PATTERN.test(id)) throw new RelayError('INVALID_SANDBOX_ID', `invalid sandbox id ${JSON.stringify(id).slice(0, 80)}`);
     let runtime = this.#sandboxes.get(id);
@@ -68,15 +72,22 @@ export class SandboxPool {
       );
       this.#sandboxes.set(id, runtime);
     }
-    runtime.touch();
+    if (options.touch !== false) runtime.touch();
     return runtime;
   }
 
   /** Looks a session up in memory, then in the registry (asleep, or from before a relay restart). */
-  async findSession(sandboxId: string, sessionId: string): Promise<ShellSession> {
-    const runtime = this.sandbox(sandboxId);
+  async findSession(sandboxId: string, sessionId: string, options: { touch?: boolean } = {}): Promise<ShellSession> {
+    const runtime = this.sandbox(sandboxId, options);
     const live = runtime.sessions.get(sessionId);
-    if (live) return live;
+    if (live && live.hasShell) return live;
+    if (live) {
+      // Asleep or exited: the registry decides whether the id is still valid (its record may have expired).
+      if (await this.options.registry.get(sandboxId, sessionId)) return live;
+      runtime.sessions.delete(sessionId);
+      await live.dispose(TERMINAL_CLOSE_CODES.SESSION_NOT_FOUND, 'session expired');
+      throw new RelayError('SESSION_NOT_FOUND', `session ${sessionId} in sandbox ${sandboxId} has expired`);
+    }
     if (!ID_PATTERN.test(sessionId)) throw new RelayError('SESSION_NOT_FOUND', `no session ${JSON.stringify(sessionId).slice(0, 80)}`);
     const record = await this.options.registry.get(sandboxId, sessionId);
     if (!record) throw new RelayError('SESSION_NOT_FOUND', `no session ${sessionId} in sandbox ${sandboxId}`);
@@ -118,9 +129,9 @@ export class SandboxPool {
   }
 
   async listSessions(sandboxId: string): Promise<SessionInfo[]> {
-    const runtime = this.sandbox(sandboxId);
+    const runtime = this.sandbox(sandboxId, { touch: false });
     for (const record of await this.options.registry.list(sandboxId)) {
-      if (!runtime.sessions.has(record.id)) await this.findSession(sandboxId, record.id);
+      if (!runtime.sessions.has(record.id)) await this.findSession(sandboxId, record.id, { touch: false });
     }
     return [...runtime.sessions.values()].map((session) => session.info()).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
