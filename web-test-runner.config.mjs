@@ -11,6 +11,8 @@ import { register } from 'tsx/esm/api';
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Sessions in these tests must not fall asleep on their own; the sleep test forces it with `sleep-sandbox`. */
 const TEST_IDLE_TIMEOUT_MS = 10 * 60_000;
+/** A relay that has not closed by then is reported and left behind, so a stuck shutdown cannot hang the run. */
+const RELAY_CLOSE_TIMEOUT_MS = 10_000;
 /** One test waits at most this long; waits inside tests have their own, shorter limits. */
 const TEST_TIMEOUT_MS = 45_000;
 
@@ -28,10 +30,16 @@ function relayPlugin() {
       register();
       const { createRelay } = await import('@sandbox-terminal/server');
       dataDir = await mkdtemp(join(tmpdir(), 'sandbox-terminal-browser-tests-'));
-      relay = await createRelay({ port: 0, host: '127.0.0.1', idleTimeoutMs: TEST_IDLE_TIMEOUT_MS, dataDir });
+      relay = await createRelay({ port: 0, host: '127.0.0.1', idleTimeoutMs: TEST_IDLE_TIMEOUT_MS, dataDir, logger: 'warn' });
     },
     async serverStop() {
-      await relay?.close();
+      let timer;
+      const closed = await Promise.race([
+        relay?.close().then(() => true),
+        new Promise((resolve) => (timer = setTimeout(() => resolve(false), RELAY_CLOSE_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (closed === false) console.error(`relay.close() did not finish within ${RELAY_CLOSE_TIMEOUT_MS} ms`);
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
     async executeCommand({ command, payload }) {

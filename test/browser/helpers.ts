@@ -115,6 +115,17 @@ export function waitForLine(element: SandboxTerminal, line: string, timeoutMs?: 
   });
 }
 
+/**
+ * Waits until `text` appears anywhere on the screen. For output of commands run through `exec`: the relay shows them
+ * in the terminal, but where their output lands relative to the prompt is the relay's business.
+ */
+export function waitForText(element: SandboxTerminal, text: string, timeoutMs?: number): Promise<boolean> {
+  return waitFor(() => screenText(element).includes(text), `"${text}" on the screen`, {
+    ...(timeoutMs ? { timeoutMs } : {}),
+    describeState: () => `status ${JSON.stringify(element.status)}; screen:\n${screenText(element).trim().slice(-1500)}`,
+  });
+}
+
 export function waitForState(element: SandboxTerminal, state: ConnectionState, timeoutMs?: number): Promise<boolean> {
   return waitFor(() => element.status.state === state, `status "${state}"`, {
     ...(timeoutMs ? { timeoutMs } : {}),

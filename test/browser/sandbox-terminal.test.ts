@@ -13,6 +13,7 @@ import {
   waitForLine,
   waitForPrompt,
   waitForState,
+  waitForText,
 } from './helpers.ts';
 
 describe('<sandbox-terminal>', () => {
@@ -48,8 +49,9 @@ describe('<sandbox-terminal>', () => {
     const { element } = await mountTerminal({ sandbox: sandboxId, session, readonly: true });
     await waitForState(element, 'connected');
     await typeLine(element, 'echo typed""-while-readonly');
-    await sandbox.exec('echo after""-the-typing', { session });
-    await waitForLine(element, 'after-the-typing');
+    // The marker is computed by the shell, so only the command's output (not its echo) contains it.
+    await sandbox.exec('echo after-the-typing-$((6*7))', { session });
+    await waitForText(element, 'after-the-typing-42');
     expect(screenText(element)).not.to.contain('typed-while-readonly');
     expect(screenText(element)).not.to.contain('typed""-while-readonly');
   });
@@ -122,9 +124,9 @@ describe('<sandbox-terminal>', () => {
     await waitForPrompt(element);
     await typeLine(element, 'cd /tmp');
     await waitFor(() => element.cwd === '/tmp', 'cwd /tmp');
-    const result = await element.exec('pwd && echo from-""agent');
+    const result = await element.exec('pwd && echo from-agent-$((6*7))');
     expect(result.exitCode).to.equal(0);
-    expect(result.stdout).to.equal('/tmp\nfrom-agent\n');
-    await waitForLine(element, 'from-agent');
+    expect(result.stdout).to.equal('/tmp\nfrom-agent-42\n');
+    await waitForText(element, 'from-agent-42');
   });
 });

@@ -11,9 +11,9 @@ import {
   typeLine,
   uniqueSandboxId,
   waitFor,
-  waitForLine,
   waitForPrompt,
   waitForState,
+  waitForText,
 } from './helpers.ts';
 
 async function mountTabs(sandbox: string, persistKey?: string): Promise<SessionTabs> {
@@ -72,8 +72,8 @@ describe('<session-tabs>', () => {
 
     // The second tab is hidden now; what runs in its session still reaches its terminal.
     const sandbox = await sandboxClient(sandboxId);
-    await sandbox.exec('echo hidden-""output', { session: secondId });
-    await waitForLine(tabs.terminalFor(secondId)!, 'hidden-output');
+    await sandbox.exec('echo hidden-output-$((6*7))', { session: secondId });
+    await waitForText(tabs.terminalFor(secondId)!, 'hidden-output-42');
 
     tabFor(tabs, secondId).querySelector('[part="tab-label"]')!.dispatchEvent(new MouseEvent('dblclick', { bubbles: true, composed: true }));
     const input = await waitFor(() => tabs.shadowRoot!.querySelector<HTMLInputElement>('[part="rename-input"]'), 'the rename field');
