@@ -65,12 +65,12 @@ export class TerminalClient {
     this.ws.send(JSON.stringify(message));
   }
 
-  waitForOutput(pattern: string | RegExp, timeoutMs = 10_000): Promise<true> {
+  waitForOutput(pattern: string | RegExp, timeoutMs = 10_000): Promise<boolean> {
     return waitFor(() => (typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output)), `terminal output ${pattern}`, timeoutMs);
   }
 
   /** Bash's prompt ends with '# ' (root) once readline is ready. */
-  waitForPrompt(timeoutMs = 10_000): Promise<true> {
+  waitForPrompt(timeoutMs = 10_000): Promise<boolean> {
     return waitFor(() => /[#$] $/.test(this.output.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '')), 'a shell prompt', timeoutMs);
   }
 

@@ -27,6 +27,8 @@ export class SandboxRuntime {
   oneShotRuns = 0;
   #instance: SandboxInstance | undefined;
   #starting: Promise<SandboxInstance> | undefined;
+  /** A sleep in progress; a wake waits for it so two instances never share the directories. */
+  #stopping: Promise<void> | undefined;
   readonly #sessionHost: SessionHost;
 
   constructor(
@@ -74,6 +76,7 @@ export class SandboxRuntime {
   }
 
   async #start(): Promise<SandboxInstance> {
+    await this.#stopping;
     // A container's /tmp does not survive a restart; the control dir is the relay's and is rebuilt.
     rmSync(this.dirs.tmp, { recursive: true, force: true });
     rmSync(this.dirs.control, { recursive: true, force: true });
@@ -112,7 +115,8 @@ export class SandboxRuntime {
     if (!instance) return;
     for (const session of this.sessions.values()) session.suspend();
     this.#instance = undefined;
-    await instance.stop();
+    this.#stopping = instance.stop().finally(() => (this.#stopping = undefined));
+    await this.#stopping;
     this.log.info({ sandbox: this.id, reason }, 'sandbox asleep');
   }
 

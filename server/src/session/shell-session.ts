@@ -113,9 +113,9 @@ export class ShellSession {
     return this.#pty !== undefined;
   }
 
-  /** Whether an exec is queued or running (the sandbox is not idle then). */
+  /** Whether the shell is starting or an exec is queued or running (the sandbox is not idle then). */
   get busy(): boolean {
-    return this.#current !== undefined || this.#queue.length > 0;
+    return this.#starting !== undefined || this.#current !== undefined || this.#queue.length > 0;
   }
 
   /**

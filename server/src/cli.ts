@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+import { createRelay, type RelayOptions } from './relay.ts';
+import { DEFAULT_IDLE_TIMEOUT_MS } from './limits.ts';
+
+const HELP = `sandbox-relay: live sandbox terminals for any web page (the session relay)
+
+Usage: sandbox-relay [options]
+
+Every option can also be set with the environment variable named beside it; a flag wins over the variable.
+
+  --port <n>             RELAY_PORT          TCP port (default 8787; 0 picks a free one)
+  --host <addr>          RELAY_HOST          interface to listen on (default 127.0.0.1, loopback only)
+  --idle-timeout <s>     RELAY_IDLE_TIMEOUT  seconds without activity before a sandbox sleeps (default ${DEFAULT_IDLE_TIMEOUT_MS / 1000}, minimum 1)
+  --data-dir <dir>       RELAY_DATA_DIR      keeps workspaces and the session registry (SQLite) here, so sessions
+                                             survive a relay restart (default: a temporary directory, in-memory registry)
+  --backend <name>       RELAY_BACKEND       auto | bubblewrap | unisolated (default auto: bubblewrap where it works)
+  --network <on|off>     RELAY_NETWORK       whether sandboxes reach the network (default on)
+  --allowed-origins <l>  RELAY_ALLOWED_ORIGINS  comma-separated origins allowed to use the API from a browser (default any)
+  --dev-endpoints        RELAY_DEV_ENDPOINTS  enable /v1/admin/* (idle timeout, sleep now) for demos and tests
+  --log-level <level>    RELAY_LOG_LEVEL     fatal | error | warn | info | debug | trace | silent (default info)
+  -h, --help                                 this text
+`;
+
+class ConfigError extends Error {}
+
+function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'data-dir': { type: 'string' },
+      backend: { type: 'string' },
+      network: { type: 'string' },
+      'allowed-origins': { type: 'string' },
+      'dev-endpoints': { type: 'boolean' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const pick = (flag: keyof typeof values, variable: string) => (values[flag] as string | undefined) ?? env[variable];
+  const options: RelayOptions = {};
+  const port = pick('port', 'RELAY_PORT');
+  if (port !== undefined) options.port = integer('--port', port, 0, 65535);
+  const host = pick('host', 'RELAY_HOST');
+  if (host !== undefined) options.host = host;
+  const idle = pick('idle-timeout', 'RELAY_IDLE_TIMEOUT');
+  if (idle !== undefined) options.idleTimeoutMs = integer('--idle-timeout', idle, 1, 86_400 * 365) * 1000;
+  const dataDir = pick('data-dir', 'RELAY_DATA_DIR');
+  if (dataDir) options.dataDir = dataDir;
+  const backend = pick('backend', 'RELAY_BACKEND');
+  if (backend !== undefined) {
+    if (backend !== 'auto' && backend !== 'bubblewrap' && backend !== 'unisolated') throw new ConfigError(`--backend must be auto, bubblewrap or unisolated, not ${JSON.stringify(backend)}`);
+    options.backend = backend;
+  }
+  const network = pick('network', 'RELAY_NETWORK');
+  if (network !== undefined) {
+    if (!['on', 'off', 'true', 'false'].includes(network)) throw new ConfigError(`--network must be on or off, not ${JSON.stringify(network)}`);
+    options.network = network === 'on' || network === 'true';
+  }
+  const origins = pick('allowed-origins', 'RELAY_ALLOWED_ORIGINS');
+  if (origins) options.allowedOrigins = origins.split(',').map((origin) => origin.trim()).filter(Boolean);
+  if (values['dev-endpoints'] || env.RELAY_DEV_ENDPOINTS === '1' || env.RELAY_DEV_ENDPOINTS === 'true') options.devEndpoints = true;
+  const level = pick('log-level', 'RELAY_LOG_LEVEL');
+  if (level !== undefined) {
+    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) throw new ConfigError(`--log-level ${JSON.stringify(level)} is not a log level`);
+    options.logger = level as RelayOptions['logger'] & string;
+  }
+  return options;
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
+  return value;
+}
+
+let options: RelayOptions;
+try {
+  options = parseConfig(process.argv.slice(2), process.env);
+} catch (error) {
+  process.stderr.write(`sandbox-relay: ${(error as Error).message}\nRun sandbox-relay --help for the options.\n`);
+  process.exit(2);
+}
+
+const relay = await createRelay(options);
+process.stdout.write(`sandbox-relay listening on ${relay.url}\n`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    relay.logger.info({ signal }, 'saving sessions and stopping');
+    void relay.close().then(() => process.exit(0));
+  });
+}
