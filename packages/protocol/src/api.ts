@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { colsSchema, rowsSchema } from './terminal.ts';
 
 /**
  * The relay's HTTP API: request bodies (validated by the relay with these schemas) and response shapes.
@@ -19,8 +20,8 @@ export const createSessionRequest = z
     id: idSchema.optional(),
     cwd: pathSchema.optional(),
     env: envSchema.optional(),
-    cols: z.number().int().optional(),
-    rows: z.number().int().optional(),
+    cols: colsSchema.optional(),
+    rows: rowsSchema.optional(),
   })
   .strict();
 export type CreateSessionRequest = z.infer<typeof createSessionRequest>;

@@ -16,12 +16,12 @@ export const TERMINAL_MAX_COLS = 1000;
 export const TERMINAL_MIN_ROWS = 1;
 export const TERMINAL_MAX_ROWS = 500;
 
-const cols = z.number().int().min(TERMINAL_MIN_COLS).max(TERMINAL_MAX_COLS);
-const rows = z.number().int().min(TERMINAL_MIN_ROWS).max(TERMINAL_MAX_ROWS);
+export const colsSchema = z.number().int().min(TERMINAL_MIN_COLS).max(TERMINAL_MAX_COLS);
+export const rowsSchema = z.number().int().min(TERMINAL_MIN_ROWS).max(TERMINAL_MAX_ROWS);
 
 // ---------------------------------------------------------------- client → relay
 
-export const resizeMessage = z.object({ type: z.literal('resize'), cols, rows }).strict();
+export const resizeMessage = z.object({ type: z.literal('resize'), cols: colsSchema, rows: rowsSchema }).strict();
 /** Keeps idle proxies from closing the socket; the relay answers `pong`. Does not count as sandbox activity. */
 export const pingMessage = z.object({ type: z.literal('ping') }).strict();
 
