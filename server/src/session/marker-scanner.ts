@@ -56,6 +56,11 @@ export class MarkerScanner {
     }
   }
 
+  /** Whether bytes are held back waiting for the rest of a possible marker. */
+  get holding(): boolean {
+    return this.#held.length > 0;
+  }
+
   /** Releases whatever is held back (at the end of a stream). */
   flush(): Buffer {
     const held = this.#held;

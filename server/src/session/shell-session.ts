@@ -229,6 +229,7 @@ export class ShellSession {
       else this.#onMarker(segment.payload);
     }
     // A lone ESC at the end of a read may be the start of a marker, or just an escape sequence cut by the read.
+    if (!this.#scanner.holding) return;
     this.#markerHoldTimer = setTimeout(() => {
       const held = this.#scanner.flush();
       if (held.length) this.#emitTerminal(held);
