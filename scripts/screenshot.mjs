@@ -14,7 +14,7 @@ const RELAY_PORT = process.env.SCREENSHOT_RELAY_PORT ?? '8797';
 const DEMO_PORT = process.env.SCREENSHOT_DEMO_PORT ?? '5183';
 const STARTUP_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 20_000;
-const VIEWPORT = { width: 1280, height: 1000 };
+const VIEWPORT = { width: 1280, height: 1480 };
 
 const dataDir = await mkdtemp(join(tmpdir(), 'sandbox-terminal-screenshot-'));
 const server = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
@@ -58,7 +58,10 @@ try {
     for (let i = 0; i < buffer.length; i++) if (buffer.getLine(i)?.translateToString(true).includes('request 5: 200 OK')) return true;
     return false;
   });
-  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+  await page.evaluate(() => {
+    if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+    window.scrollTo(0, 0);
+  });
   await page.screenshot({ path: OUTPUT });
   console.log(`wrote ${OUTPUT}`);
 } finally {
@@ -68,7 +71,13 @@ try {
   await rm(dataDir, { recursive: true, force: true });
 }
 
+/** Types a line once the shell shows its prompt (typed ahead, it would be echoed before the prompt). */
 async function typeIn(page, selector, line) {
+  await page.waitForFunction((target) => {
+    const buffer = document.querySelector(target).terminal.buffer.active;
+    const text = buffer.getLine(buffer.baseY + buffer.cursorY)?.translateToString(true) ?? '';
+    return /[#$] $/.test(text);
+  }, selector);
   await page.evaluate((target) => document.querySelector(target).focus(), selector);
   await page.keyboard.type(line);
   await page.keyboard.press('Enter');

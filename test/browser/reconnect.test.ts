@@ -124,7 +124,11 @@ describe('<sandbox-terminal> connection', () => {
     fixture().append(frame);
     const terminalIn = () => frame.contentDocument?.querySelector('sandbox-terminal') as SandboxTerminal | null | undefined;
 
-    const first = await waitFor(() => (terminalIn()?.status.state === 'connected' ? terminalIn() : undefined), 'the terminal in the frame');
+    const frameState = () =>
+      `frame ${frame.contentDocument?.readyState ?? 'no document'}; terminal ${terminalIn() ? JSON.stringify(terminalIn()!.status) : 'not there'}`;
+    const first = await waitFor(() => (terminalIn()?.status.state === 'connected' ? terminalIn() : undefined), 'the terminal in the frame', {
+      describeState: frameState,
+    });
     const sessionId = first.sessionId;
     await first.exec('export RELOAD_MARK=kept-across-reload');
 
@@ -132,6 +136,7 @@ describe('<sandbox-terminal> connection', () => {
     const second = await waitFor(
       () => (terminalIn() && terminalIn() !== first && terminalIn()!.status.state === 'connected' ? terminalIn() : undefined),
       'the terminal after the reload',
+      { describeState: frameState },
     );
     expect(second.sessionId).to.equal(sessionId);
     expect(second.status.mode).to.equal('attached');
