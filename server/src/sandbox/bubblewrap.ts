@@ -80,25 +80,36 @@ function readChildPid(init: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
     let info = '';
     let stderr = '';
-    const timer = setTimeout(() => fail(new Error('bwrap did not start in time')), BWRAP_START_TIMEOUT_MS);
-    const fail = (error: Error) => {
+    const infoPipe = init.stdio[3] as NodeJS.ReadableStream;
+    const onStderr = (chunk: Buffer) => (stderr += chunk.toString());
+    const onExit = (code: number | null) => fail(new Error(`bwrap exited with ${code}: ${stderr.trim()}`));
+    const onInfo = (chunk: Buffer) => {
+      info += chunk.toString();
+      const match = /"child-pid":\s*(\d+)/.exec(info);
+      if (!match) return;
+      cleanUp();
+      resolve(Number(match[1]));
+    };
+    // Only our own listeners go: the instance listens for 'exit' too, for as long as the sandbox lives.
+    const cleanUp = () => {
       clearTimeout(timer);
+      init.stderr?.off('data', onStderr);
+      init.off('error', fail);
+      init.off('exit', onExit);
+      infoPipe.off('data', onInfo);
+      infoPipe.resume();
+      init.stderr?.resume();
+    };
+    const fail = (error: Error) => {
+      cleanUp();
       init.kill('SIGKILL');
       reject(error);
     };
-    init.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => fail(new Error('bwrap did not start in time')), BWRAP_START_TIMEOUT_MS);
+    init.stderr?.on('data', onStderr);
     init.once('error', fail);
-    init.once('exit', (code) => fail(new Error(`bwrap exited with ${code}: ${stderr.trim()}`)));
-    const infoPipe = init.stdio[3] as NodeJS.ReadableStream;
-    infoPipe.on('data', (chunk: Buffer) => {
-      info += chunk.toString();
-      const match = /"child-pid":\s*(\d+)/.exec(info);
-      if (match) {
-        clearTimeout(timer);
-        init.removeAllListeners('exit');
-        resolve(Number(match[1]));
-      }
-    });
+    init.once('exit', onExit);
+    infoPipe.on('data', onInfo);
   });
 }
 
