@@ -346,7 +346,7 @@ export class ShellSession {
     this.#current = undefined;
     clearTimeout(this.#escalation);
     this.#escalation = undefined;
-    rmSync(join(this.#host.controlDirFor(this.id), CONTROL_FILES.restoreTty), { force: true });
+    for (const file of [CONTROL_FILES.restoreTty, CONTROL_FILES.stdin]) rmSync(join(this.#host.controlDirFor(this.id), file), { force: true });
     job.finish(exitCode);
     this.#refreshStateFromShell();
     for (const chunk of this.#heldExecOutput.splice(0)) this.#emitTerminal(chunk);
