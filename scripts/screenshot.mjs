@@ -40,7 +40,7 @@ try {
   await typeIn(page, '#single-terminal', 'ls -la && uname -srm');
   await waitForScreen(page, '#single-terminal', 'hello.py');
 
-  await page.waitForFunction(() => document.querySelector('#session-tabs')?.terminalFor()?.status?.state === 'connected');
+  await page.waitForFunction(() => document.querySelector('#session-tabs')?.terminalFor?.()?.status?.state === 'connected');
   await page.evaluate(async () => {
     const tabs = document.querySelector('#session-tabs');
     const first = tabs.activeSessionId;

@@ -7,6 +7,8 @@ const AGENT_COMMAND_TIMEOUT_MS = 60_000;
 /** Output longer than this is cut in the transcript (the terminal shows all of it). */
 const TRANSCRIPT_OUTPUT_CHARS = 4_000;
 
+const NOT_ON_PAGE = 'not open on this page';
+
 const PRESETS = [
   'pwd',
   'mkdir -p /workspace/project && cd /workspace/project',
@@ -45,12 +47,14 @@ export function renderAgentPanel(container: HTMLElement, { relayUrl, sandboxId, 
     if (id === single.sessionId) return 'the single terminal';
     const tab = tabs.tabs.find((candidate) => candidate.sessionId === id);
     if (tab) return `tab “${tab.name || tab.title || 'bash'}”`;
-    return 'not open on this page';
+    return NOT_ON_PAGE;
   };
 
   async function refreshSessions(): Promise<void> {
     try {
-      sessions = await sandbox.listSessions();
+      // Sessions shown on this page first, then the sandbox's others (older visits, other tabs of the browser).
+      const onPage = (id: string) => (labelOf(id) === NOT_ON_PAGE ? 1 : 0);
+      sessions = (await sandbox.listSessions()).sort((a, b) => onPage(a.id) - onPage(b.id));
       listError = '';
     } catch (error) {
       listError = error instanceof Error ? error.message : String(error);
@@ -119,6 +123,11 @@ export function renderAgentPanel(container: HTMLElement, { relayUrl, sandboxId, 
   for (const type of ['session-created', 'session-closed', 'tab-change'] as const) {
     document.addEventListener(type, () => void refreshSessions());
   }
+  // A terminal that reattached to a remembered session announces no new session; its first `connected` does.
+  document.addEventListener('status-change', (event) => {
+    const { status } = (event as CustomEvent<{ status: { state: string } }>).detail;
+    if (status.state === 'connected' && !sessions.some((session) => session.id === (event.target as SandboxTerminal).sessionId)) void refreshSessions();
+  });
   draw();
   void refreshSessions();
 }

@@ -19,6 +19,8 @@ export type TerminalTheme = 'dark' | 'light' | 'auto';
 /** Lines of scrollback each terminal keeps in the browser. */
 const SCROLLBACK_LINES = 5_000;
 const DEFAULT_FONT_SIZE_PX = 14;
+/** At xterm's default of 1.0, the DOM renderer clips underscores with common monospace fonts (`a_b` reads `a b`). */
+const LINE_HEIGHT = 1.15;
 
 /** `copy-on-select="false"` turns the default-on behaviour off; a bare attribute or any other value keeps it on. */
 const booleanDefaultTrue = {
@@ -265,6 +267,7 @@ export class SandboxTerminal extends LitElement {
       allowProposedApi: false,
       fontSize: this.fontSize,
       fontFamily: this.#fontFamily(),
+      lineHeight: LINE_HEIGHT,
       theme: this.#xtermTheme(),
     });
     this.#terminal = terminal;
