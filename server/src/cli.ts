@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createRelay, type RelayOptions } from './relay.ts';
+import { collectDefaultMetrics } from 'prom-client';
+import { createRelay, type Relay, type RelayOptions } from './relay.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS } from './limits.ts';
 
 const HELP = `sandbox-relay: live sandbox terminals for any web page (the session relay)
@@ -13,6 +14,9 @@ Every option can also be set with the environment variable named beside it; a fl
   --idle-timeout <s>     RELAY_IDLE_TIMEOUT  seconds without activity before a sandbox sleeps (default ${DEFAULT_IDLE_TIMEOUT_MS / 1000}, minimum 1)
   --data-dir <dir>       RELAY_DATA_DIR      keeps workspaces and the session registry (SQLite) here, so sessions
                                              survive a relay restart (default: a temporary directory, in-memory registry)
+  --redis-url <url>      RELAY_REDIS_URL     keeps the session registry in Redis (redis://[user:pass@]host:port[/db],
+                                             rediss:// for TLS) so several relays share sessions; wins over the SQLite
+                                             registry of --data-dir (workspaces stay there). Checked at start.
   --backend <name>       RELAY_BACKEND       auto | bubblewrap | unisolated (default auto: bubblewrap where it works)
   --network <on|off>     RELAY_NETWORK       whether sandboxes reach the network (default on)
   --allowed-origins <l>  RELAY_ALLOWED_ORIGINS  comma-separated origins allowed to use the API from a browser (default any)
@@ -31,6 +35,7 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
       host: { type: 'string' },
       'idle-timeout': { type: 'string' },
       'data-dir': { type: 'string' },
+      'redis-url': { type: 'string' },
       backend: { type: 'string' },
       network: { type: 'string' },
       'allowed-origins': { type: 'string' },
@@ -54,6 +59,11 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
   if (idle !== undefined) options.idleTimeoutMs = integer('--idle-timeout', idle, 1, 86_400 * 365) * 1000;
   const dataDir = pick('data-dir', 'RELAY_DATA_DIR');
   if (dataDir) options.dataDir = dataDir;
+  const redisUrl = pick('redis-url', 'RELAY_REDIS_URL');
+  if (redisUrl) {
+    if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl) || !URL.canParse(redisUrl)) throw new ConfigError(`--redis-url must be a redis:// or rediss:// URL, not ${JSON.stringify(redisUrl.replace(/:[^:@/]*@/, ':***@'))}`);
+    options.redisUrl = redisUrl;
+  }
   const backend = pick('backend', 'RELAY_BACKEND');
   if (backend !== undefined) {
     if (backend !== 'auto' && backend !== 'bubblewrap' && backend !== 'unisolated') throw new ConfigError(`--backend must be auto, bubblewrap or unisolated, not ${JSON.stringify(backend)}`);
@@ -89,7 +99,16 @@ try {
   process.exit(2);
 }
 
-const relay = await createRelay(options);
+let relay: Relay;
+try {
+  relay = await createRelay(options);
+} catch (error) {
+  // A start-up failure (port in use, Redis unreachable, bubblewrap missing with --backend bubblewrap) is the operator's to fix: say it in one line.
+  process.stderr.write(`sandbox-relay: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+// The process is the relay's alone here, so its CPU, memory and event-loop metrics belong on /metrics too.
+collectDefaultMetrics({ register: relay.metrics.registry });
 process.stdout.write(`sandbox-relay listening on ${relay.url}\n`);
 
 let stopping = false;

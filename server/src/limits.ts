@@ -13,8 +13,18 @@ export interface RelayLimits {
   fileBytes: number;
   /** Largest WebSocket message (terminal input or control frame). */
   terminalMessageBytes: number;
-  /** Terminal output kept per session and replayed to a viewer that attaches. */
-  replayBytes: number;
+  /** Terminal output kept per session so a reconnecting viewer resumes exactly where it stopped. */
+  outputLogBytes: number;
+  /** Pause reading the PTY when the slowest active viewer is this far behind (unacknowledged bytes). */
+  flowHighWatermarkBytes: number;
+  /** Resume reading the PTY when every active viewer is less than this far behind. */
+  flowLowWatermarkBytes: number;
+  /** A viewer above the high watermark this long stops holding the PTY back and is later sent the screen instead. */
+  slowViewerGraceMs: number;
+  /** A viewer that has not drained its backlog for this long is disconnected (close code 4429). */
+  stalledViewerCloseMs: number;
+  /** After an abnormal disconnect, the viewer's position still counts for flow control this long (so a quick reconnect loses nothing). */
+  reconnectGraceMs: number;
   /** Sessions one sandbox may hold (active, sleeping or exited). */
   sessionsPerSandbox: number;
   /** Viewers attached to one session at once. */
@@ -33,7 +43,12 @@ export const DEFAULT_LIMITS: RelayLimits = {
   jsonBodyBytes: 32 * 1024 * 1024,
   fileBytes: 100 * 1024 * 1024,
   terminalMessageBytes: 1024 * 1024,
-  replayBytes: 512 * 1024,
+  outputLogBytes: 4 * 1024 * 1024,
+  flowHighWatermarkBytes: 512 * 1024,
+  flowLowWatermarkBytes: 128 * 1024,
+  slowViewerGraceMs: 2_000,
+  stalledViewerCloseMs: 30_000,
+  reconnectGraceMs: 3_000,
   sessionsPerSandbox: 64,
   viewersPerSession: 16,
   shellStartTimeoutMs: 10_000,

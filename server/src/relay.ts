@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { handleApiRequest, type RouteContext } from './http/api-routes.ts';
+import { REQUEST_ID_HEADER, handleApiRequest, requestIdFor, type RouteContext } from './http/api-routes.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIMITS, MIN_IDLE_TIMEOUT_MS, type RelayLimits } from './limits.ts';
+import { RelayMetrics } from './metrics.ts';
 import { SessionRegistry } from './registry/session-registry.ts';
 import type { SandboxBackend } from './sandbox/backend.ts';
 import { BubblewrapBackend } from './sandbox/bubblewrap.ts';
@@ -23,6 +24,12 @@ export interface RelayOptions {
   idleTimeoutMs?: number;
   /** Where workspaces and the SQLite session registry live. Without it: a temporary directory and an in-memory registry. */
   dataDir?: string;
+  /**
+   * Keeps session records in Redis (`redis://[user:pass@]host:port[/db]`) instead of memory or SQLite, so relays
+   * sharing it (one replacing another, or several behind a balancer that routes by sandbox id) find each other's
+   * sessions. The relay checks the connection at start and fails if Redis cannot be reached.
+   */
+  redisUrl?: string;
   /** `bubblewrap`, `unisolated`, or `auto` (bubblewrap where it works, else unisolated with a warning). Or a backend object. */
   backend?: 'auto' | 'bubblewrap' | 'unisolated' | SandboxBackend;
   /** Whether sandboxes reach the network. Default true. */
@@ -45,6 +52,8 @@ export interface Relay {
   readonly pool: SandboxPool;
   readonly backend: SandboxBackend;
   readonly logger: Logger;
+  /** Prometheus metrics (served at `/metrics`); `metrics.registry` can be merged into an app's own registry. */
+  readonly metrics: RelayMetrics;
   /** Handles one HTTP request (returns false when it is not a relay route, for mounting next to other routes). */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /** Handles a WebSocket upgrade (returns false when it is not a terminal URL). */
@@ -65,14 +74,23 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'sandbox-terminal-data-'));
   const runtimeDir = mkdtempSync(join(tmpdir(), 'sandbox-terminal-run-'));
   mkdirSync(dataDir, { recursive: true });
-  const registry = new SessionRegistry({ ...(options.dataDir ? { dataDir } : {}), ttlMs: limits.sessionRecordTtlMs });
-  const pool = new SandboxPool({ backend, dataDir, runtimeDir, network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger });
-  const terminals = new TerminalEndpoint(pool, limits, logger);
+  const registry = new SessionRegistry({ ...(options.dataDir ? { dataDir } : {}), ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ttlMs: limits.sessionRecordTtlMs });
+  try {
+    await registry.check();
+  } catch (error) {
+    rmSync(runtimeDir, { recursive: true, force: true });
+    await registry.close().catch(() => undefined);
+    throw error;
+  }
+  const metrics: RelayMetrics = new RelayMetrics(() => pool.runtimes());
+  const pool = new SandboxPool({ backend, dataDir, runtimeDir, network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, metrics });
+  const terminals = new TerminalEndpoint(pool, limits, logger, metrics);
   const allowedOrigins = options.allowedOrigins;
   const context: RouteContext = {
     pool,
     limits,
     devEndpoints: options.devEndpoints ?? false,
+    metrics,
     health: () => ({
       ok: true,
       backend: backend.name,
@@ -87,25 +105,30 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
 
   const handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     const url = new URL(request.url ?? '/', 'http://relay');
-    if (!url.pathname.startsWith('/v1/') && url.pathname !== '/healthz') return false;
+    if (!url.pathname.startsWith('/v1/') && url.pathname !== '/healthz' && url.pathname !== '/metrics') return false;
+    const requestId = requestIdFor(request);
+    response.setHeader(REQUEST_ID_HEADER, requestId);
+    const log = logger.child({ requestId });
     const origin = request.headers.origin;
     if (origin && originAllowed(origin)) {
       response.setHeader('access-control-allow-origin', origin);
       response.setHeader('vary', 'Origin');
-      response.setHeader('access-control-expose-headers', 'x-session-recreated');
+      response.setHeader('access-control-expose-headers', `x-session-recreated, ${REQUEST_ID_HEADER}`);
     }
     if (request.method === 'OPTIONS') {
       response.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE, OPTIONS');
-      response.setHeader('access-control-allow-headers', 'content-type, authorization');
+      response.setHeader('access-control-allow-headers', `content-type, authorization, ${REQUEST_ID_HEADER}`);
       response.setHeader('access-control-max-age', '600');
       response.writeHead(originAllowed(origin) ? 204 : 403).end();
+      log.debug({ method: request.method, route: 'CORS preflight', status: response.statusCode, origin }, 'http request');
       return true;
     }
     if (!originAllowed(origin)) {
       response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'BAD_REQUEST', message: `origin ${origin} is not allowed` }));
+      log.debug({ method: request.method, route: 'origin refused', status: 403, origin }, 'http request');
       return true;
     }
-    void handleApiRequest(context, request, response);
+    void handleApiRequest(context, request, response, log);
     return true;
   };
 
@@ -138,7 +161,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     });
     const address = server.address() as AddressInfo;
     url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-    logger.info({ url, backend: backend.name, isolated: backend.isolated, dataDir, idleTimeoutMs }, 'relay listening');
+    logger.info({ url, backend: backend.name, isolated: backend.isolated, dataDir, registry: registry.kind, idleTimeoutMs }, 'relay listening');
   }
 
   return {
@@ -147,6 +170,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     pool,
     backend,
     logger,
+    metrics,
     handleRequest,
     handleUpgrade,
     setIdleTimeout: (ms) => pool.setIdleTimeout(Math.max(MIN_IDLE_TIMEOUT_MS, ms)),

@@ -40,6 +40,8 @@ export class TerminalClient {
       else {
         const message = parseServerControl(data.toString());
         if (message) this.controls.push(message);
+        // The current screen on attach: as text it is what the screen shows, which is what these tests look for.
+        if (message?.type === 'screen') this.output += message.data;
       }
     });
     this.ws.on('close', (code) => (this.closeCode = code));

@@ -25,9 +25,13 @@ export const resizeMessage = z.object({ type: z.literal('resize'), cols: colsSch
 /** Keeps idle proxies from closing the socket; the relay answers `pong`. Does not count as sandbox activity. */
 export const pingMessage = z.object({ type: z.literal('ping') }).strict();
 
-export const clientControlMessage = z.discriminatedUnion('type', [resizeMessage, pingMessage]);
+/** The client has processed (rendered) every output byte before `position`; drives flow control. */
+export const ackMessage = z.object({ type: z.literal('ack'), position: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict();
+
+export const clientControlMessage = z.discriminatedUnion('type', [resizeMessage, pingMessage, ackMessage]);
 export type ClientControlMessage = z.infer<typeof clientControlMessage>;
 export type ResizeMessage = z.infer<typeof resizeMessage>;
+export type AckMessage = z.infer<typeof ackMessage>;
 
 // ---------------------------------------------------------------- relay → client
 
@@ -43,6 +47,28 @@ export interface ReadyMessage {
   /** The shell's working directory as last reported by its prompt. */
   cwd: string;
   mode: AttachMode;
+  /** Output position of the next binary byte this viewer receives (positions count every byte the session showed). */
+  position: number;
+  /**
+   * True when the viewer connected with `?cursor=N` and gets exactly the bytes after N. Otherwise a `screen`
+   * message follows with the current screen, and binary output continues from its position.
+   */
+  resumed: boolean;
+}
+
+/** Reset the terminal and write `data` (the current screen, alternate screen and scrollback included). */
+export interface ScreenMessage {
+  type: 'screen';
+  data: string;
+  /** Output position the screen corresponds to; binary output continues from here. */
+  position: number;
+}
+
+/** The viewer's cursor had already left the session's output log: the screen is restored instead of replayed. */
+export interface TruncatedMessage {
+  type: 'truncated';
+  requested: number;
+  position: number;
 }
 
 /** The sandbox had gone to sleep; the session was started again under the same id with its cwd and env restored. */
@@ -76,6 +102,8 @@ export interface PongMessage {
 
 export type ServerControlMessage =
   | ReadyMessage
+  | ScreenMessage
+  | TruncatedMessage
   | SessionRecreatedMessage
   | ExitMessage
   | SleepingMessage
@@ -99,7 +127,7 @@ export function parseClientControl(text: string): ParseResult<ClientControlMessa
     return { ok: false, error: { code: 'BAD_REQUEST', message: 'control frame must be a JSON object' } };
   }
   const type = (raw as { type?: unknown }).type;
-  if (type !== 'resize' && type !== 'ping') {
+  if (type !== 'resize' && type !== 'ping' && type !== 'ack') {
     return {
       ok: false,
       error: { code: 'UNKNOWN_MESSAGE', message: `unknown control message type ${JSON.stringify(type ?? null).slice(0, 64)}` },
@@ -112,7 +140,7 @@ export function parseClientControl(text: string): ParseResult<ClientControlMessa
   return { ok: true, value: parsed.data };
 }
 
-const serverControlTypes = new Set(['ready', 'session-recreated', 'exit', 'sleeping', 'error', 'pong']);
+const serverControlTypes = new Set(['ready', 'screen', 'truncated', 'session-recreated', 'exit', 'sleeping', 'error', 'pong']);
 
 /** Parses a text frame from the relay; returns null for anything that is not a known control message. */
 export function parseServerControl(text: string): ServerControlMessage | null {
@@ -149,4 +177,6 @@ export const TERMINAL_CLOSE_CODES = {
   SHUTTING_DOWN: 4503,
   /** A named limit was exceeded (viewers per session, message size, …). */
   LIMIT_EXCEEDED: 4413,
+  /** The viewer did not read its output for `stalledViewerCloseMs`; reconnecting restores the screen. */
+  TOO_SLOW: 4429,
 } as const;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   createSessionRequest,
@@ -8,10 +9,12 @@ import {
   type ExecResult,
   type ExecStreamEvent,
 } from '@sandbox-terminal/protocol';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { RelayError, limitExceeded, toErrorPayload } from '../errors.ts';
 import { runOneShot } from '../exec/one-shot-exec.ts';
 import type { RelayLimits } from '../limits.ts';
+import type { RelayMetrics } from '../metrics.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import { readBody, readJson, sendError, sendJson } from './http-io.ts';
 
@@ -21,18 +24,37 @@ export interface RouteContext {
   /** Extra endpoints for the demo and tests (idle timeout, sleep now); off unless configured. */
   devEndpoints: boolean;
   health: () => Record<string, unknown>;
+  metrics: RelayMetrics;
 }
 
-type Handler = (ctx: RouteContext, request: IncomingMessage, response: ServerResponse, params: string[], url: URL) => Promise<void>;
+type Handler = (ctx: RouteContext, request: IncomingMessage, response: ServerResponse, params: string[], url: URL, log: Logger) => Promise<void>;
 
 const SEGMENT = '([^/]+)';
-const routes: Array<{ method: string; pattern: RegExp; handler: Handler }> = [];
+const routes: Array<{ method: string; path: string; pattern: RegExp; handler: Handler }> = [];
 function route(method: string, path: string, handler: Handler): void {
-  routes.push({ method, pattern: new RegExp(`^${path.replaceAll(':id', SEGMENT)}$`), handler });
+  routes.push({ method, path, pattern: new RegExp(`^${path.replaceAll(':id', SEGMENT)}$`), handler });
 }
 
-/** Dispatches one HTTP request; answers 404 NOT_FOUND for anything unknown. Never throws. */
-export async function handleApiRequest(ctx: RouteContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** An incoming id (from a proxy or the caller) is kept only if it is short and plain, as it goes into every log line. */
+const REQUEST_ID_PATTERN = /^[\w.:+=/@-]{1,128}$/;
+
+/** The caller's `x-request-id` when it is sane, so one id follows a call across services; otherwise a new one. */
+export function requestIdFor(request: IncomingMessage): string {
+  const incoming = request.headers[REQUEST_ID_HEADER];
+  return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+}
+
+/** Dispatches one HTTP request; answers 404 NOT_FOUND for anything unknown. Never throws. `requestLog` carries the request id. */
+export async function handleApiRequest(ctx: RouteContext, request: IncomingMessage, response: ServerResponse, requestLog: Logger): Promise<void> {
+  const startedAt = performance.now();
+  let routeName = 'unmatched';
+  let log = requestLog;
+  // One debug line per request once its response is done; `route` is the pattern, so the ids stay out of it.
+  response.once('close', () => {
+    const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+    log.debug({ method: request.method, route: routeName, status: response.statusCode, durationMs, ...(response.writableFinished ? {} : { aborted: true }) }, 'http request');
+  });
   try {
     const url = new URL(request.url ?? '/', 'http://relay');
     for (const candidate of routes) {
@@ -40,16 +62,30 @@ export async function handleApiRequest(ctx: RouteContext, request: IncomingMessa
       if (!match) continue;
       if (candidate.method !== request.method) continue;
       const params = match.slice(1).map((value) => decodeURIComponent(value));
-      await candidate.handler(ctx, request, response, params, url);
+      routeName = `${candidate.method} ${candidate.path}`;
+      // Path ids on every line about this request: the first is a sandbox, the second a session.
+      if (params[0] !== undefined) log = requestLog.child(params[1] !== undefined ? { sandbox: params[0], session: params[1] } : { sandbox: params[0] });
+      await candidate.handler(ctx, request, response, params, url, log);
       return;
     }
     throw new RelayError('NOT_FOUND', `no route for ${request.method} ${url.pathname}`);
   } catch (error) {
+    logInternal(log, error);
     sendError(response, error);
   }
 }
 
+/** INTERNAL is a bug: log it with its stack. Every other code is the caller's business and goes back to them. */
+function logInternal(log: Logger, error: unknown): void {
+  if (toErrorPayload(error).code === 'INTERNAL') log.error({ err: error }, 'request failed');
+}
+
 route('GET', '/healthz', async (ctx, _request, response) => sendJson(response, 200, ctx.health()));
+
+route('GET', '/metrics', async (ctx, _request, response) => {
+  const text = await ctx.metrics.render();
+  response.writeHead(200, { 'content-type': ctx.metrics.contentType, 'cache-control': 'no-store' }).end(text);
+});
 
 // ------------------------------------------------------------------ sessions
 
@@ -80,7 +116,20 @@ route('POST', '/v1/sandboxes/:id/sessions/:id/restart', async (ctx, _request, re
 
 // ------------------------------------------------------------------ exec
 
+/** Runs an exec and times it for the metrics (from request to result, queueing and waking included). */
 async function startExec(ctx: RouteContext, sandboxId: string, body: ExecRequest, onEvent: ((event: ExecStreamEvent) => void) | undefined, response: ServerResponse): Promise<ExecResult> {
+  const finished = ctx.metrics.execStarted(body.session ? 'session' : 'one_shot');
+  try {
+    const result = await runExec(ctx, sandboxId, body, onEvent, response);
+    finished(result);
+    return result;
+  } catch (error) {
+    finished();
+    throw error;
+  }
+}
+
+async function runExec(ctx: RouteContext, sandboxId: string, body: ExecRequest, onEvent: ((event: ExecStreamEvent) => void) | undefined, response: ServerResponse): Promise<ExecResult> {
   if (Buffer.byteLength(body.command) > ctx.limits.commandBytes) {
     throw limitExceeded('commandBytes', ctx.limits.commandBytes, `command is longer than ${ctx.limits.commandBytes} bytes`);
   }
@@ -120,7 +169,7 @@ route('POST', '/v1/sandboxes/:id/exec', async (ctx, request, response, [sandboxI
   sendJson(response, 200, result);
 });
 
-route('POST', '/v1/sandboxes/:id/exec/stream', async (ctx, request, response, [sandboxId]) => {
+route('POST', '/v1/sandboxes/:id/exec/stream', async (ctx, request, response, [sandboxId], _url, log) => {
   const body = await readJson(request, execRequest, ctx.limits.jsonBodyBytes);
   const send = (event: ExecStreamEvent) => {
     if (!response.headersSent) response.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
@@ -130,6 +179,7 @@ route('POST', '/v1/sandboxes/:id/exec/stream', async (ctx, request, response, [s
     await startExec(ctx, sandboxId!, body, send, response);
   } catch (error) {
     if (!response.headersSent) throw error;
+    logInternal(log, error);
     const payload = toErrorPayload(error);
     send({ type: 'error', code: payload.code, message: payload.message });
   }

@@ -1,5 +1,6 @@
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
+import KeyvRedis from '@keyv/redis';
 import { join } from 'node:path';
 import type { SessionStatus } from '@sandbox-terminal/protocol';
 
@@ -12,26 +13,60 @@ export interface SessionRecord {
   env: Record<string, string>;
   createdAt: string;
   exitCode?: number;
+  /** The screen (serialized) and its output position when the shell last stopped, so viewers resume from it. */
+  screen?: { data: string; position: number };
+  cols?: number;
+  rows?: number;
 }
+
+/** A registry call that cannot reach Redis fails after this long instead of waiting for a reconnect. */
+const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+const NAMESPACE = 'sandbox-terminal';
 
 /**
  * Session records in a TTL key-value store (keyv): in memory by default, SQLite in the data dir when one is set,
- * so sessions survive a relay restart. A per-sandbox index lists its session ids.
+ * so sessions survive a relay restart, or Redis, so several relays share them. A per-sandbox index lists its
+ * session ids; it is updated read-modify-write, so one sandbox is served by one relay at a time (docs/deployment.md).
  */
 export class SessionRegistry {
   readonly #store: Keyv;
   readonly #ttlMs: number;
+  /** Where the records live, for the start-up log and `check()`'s message. */
+  readonly kind: 'memory' | 'sqlite' | 'redis' | 'custom';
+  readonly #redisUrl: string | undefined;
   /** Writes to one key are chained so a slow write never lands after a newer one. */
   readonly #writes = new Map<string, Promise<unknown>>();
 
-  constructor(options: { dataDir?: string; ttlMs: number; store?: Keyv }) {
+  /** `redisUrl` wins over `dataDir`. */
+  constructor(options: { dataDir?: string; redisUrl?: string; ttlMs: number; store?: Keyv }) {
     this.#ttlMs = options.ttlMs;
+    this.#redisUrl = options.redisUrl;
+    this.kind = options.store ? 'custom' : options.redisUrl ? 'redis' : options.dataDir ? 'sqlite' : 'memory';
     this.#store =
       options.store ??
-      new Keyv({
-        namespace: 'sandbox-terminal',
-        ...(options.dataDir ? { store: new KeyvSqlite({ uri: `sqlite://${join(options.dataDir, 'sessions.sqlite')}` }) } : {}),
-      });
+      (options.redisUrl
+        ? redisStore(options.redisUrl)
+        : new Keyv({
+            namespace: NAMESPACE,
+            ...(options.dataDir ? { store: new KeyvSqlite({ uri: `sqlite://${join(options.dataDir, 'sessions.sqlite')}` }) } : {}),
+          }));
+  }
+
+  /** Fails with a message naming the store when it cannot be used (Redis down, wrong URL), so a relay does not start half-working. */
+  async check(): Promise<void> {
+    // keyv-redis throws a generic "not connected"; the client's own error (ECONNREFUSED, NOAUTH…) comes as an event.
+    let cause: unknown;
+    const remember = (error: unknown) => (cause ??= error);
+    this.#store.on('error', remember);
+    try {
+      await this.#store.get('registry-check');
+    } catch (error) {
+      const where = this.#redisUrl ? `Redis at ${redactPassword(this.#redisUrl)}` : this.kind;
+      const reason = cause ?? error;
+      throw new Error(`the session registry (${where}) is unreachable: ${reason instanceof Error ? reason.message : String(reason)}`);
+    } finally {
+      this.#store.off('error', remember);
+    }
   }
 
   get(sandboxId: string, sessionId: string): Promise<SessionRecord | undefined> {
@@ -76,6 +111,28 @@ export class SessionRegistry {
       if (this.#writes.get(key) === next) this.#writes.delete(key);
     }).catch(() => undefined);
     return next;
+  }
+}
+
+/**
+ * Errors are thrown, not swallowed (keyv-redis's default turns a failed read into "not found", which would answer
+ * SESSION_NOT_FOUND for a session that exists), and commands fail while disconnected instead of queueing forever.
+ */
+function redisStore(url: string): Keyv {
+  const adapter = new KeyvRedis(
+    { url, disableOfflineQueue: true, socket: { connectTimeout: REDIS_CONNECT_TIMEOUT_MS } },
+    { namespace: NAMESPACE, throwOnConnectError: true, throwOnErrors: true, connectionTimeout: REDIS_CONNECT_TIMEOUT_MS },
+  );
+  return new Keyv({ store: adapter, namespace: NAMESPACE, useKeyPrefix: false, throwOnErrors: true });
+}
+
+function redactPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'an unparsable URL';
   }
 }
 

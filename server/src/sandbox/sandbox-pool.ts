@@ -4,6 +4,7 @@ import { ID_PATTERN, TERMINAL_CLOSE_CODES, type SessionInfo } from '@sandbox-ter
 import type { Logger } from 'pino';
 import { RelayError, limitExceeded } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
+import type { RelayMetrics } from '../metrics.ts';
 import type { SessionRegistry } from '../registry/session-registry.ts';
 import type { ShellSession } from '../session/shell-session.ts';
 import type { SandboxBackend } from './backend.ts';
@@ -21,6 +22,7 @@ export interface SandboxPoolOptions {
   limits: RelayLimits;
   registry: SessionRegistry;
   log: Logger;
+  metrics?: RelayMetrics;
 }
 
 /**
@@ -68,7 +70,8 @@ export class SandboxPool {
         this.options.network,
         this.options.limits,
         this.options.registry,
-        this.options.log,
+        this.options.log.child({ sandbox: id }),
+        this.options.metrics,
       );
       this.#sandboxes.set(id, runtime);
     }
@@ -101,6 +104,7 @@ export class SandboxPool {
       createdAt: new Date(record.createdAt),
       status: record.status === 'exited' ? 'exited' : 'sleeping',
       ...(record.exitCode !== undefined ? { exitCode: record.exitCode } : {}),
+      ...(record.screen ? { screen: record.screen, cols: record.cols ?? 80, rows: record.rows ?? 24 } : {}),
     });
   }
 
@@ -172,9 +176,7 @@ export class SandboxPool {
     clearInterval(this.#reaper);
     for (const runtime of this.#sandboxes.values()) {
       await runtime.sleep('relay closing');
-      for (const session of runtime.sessions.values()) {
-        for (const viewer of session.viewers) viewer.close(TERMINAL_CLOSE_CODES.SHUTTING_DOWN, 'relay shutting down');
-      }
+      for (const session of runtime.sessions.values()) session.closeViewers(TERMINAL_CLOSE_CODES.SHUTTING_DOWN, 'relay shutting down');
       await Promise.all([...runtime.sessions.values()].map((session) => runtime.persist(session)));
     }
   }

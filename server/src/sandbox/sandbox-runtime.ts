@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { RelayError } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
+import type { RelayMetrics } from '../metrics.ts';
 import type { SessionRegistry } from '../registry/session-registry.ts';
 import { BASHRC, CONTROL_FILES } from '../session/shell-integration.ts';
 import { ShellSession, type SessionHost } from '../session/shell-session.ts';
@@ -30,6 +31,8 @@ export class SandboxRuntime {
   /** A sleep in progress; a wake waits for it so two instances never share the directories. */
   #stopping: Promise<void> | undefined;
   readonly #sessionHost: SessionHost;
+  /** Sessions last saved as asleep: their next start is a recreation (a restart or a replaced shell is not). */
+  readonly #asleep = new WeakSet<ShellSession>();
 
   constructor(
     readonly id: string,
@@ -38,7 +41,9 @@ export class SandboxRuntime {
     private readonly network: boolean,
     readonly limits: RelayLimits,
     private readonly registry: SessionRegistry,
+    /** Already bound to this sandbox's id (a child logger). */
     private readonly log: Logger,
+    private readonly metrics?: RelayMetrics,
   ) {
     mkdirSync(dirs.workspace, { recursive: true });
     this.files = new WorkspaceFiles(dirs.workspace, limits.fileBytes);
@@ -48,7 +53,10 @@ export class SandboxRuntime {
       controlDirFor: (sessionId) => join(dirs.control, sessionId),
       ensureRunning: () => this.ensureRunning(),
       touch: () => this.touch(),
-      persist: (session) => void this.persist(session),
+      persist: (session) => {
+        this.#noteRecreation(session);
+        void this.persist(session);
+      },
     };
   }
 
@@ -98,11 +106,11 @@ export class SandboxRuntime {
     }
     this.#instance = instance;
     this.touch();
-    this.log.info({ sandbox: this.id, backend: this.backend.name }, 'sandbox started');
+    this.log.info({ backend: this.backend.name }, 'sandbox started');
     void instance.exited.then(() => {
       if (this.#instance !== instance) return;
       // Everything in it died (killed from outside): sessions become recreatable, as after a sleep.
-      this.log.warn({ sandbox: this.id }, 'sandbox ended unexpectedly');
+      this.log.warn('sandbox ended unexpectedly');
       for (const session of this.sessions.values()) session.suspend();
       this.#instance = undefined;
     });
@@ -117,12 +125,14 @@ export class SandboxRuntime {
     this.#instance = undefined;
     this.#stopping = instance.stop().finally(() => (this.#stopping = undefined));
     await this.#stopping;
-    this.log.info({ sandbox: this.id, reason }, 'sandbox asleep');
+    this.metrics?.sandboxSlept();
+    this.log.info({ reason }, 'sandbox asleep');
   }
 
   /** A new session object bound to this sandbox (not started). */
   newSession(init: ConstructorParameters<typeof ShellSession>[1]): ShellSession {
     const session = new ShellSession(this.#sessionHost, init);
+    if (init.status === 'sleeping') this.#asleep.add(session);
     this.sessions.set(session.id, session);
     return session;
   }
@@ -138,9 +148,19 @@ export class SandboxRuntime {
         env: session.env,
         createdAt: session.createdAt.toISOString(),
         ...(session.exitCode !== undefined ? { exitCode: session.exitCode } : {}),
+        // The screen only matters once the shell is gone (asleep, exited, relay closing): skip it while active.
+        ...(session.status !== 'active' && session.status !== 'starting' ? { screen: session.screen(), cols: session.cols, rows: session.rows } : {}),
       });
     } catch (error) {
-      this.log.error({ sandbox: this.id, session: session.id, err: error }, 'could not save session record');
+      this.log.error({ session: session.id, err: error }, 'could not save session record');
+    }
+  }
+
+  #noteRecreation(session: ShellSession): void {
+    if (session.status === 'sleeping') this.#asleep.add(session);
+    else if (session.status === 'active' && this.#asleep.delete(session)) {
+      this.metrics?.sessionRecreated();
+      this.log.info({ session: session.id, cwd: session.cwd }, 'session recreated');
     }
   }
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IPty } from 'node-pty';
-import type { ExecResult, ServerControlMessage, SessionInfo, SessionStatus } from '@sandbox-terminal/protocol';
+import type { ExecResult, ReadyMessage, SessionInfo, SessionStatus } from '@sandbox-terminal/protocol';
 import { RelayError } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
 import type { SandboxInstance } from '../sandbox/backend.ts';
@@ -9,7 +9,8 @@ import { descendantPids, readProcStat, signalQuietly } from '../sandbox/process-
 import { ExecJob, type ExecJobRequest } from './exec-job.ts';
 import { ExecOutputPipes } from './exec-output-pipes.ts';
 import { MarkerScanner } from './marker-scanner.ts';
-import { ReplayBuffer } from './replay-buffer.ts';
+import type { ScreenSnapshot } from './screen-mirror.ts';
+import { SessionOutput, type SessionViewer } from './session-output.ts';
 import {
   CONTROL_FILES,
   EXEC_KEY,
@@ -21,12 +22,7 @@ import {
 } from './shell-integration.ts';
 import { sessionEnvironment } from './session-environment.ts';
 
-/** A terminal attached to a session (a WebSocket viewer). */
-export interface SessionViewer {
-  sendOutput(data: Buffer): void;
-  sendControl(message: ServerControlMessage): void;
-  close(code: number, reason: string): void;
-}
+export type { SessionViewer } from './session-output.ts';
 
 export interface SessionHost {
   readonly sandboxId: string;
@@ -60,10 +56,9 @@ export class ShellSession {
   lastActiveAt = new Date();
   cols = 80;
   rows = 24;
-  readonly viewers = new Set<SessionViewer>();
 
   readonly #host: SessionHost;
-  readonly #replay: ReplayBuffer;
+  readonly #output: SessionOutput;
   #pty: IPty | undefined;
   #pipes: ExecOutputPipes | undefined;
   #scanner = new MarkerScanner(OSC_MARKER_PREFIX, OSC_MARKER_TERMINATOR);
@@ -82,7 +77,10 @@ export class ShellSession {
   /** Set while the relay itself ends the shell (sleep, delete, restart), so the exit is not reported as the user's. */
   #endingOnPurpose = false;
 
-  constructor(host: SessionHost, init: { id: string; cwd: string; env: Record<string, string>; createdAt?: Date; status?: SessionStatus; exitCode?: number }) {
+  constructor(
+    host: SessionHost,
+    init: { id: string; cwd: string; env: Record<string, string>; createdAt?: Date; status?: SessionStatus; exitCode?: number; screen?: ScreenSnapshot; cols?: number; rows?: number },
+  ) {
     this.#host = host;
     this.id = init.id;
     this.cwd = init.cwd;
@@ -90,7 +88,17 @@ export class ShellSession {
     this.createdAt = init.createdAt ?? new Date();
     if (init.status) this.status = init.status;
     this.exitCode = init.exitCode;
-    this.#replay = new ReplayBuffer(host.limits.replayBytes);
+    if (init.cols && init.rows) [this.cols, this.rows] = [init.cols, init.rows];
+    this.#output = new SessionOutput(host.limits, this.cols, this.rows, { pause: () => this.#pty?.pause(), resume: () => this.#pty?.resume() }, init.screen);
+  }
+
+  get viewerCount(): number {
+    return this.#output.viewerCount;
+  }
+
+  /** The screen as the session's viewers see it, with its output position (saved with the session record). */
+  screen(): ScreenSnapshot {
+    return this.#output.mirror.snapshot();
   }
 
   info(): SessionInfo {
@@ -101,7 +109,7 @@ export class ShellSession {
       cwd: this.cwd,
       createdAt: this.createdAt.toISOString(),
       lastActiveAt: this.lastActiveAt.toISOString(),
-      viewers: this.viewers.size,
+      viewers: this.#output.viewerCount,
       cols: this.cols,
       rows: this.rows,
     };
@@ -161,6 +169,7 @@ export class ShellSession {
       args: ['--rcfile', `${instance.paths.control}/${CONTROL_FILES.bashrc}`, '-i'],
     });
     this.#pty = shell;
+    if (this.#output.paused) shell.pause();
     shell.onData((data) => this.#onTerminalData(shell, data as unknown as Buffer));
     shell.onExit(({ exitCode, signal }) => this.#onShellExit(shell, exitCode, signal ?? null));
     const firstPrompt = new Promise<void>((resolve, reject) => (this.#firstPrompt = { resolve, reject }));
@@ -183,24 +192,34 @@ export class ShellSession {
 
   // ------------------------------------------------------------------ terminal side
 
-  /** Attaches a viewer: it gets `ready`, the recent output, then everything live. */
-  attach(viewer: SessionViewer, mode: 'created' | 'attached' | 'recreated'): void {
-    if (this.viewers.size >= this.#host.limits.viewersPerSession) {
-      throw new RelayError('LIMIT_EXCEEDED', `session ${this.id} already has ${this.viewers.size} viewers`, { limit: 'viewersPerSession', value: this.#host.limits.viewersPerSession });
+  /**
+   * Attaches a viewer: `ready`, then either exactly the output after `cursor` or the current screen, then live.
+   */
+  attach(viewer: SessionViewer, mode: 'created' | 'attached' | 'recreated', cursor?: number): void {
+    if (this.#output.viewerCount >= this.#host.limits.viewersPerSession) {
+      throw new RelayError('LIMIT_EXCEEDED', `session ${this.id} already has ${this.#output.viewerCount} viewers`, { limit: 'viewersPerSession', value: this.#host.limits.viewersPerSession });
     }
-    this.viewers.add(viewer);
-    this.#sendReady(viewer, mode);
-  }
-
-  detach(viewer: SessionViewer): void {
-    this.viewers.delete(viewer);
-  }
-
-  #sendReady(viewer: SessionViewer, mode: 'created' | 'attached' | 'recreated'): void {
-    viewer.sendControl({ type: 'ready', sessionId: this.id, sandboxId: this.#host.sandboxId, cols: this.cols, rows: this.rows, cwd: this.cwd, mode });
-    const replay = this.#replay.snapshot();
-    if (replay.length) viewer.sendOutput(replay);
+    this.#output.attach(viewer, cursor, (position, resumed) => this.#ready(mode, position, resumed));
     if (this.status === 'exited') viewer.sendControl({ type: 'exit', exitCode: this.exitCode ?? -1, signal: null });
+  }
+
+  /** `abnormal`: the connection dropped (not closed by the client), so a reconnect is likely. */
+  detach(viewer: SessionViewer, abnormal = false): void {
+    this.#output.detach(viewer, abnormal);
+  }
+
+  /** Closes every viewer (the relay is shutting down; the session itself is saved). */
+  closeViewers(code: number, reason: string): void {
+    this.#output.closeAll(code, reason);
+  }
+
+  /** A viewer has rendered the output up to `position`. */
+  ack(viewer: SessionViewer, position: number): void {
+    this.#output.ack(viewer, position);
+  }
+
+  #ready(mode: ReadyMessage['mode'], position: number, resumed: boolean): ReadyMessage {
+    return { type: 'ready', sessionId: this.id, sandboxId: this.#host.sandboxId, cols: this.cols, rows: this.rows, cwd: this.cwd, mode, position, resumed };
   }
 
   /** Keystrokes from a viewer. */
@@ -215,9 +234,11 @@ export class ShellSession {
   }
 
   resize(cols: number, rows: number): void {
+    if (cols === this.cols && rows === this.rows) return;
     this.cols = cols;
     this.rows = rows;
     this.#pty?.resize(cols, rows);
+    this.#output.resize(cols, rows);
   }
 
   #onTerminalData(shell: IPty, data: Buffer): void {
@@ -251,14 +272,14 @@ export class ShellSession {
     }
   }
 
-  /** Output bound for viewers and the replay buffer, in terminal order. */
+  /** Output bound for viewers, the output log and the screen mirror, in terminal order. */
   #emitTerminal(data: Buffer): void {
     if (this.#current?.endedOnTerminal && !this.#current.settled) {
       this.#heldTerminalOutput.push(Buffer.from(data));
       return;
     }
-    this.#replay.append(Buffer.from(data));
-    for (const viewer of this.viewers) viewer.sendOutput(data);
+    // node-pty may reuse its read buffer: the log keeps its own copy.
+    this.#output.emit(Buffer.from(data));
   }
 
   #onShellExit(shell: IPty, exitCode: number, signal: number | null): void {
@@ -274,7 +295,7 @@ export class ShellSession {
     this.status = 'exited';
     this.exitCode = exitCode;
     for (const job of this.#queue.splice(0)) job.finish(-1);
-    for (const viewer of this.viewers) viewer.sendControl({ type: 'exit', exitCode, signal });
+    for (const viewer of this.#output.viewers()) viewer.sendControl({ type: 'exit', exitCode, signal });
     this.#host.persist(this);
   }
 
@@ -428,15 +449,15 @@ export class ShellSession {
     if (shell) signalQuietly(shell.pid, 'SIGKILL');
     this.status = 'sleeping';
     this.#host.persist(this);
-    for (const viewer of this.viewers) viewer.sendControl({ type: 'sleeping' });
+    for (const viewer of this.#output.viewers()) viewer.sendControl({ type: 'sleeping' });
   }
 
   /** Ends the shell for good (session deleted or relay closing). */
   async dispose(closeCode: number, reason: string): Promise<void> {
     await this.#endShell();
     for (const job of this.#queue.splice(0)) job.finish(-1);
-    for (const viewer of this.viewers) viewer.close(closeCode, reason);
-    this.viewers.clear();
+    this.#output.closeAll(closeCode, reason);
+    this.#output.dispose();
     rmSync(this.#host.controlDirFor(this.id), { recursive: true, force: true });
   }
 
@@ -455,12 +476,10 @@ export class ShellSession {
     await exited;
   }
 
-  /** Tells attached viewers the session was recreated, then resends `ready` and the replay. */
+  /** Tells attached viewers the session was recreated, then resends `ready` and the screen. */
   announceRecreated(restoredEnv: string[]): void {
-    for (const viewer of this.viewers) {
-      viewer.sendControl({ type: 'session-recreated', sessionId: this.id, cwd: this.cwd, restoredEnv });
-      this.#sendReady(viewer, 'recreated');
-    }
+    for (const viewer of this.#output.viewers()) viewer.sendControl({ type: 'session-recreated', sessionId: this.id, cwd: this.cwd, restoredEnv });
+    this.#output.resendScreen((position, resumed) => this.#ready('recreated', position, resumed));
   }
 
   #toSandboxPath(path: string): string {

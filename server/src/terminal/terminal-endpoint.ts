@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RelayError, toErrorPayload } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
+import type { RelayMetrics } from '../metrics.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { SessionViewer, ShellSession } from '../session/shell-session.ts';
 
@@ -32,6 +33,7 @@ export class TerminalEndpoint {
     private readonly pool: SandboxPool,
     private readonly limits: RelayLimits,
     private readonly log: Logger,
+    private readonly metrics: RelayMetrics,
   ) {
     this.#server = new WebSocketServer({
       noServer: true,
@@ -75,32 +77,44 @@ export class TerminalEndpoint {
     const sandboxId = decodeURIComponent(rawSandbox);
     const sessionId = decodeURIComponent(rawSession);
     (ws as WebSocket & { sandboxId?: string }).sandboxId = sandboxId;
+    // Without our subprotocol the client is taken for a Cloudflare Sandbox SDK v0.x terminal client: it gets raw
+    // bytes and only the `ready`, `exit` and `error` frames it knows (see docs/protocol.md, "Compatibility").
+    const protocol = ws.protocol === TERMINAL_SUBPROTOCOL ? 'v1' : 'compat';
     const send = (message: ServerControlMessage) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+      if (ws.readyState !== ws.OPEN) return;
+      const shaped = protocol === 'v1' ? message : compatMessage(message);
+      if (shaped) ws.send(JSON.stringify(shaped));
     };
     // Frames are handled strictly in order, including those that arrive while the session is found or woken.
     let session: ShellSession | undefined;
     let ready: () => void;
     let inOrder = new Promise<void>((resolve) => (ready = resolve));
-    ws.on('message', (data, isBinary) => {
-      inOrder = inOrder.then(() => (session ? this.#onMessage(session, data, isBinary, send) : undefined));
-    });
     const viewer: SessionViewer = {
+      protocol,
       sendOutput: (data) => {
-        if (ws.readyState === ws.OPEN) ws.send(data, { binary: true });
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(data, { binary: true });
+        this.metrics.terminalOutput(data.length);
       },
       sendControl: send,
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
       close: (code, reason) => ws.close(code, reason),
     };
+    ws.on('message', (data, isBinary) => {
+      inOrder = inOrder.then(() => (session ? this.#onMessage(session, viewer, data, isBinary, send) : undefined));
+    });
     try {
       session = await this.pool.findSession(sandboxId, sessionId);
       const size = initialSize(url);
-      if (size && session.viewers.size === 0) session.resize(size.cols, size.rows);
+      if (size && session.viewerCount === 0) session.resize(size.cols, size.rows);
       const recreated = session.status === 'exited' ? false : await session.ensureShell();
       if (ws.readyState !== ws.OPEN) return;
       if (recreated) send({ type: 'session-recreated', sessionId, cwd: session.cwd, restoredEnv: Object.keys(session.env) });
-      session.attach(viewer, recreated ? 'recreated' : 'attached');
-      ws.once('close', () => session?.detach(viewer));
+      session.attach(viewer, recreated ? 'recreated' : 'attached', cursorParam(url));
+      // 1000/1001 are deliberate closes; anything else (1006: the connection dropped) is probably coming back.
+      ws.once('close', (code) => session?.detach(viewer, code !== 1000 && code !== 1001));
       ready!();
     } catch (error) {
       const payload = toErrorPayload(error);
@@ -115,12 +129,14 @@ export class TerminalEndpoint {
     }
   }
 
-  async #onMessage(session: ShellSession, data: RawData, isBinary: boolean, send: (message: ServerControlMessage) => void): Promise<void> {
+  async #onMessage(session: ShellSession, viewer: SessionViewer, data: RawData, isBinary: boolean, send: (message: ServerControlMessage) => void): Promise<void> {
     if (!isBinary) {
       const parsed = parseClientControl(data.toString());
       if (!parsed.ok) return send({ type: 'error', ...parsed.error });
-      if (parsed.value.type === 'ping') return send({ type: 'pong' });
-      session.resize(parsed.value.cols, parsed.value.rows);
+      const message = parsed.value;
+      if (message.type === 'ping') return send({ type: 'pong' });
+      if (message.type === 'ack') return session.ack(viewer, message.position);
+      session.resize(message.cols, message.rows);
       return;
     }
     try {
@@ -129,11 +145,33 @@ export class TerminalEndpoint {
       }
       // Typing into a sleeping session wakes the sandbox and recreates the shell first; the keystroke follows.
       if (session.status === 'sleeping') await session.ensureShell();
-      session.write(toBuffer(data));
+      const bytes = toBuffer(data);
+      session.write(bytes);
+      this.metrics.terminalInput(bytes.length);
     } catch (error) {
       send({ type: 'error', ...toErrorPayload(error) });
     }
   }
+}
+
+/** What a Cloudflare-style client understands: `ready`, `exit` (with `code`, as v0.x sends it) and `error`. */
+function compatMessage(message: ServerControlMessage): object | undefined {
+  switch (message.type) {
+    case 'ready':
+    case 'error':
+      return message;
+    case 'exit':
+      return { ...message, code: message.exitCode, exit: { code: message.exitCode, signal: message.signal } };
+    default:
+      return undefined;
+  }
+}
+
+/** `?cursor=N`: the output position up to which the client has rendered (a non-negative integer). */
+function cursorParam(url: URL): number | undefined {
+  const raw = url.searchParams.get('cursor');
+  if (raw === null || !/^\d{1,16}$/.test(raw)) return undefined;
+  return Number(raw);
 }
 
 function initialSize(url: URL): { cols: number; rows: number } | undefined {

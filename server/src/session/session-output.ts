@@ -1,0 +1,222 @@
+import { TERMINAL_CLOSE_CODES, type ReadyMessage, type ServerControlMessage } from '@sandbox-terminal/protocol';
+import type { RelayLimits } from '../limits.ts';
+import { OutputLog } from './output-log.ts';
+import { ScreenMirror, type ScreenSnapshot } from './screen-mirror.ts';
+
+/** A terminal attached to a session (a WebSocket viewer). */
+export interface SessionViewer {
+  /** `v1` speaks our protocol (screen messages, acks); `compat` is a Cloudflare-style client that knows only bytes. */
+  readonly protocol: 'v1' | 'compat';
+  sendOutput(data: Buffer): void;
+  sendControl(message: ServerControlMessage): void;
+  /** Bytes queued in the socket and not yet sent: the backlog of a viewer that does not acknowledge. */
+  readonly bufferedAmount: number;
+  close(code: number, reason: string): void;
+}
+
+interface ViewerState {
+  viewer: SessionViewer;
+  /** Position just after the last byte sent. */
+  sent: number;
+  /** Position the viewer has acknowledged as rendered; undefined until its first ack. */
+  acked: number | undefined;
+  /** Stopped receiving live output for being too slow; gets the screen once it has drained. */
+  lagging: boolean;
+  slowSince: number | undefined;
+  laggingSince: number | undefined;
+}
+
+/** A viewer that dropped abnormally: its position holds the PTY back a little longer, so a quick reconnect loses nothing. */
+interface Ghost {
+  acked: number;
+  expiresAt: number;
+}
+
+/** How often backlogs are re-checked while the PTY is paused or a viewer is lagging. */
+const FLOW_CHECK_INTERVAL_MS = 100;
+
+/**
+ * Everything a session shows, and the viewers watching it: the positioned output log, the headless screen mirror,
+ * resume by cursor, and flow control (pause the PTY when the slowest active viewer is too far behind).
+ */
+export class SessionOutput {
+  readonly log: OutputLog;
+  readonly mirror: ScreenMirror;
+  readonly #viewers = new Map<SessionViewer, ViewerState>();
+  #ghosts: Ghost[] = [];
+  #paused = false;
+  #checkTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly limits: RelayLimits,
+    cols: number,
+    rows: number,
+    private readonly flow: { pause(): void; resume(): void },
+    saved?: ScreenSnapshot,
+  ) {
+    this.log = new OutputLog(limits.outputLogBytes, saved?.position ?? 0);
+    this.mirror = new ScreenMirror(cols, rows, saved?.position ?? 0);
+    if (saved) this.mirror.load(saved);
+  }
+
+  /** Whether flow control has the PTY paused (a new shell starts paused then too). */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  get viewerCount(): number {
+    return this.#viewers.size;
+  }
+
+  viewers(): SessionViewer[] {
+    return [...this.#viewers.keys()];
+  }
+
+  emit(data: Buffer): void {
+    if (!data.length) return;
+    this.log.append(data);
+    this.mirror.write(data);
+    for (const state of this.#viewers.values()) {
+      if (state.lagging) continue;
+      state.viewer.sendOutput(data);
+      state.sent = this.log.end;
+    }
+    this.#checkFlow();
+  }
+
+  /**
+   * Attaches a viewer. With a cursor still in the log it gets exactly the bytes after it; otherwise (no cursor,
+   * or one that left the log) the current screen and the output after it.
+   */
+  attach(viewer: SessionViewer, cursor: number | undefined, ready: (position: number, resumed: boolean) => ReadyMessage): void {
+    const state: ViewerState = { viewer, sent: 0, acked: undefined, lagging: false, slowSince: undefined, laggingSince: undefined };
+    const backlog = cursor === undefined || viewer.protocol === 'compat' ? undefined : this.log.readFrom(cursor);
+    if (cursor !== undefined && backlog !== undefined) {
+      this.#ghosts.shift(); // this is most likely the viewer that dropped: its ghost is no longer needed
+      viewer.sendControl(ready(cursor, true));
+      if (backlog.length) viewer.sendOutput(backlog);
+      state.sent = this.log.end;
+      state.acked = cursor;
+    } else {
+      const snapshot = this.mirror.snapshot();
+      viewer.sendControl(ready(snapshot.position, false));
+      if (cursor !== undefined && viewer.protocol === 'v1') viewer.sendControl({ type: 'truncated', requested: cursor, position: snapshot.position });
+      this.#sendScreen(state, snapshot);
+    }
+    this.#viewers.set(viewer, state);
+  }
+
+  detach(viewer: SessionViewer, abnormal: boolean): void {
+    const state = this.#viewers.get(viewer);
+    if (!state) return;
+    this.#viewers.delete(viewer);
+    if (abnormal && state.acked !== undefined && !state.lagging) {
+      this.#ghosts.push({ acked: state.acked, expiresAt: Date.now() + this.limits.reconnectGraceMs });
+    }
+    this.#checkFlow();
+  }
+
+  ack(viewer: SessionViewer, position: number): void {
+    const state = this.#viewers.get(viewer);
+    if (!state) return;
+    // Never beyond what was sent: a client cannot claim bytes it was not given.
+    state.acked = Math.min(position, state.sent);
+    this.#checkFlow();
+  }
+
+  resize(cols: number, rows: number): void {
+    this.mirror.resize(cols, rows);
+  }
+
+  /** Sends `ready` and the screen again to every viewer (after a restart or a wake). */
+  resendScreen(ready: (position: number, resumed: boolean) => ReadyMessage): void {
+    const snapshot = this.mirror.snapshot();
+    for (const state of this.#viewers.values()) {
+      state.viewer.sendControl(ready(snapshot.position, false));
+      this.#sendScreen(state, snapshot);
+    }
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const viewer of this.#viewers.keys()) viewer.close(code, reason);
+    this.#viewers.clear();
+    this.#ghosts = [];
+    this.#checkFlow();
+  }
+
+  dispose(): void {
+    clearTimeout(this.#checkTimer);
+    this.mirror.dispose();
+  }
+
+  /** The screen, then every byte after it, and the viewer is live again. */
+  #sendScreen(state: ViewerState, snapshot: ScreenSnapshot): void {
+    const after = this.log.readFrom(snapshot.position) ?? Buffer.alloc(0);
+    if (state.viewer.protocol === 'v1') {
+      state.viewer.sendControl({ type: 'screen', data: snapshot.data, position: snapshot.position });
+    } else {
+      // A byte-only client gets a full reset followed by the screen as output.
+      state.viewer.sendOutput(Buffer.from(`\x1bc${snapshot.data}`));
+    }
+    if (after.length) state.viewer.sendOutput(after);
+    state.sent = this.log.end;
+    if (state.acked !== undefined) state.acked = snapshot.position;
+    state.lagging = false;
+    state.slowSince = undefined;
+    state.laggingSince = undefined;
+  }
+
+  /** How far behind a viewer is: unacknowledged bytes, or the socket's backlog for viewers that do not ack. */
+  #backlog(state: ViewerState): number {
+    return state.acked !== undefined ? state.sent - state.acked : state.viewer.bufferedAmount;
+  }
+
+  #checkFlow(): void {
+    const now = Date.now();
+    if (this.#ghosts.length) this.#ghosts = this.#ghosts.filter((ghost) => ghost.expiresAt > now);
+    let worst = 0;
+    for (const state of this.#viewers.values()) {
+      const backlog = this.#backlog(state);
+      if (state.lagging) {
+        if (backlog === 0) this.#sendScreen(state, this.mirror.snapshot());
+        else if (now - state.laggingSince! > this.limits.stalledViewerCloseMs) {
+          this.#viewers.delete(state.viewer);
+          state.viewer.close(TERMINAL_CLOSE_CODES.TOO_SLOW, 'viewer did not read its output');
+        }
+        continue;
+      }
+      if (backlog > this.limits.flowHighWatermarkBytes) {
+        state.slowSince ??= now;
+        if (now - state.slowSince > this.limits.slowViewerGraceMs) {
+          // Too slow for too long: stop holding everyone back; it gets the screen once it has caught up.
+          state.lagging = true;
+          state.laggingSince = now;
+          continue;
+        }
+      } else {
+        state.slowSince = undefined;
+      }
+      worst = Math.max(worst, backlog);
+    }
+    for (const ghost of this.#ghosts) worst = Math.max(worst, this.log.end - ghost.acked);
+    worst = Math.max(worst, this.mirror.backlog);
+    if (!this.#paused && worst > this.limits.flowHighWatermarkBytes) {
+      this.#paused = true;
+      this.flow.pause();
+    } else if (this.#paused && worst < this.limits.flowLowWatermarkBytes) {
+      this.#paused = false;
+      this.flow.resume();
+    }
+    let needsRecheck = this.#paused || this.#ghosts.length > 0;
+    for (const state of this.#viewers.values()) needsRecheck ||= state.lagging || state.slowSince !== undefined;
+    if (needsRecheck && !this.#checkTimer) {
+      this.#checkTimer = setTimeout(() => {
+        this.#checkTimer = undefined;
+        this.#checkFlow();
+      }, FLOW_CHECK_INTERVAL_MS);
+    } else if (!needsRecheck && this.#checkTimer) {
+      clearTimeout(this.#checkTimer);
+      this.#checkTimer = undefined;
+    }
+  }
+}
