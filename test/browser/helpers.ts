@@ -133,9 +133,14 @@ export function waitForState(element: SandboxTerminal, state: ConnectionState, t
   });
 }
 
-/** Waits for a prompt: the shell reports its cwd (OSC 7) at every prompt. */
+/**
+ * Waits until the shell is known to be at a prompt with a working directory: the relay attaches a viewer only after
+ * the shell's first prompt and sends its cwd in `ready`; later prompts report it with OSC 7.
+ */
 export function waitForPrompt(element: SandboxTerminal): Promise<string> {
-  return waitFor(() => element.cwd, 'the shell prompt (OSC 7)', { describeState: () => screenText(element).slice(-500) });
+  return waitFor(() => element.status.state === 'connected' && element.cwd, 'the shell prompt', {
+    describeState: () => `status ${JSON.stringify(element.status)}; screen:\n${screenText(element).trim().slice(-500)}`,
+  });
 }
 
 /** Types into the terminal with real key events (Playwright's keyboard), then presses Enter. */

@@ -155,4 +155,21 @@ describe('<session-tabs>', () => {
     const terminal = await connectedTerminal(after, secondId);
     expect(terminal.status.mode).to.equal('attached');
   });
+
+  it('a remembered tab whose session no longer exists is removed, and the user is told', async () => {
+    const sandboxId = uniqueSandboxId('tabs-gone');
+    const persistKey = `tabs-gone-${Math.random().toString(36).slice(2)}`;
+    const before = await mountTabs(sandboxId, persistKey);
+    const firstId = await waitFor(() => before.activeSessionId, 'the first tab');
+    const goneId = await before.addTab();
+    await connectedTerminal(before, goneId);
+    cleanUpFixtures();
+    await (await sandboxClient(sandboxId)).deleteSession(goneId);
+
+    const after = await mountTabs(sandboxId, persistKey);
+    await waitFor(() => after.tabs.length === 1, 'the gone tab to be removed', { describeState: () => JSON.stringify(after.tabs) });
+    expect(after.tabs[0]!.sessionId).to.equal(firstId);
+    const notice = await waitFor(() => after.shadowRoot!.querySelector('[part="notice"]'), 'a notice');
+    expect(notice.textContent).to.contain('no longer exists');
+  });
 });

@@ -16,6 +16,7 @@ import {
 } from '@sandbox-terminal/protocol';
 import { acceptsInput, statuses, withInputDropped, type ConnectionStatus } from './connection-status.ts';
 import { DisposableStore, Emitter } from './emitter.ts';
+import { OutputFlow } from './output-flow.ts';
 import { WakeGate } from './wake-gate.ts';
 
 /** The part of the client SDK's `Sandbox` the connection needs; any object with these two methods will do. */
@@ -88,6 +89,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
   readonly #exitEmitter = new Emitter<ExitMessage>();
   readonly #errorEmitter = new Emitter<ErrorPayload>();
   #terminal: Terminal | undefined;
+  #output: OutputFlow | undefined;
   #socket: ReconnectingWebSocket | undefined;
   #gate: WakeGate | undefined;
   #status: ConnectionStatus = statuses.connecting();
@@ -127,6 +129,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
 
   activate(terminal: Terminal): void {
     this.#terminal = terminal;
+    this.#output = this.#disposables.add(new OutputFlow(terminal, (position) => this.#sendControl({ type: 'ack', position })));
     const gate = (this.#gate = this.#disposables.add(new WakeGate(this.#options.document ?? document)));
     const socket = new ReconnectingWebSocket(() => this.#nextUrl(), () => this.#options.endpoint.terminalProtocols(), {
       minReconnectionDelay: this.#policy.minDelayMs,
@@ -209,7 +212,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
       if (message) this.#handleControl(message);
       return;
     }
-    if (event.data instanceof ArrayBuffer) this.#terminal?.write(new Uint8Array(event.data));
+    if (event.data instanceof ArrayBuffer) this.#output?.output(new Uint8Array(event.data));
   };
 
   readonly #handleClose = (event: CloseEvent): void => {
@@ -248,6 +251,10 @@ export class RelayConnectionAddon implements ITerminalAddon {
         this.#errorEmitter.fire({ code: message.code, message: message.message, ...(message.details ? { details: message.details } : {}) });
         if (FATAL_ERROR_CODES.has(message.code)) this.#setStatus(statuses.error(message.code, message.message));
         break;
+      case 'screen':
+        this.#output?.screen(message.data, message.position);
+        break;
+      case 'truncated':
       case 'pong':
         break;
     }
@@ -255,9 +262,10 @@ export class RelayConnectionAddon implements ITerminalAddon {
 
   #handleReady(message: ReadyMessage): void {
     const terminal = this.#terminal;
-    // The relay replays the session's recent output right after `ready`; starting from a clean screen keeps a
-    // reconnect from showing everything twice.
+    // What follows `ready` redraws the session from scratch (a `screen` snapshot, or from an older relay a replay of
+    // recent output); starting from a clean screen keeps a reconnect from showing everything twice.
     terminal?.reset();
+    this.#output?.start(typeof message.position === 'number' ? message.position : undefined);
     this.#sandboxAsleep = false;
     const recreated = this.#pendingRecreation ?? (message.mode === 'recreated' ? { cwd: message.cwd } : undefined);
     this.#pendingRecreation = undefined;

@@ -341,8 +341,9 @@ export class SandboxTerminal extends LitElement {
     const connection = new RelayConnectionAddon({ endpoint: sandbox, sessionId, readonly: this.readonly });
     this.#connection = connection;
     this.#status.follow(connection);
-    connection.onReady(() => {
+    connection.onReady(({ cwd }) => {
       this.#shell?.resetCommandState();
+      if (cwd) this.#shell?.setCwd(cwd);
       this.#persisted()?.write({ sessionId });
     });
     connection.onSessionRecreated(({ cwd, restoredEnv }) => emit(this, 'session-recreated', { sessionId, cwd, restoredEnv }));

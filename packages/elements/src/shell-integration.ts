@@ -12,15 +12,15 @@ export class ShellIntegration implements IDisposable {
   #cwd: string | undefined;
   #commandRunning = false;
 
+  readonly #onCwd: (cwd: string) => void;
+
   constructor(terminal: Terminal, onCwd: (cwd: string) => void) {
+    this.#onCwd = onCwd;
     this.#disposables.push(
       terminal.parser.registerOscHandler(OSC_CURRENT_DIRECTORY, (data) => {
         const cwd = parseFileUrlPath(data);
         this.#commandRunning = false;
-        if (cwd !== undefined && cwd !== this.#cwd) {
-          this.#cwd = cwd;
-          onCwd(cwd);
-        }
+        if (cwd !== undefined) this.setCwd(cwd);
         return true;
       }),
       terminal.onData((data) => {
@@ -39,7 +39,17 @@ export class ShellIntegration implements IDisposable {
     return this.#commandRunning;
   }
 
-  /** A new shell or a replay starts from a prompt-less state. */
+  /**
+   * Takes the working directory the relay reports on attach: a screen snapshot shows the last prompt but not the
+   * OSC 7 that came with it.
+   */
+  setCwd(cwd: string): void {
+    if (cwd === this.#cwd) return;
+    this.#cwd = cwd;
+    this.#onCwd(cwd);
+  }
+
+  /** A new shell or a redrawn screen starts from a prompt-less state. */
   resetCommandState(): void {
     this.#commandRunning = false;
   }

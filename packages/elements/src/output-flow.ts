@@ -1,0 +1,86 @@
+import type { Terminal } from '@xterm/xterm';
+
+/**
+ * Acknowledge rendered output at least every this many bytes. The relay pauses the shell when a viewer is more than
+ * its high watermark (512 KiB by default) behind, so acks must come well before that.
+ */
+export const ACK_EVERY_BYTES = 64 * 1024;
+/** …and this long after the last chunk was rendered, when less than `ACK_EVERY_BYTES` arrived. */
+export const ACK_DELAY_MS = 100;
+
+/**
+ * Writes the relay's output into the terminal and tells the relay how far it has been rendered (`ack`), so a flood
+ * of output (`cat` of a big file, `seq 1 3000000`) is paced to what this browser can draw instead of piling up in
+ * socket buffers. Positions count every byte the session has shown; each `ready` or `screen` says where they stand.
+ */
+export class OutputFlow {
+  readonly #terminal: Terminal;
+  readonly #sendAck: (position: number) => void;
+  /** Position of the next byte expected from the relay; undefined while the relay does not report positions. */
+  #next: number | undefined;
+  #rendered = 0;
+  #acked = 0;
+  /** Bumped on every new stream (connect, screen), so callbacks of writes from before it are ignored. */
+  #stream = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(terminal: Terminal, sendAck: (position: number) => void) {
+    this.#terminal = terminal;
+    this.#sendAck = sendAck;
+  }
+
+  /** A new stream starts at `position` (from `ready`); undefined for a relay that does not count positions. */
+  start(position: number | undefined): void {
+    this.#stream++;
+    this.#cancelTimer();
+    this.#next = position;
+    this.#rendered = this.#acked = position ?? 0;
+  }
+
+  /** Replaces the screen with the relay's snapshot of it; output continues from `position`. */
+  screen(data: string, position: number): void {
+    this.start(position);
+    this.#terminal.reset();
+    this.#write(data, position);
+  }
+
+  /** Live output (or, from an older relay, the replay after `ready`). */
+  output(bytes: Uint8Array): void {
+    if (this.#next === undefined) {
+      this.#terminal.write(bytes);
+      return;
+    }
+    this.#next += bytes.byteLength;
+    this.#write(bytes, this.#next);
+  }
+
+  dispose(): void {
+    this.#stream++;
+    this.#cancelTimer();
+  }
+
+  #write(data: Uint8Array | string, endPosition: number): void {
+    const stream = this.#stream;
+    this.#terminal.write(data, () => {
+      if (stream === this.#stream) this.#renderedUpTo(endPosition);
+    });
+  }
+
+  #renderedUpTo(position: number): void {
+    this.#rendered = position;
+    if (this.#rendered - this.#acked >= ACK_EVERY_BYTES) this.#flush();
+    else this.#timer ??= setTimeout(() => this.#flush(), ACK_DELAY_MS);
+  }
+
+  #flush(): void {
+    this.#cancelTimer();
+    if (this.#rendered <= this.#acked) return;
+    this.#acked = this.#rendered;
+    this.#sendAck(this.#acked);
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
