@@ -138,7 +138,7 @@ export function waitForState(element: SandboxTerminal, state: ConnectionState, t
  * the shell's first prompt and sends its cwd in `ready`; later prompts report it with OSC 7.
  */
 export function waitForPrompt(element: SandboxTerminal): Promise<string> {
-  return waitFor(() => element.status.state === 'connected' && element.cwd, 'the shell prompt', {
+  return waitFor(() => (element.status.state === 'connected' ? element.cwd : undefined), 'the shell prompt', {
     describeState: () => `status ${JSON.stringify(element.status)}; screen:\n${screenText(element).trim().slice(-500)}`,
   });
 }

@@ -114,6 +114,22 @@ describe('<sandbox-terminal> connection', () => {
     }
   });
 
+  it('typing while held back reconnects at once, and says the keystroke itself was not sent', async () => {
+    const sandboxId = uniqueSandboxId('hidden-typing');
+    const { element } = await mountTerminal({ sandbox: sandboxId });
+    await waitForState(element, 'connected');
+    await relayCommands.sleepSandbox(sandboxId);
+    await waitForState(element, 'asleep');
+    setPageVisibility('hidden');
+    await relayCommands.dropConnections(sandboxId);
+    await waitForState(element, 'paused');
+
+    await typeLine(element, '');
+    expect(element.status.inputDropped).to.equal(true);
+    expect(statusBarText(element)).to.contain('input not sent');
+    await waitForState(element, 'connected');
+  });
+
   it('with persist-key, a page reload reattaches to the same shell', async () => {
     const sandboxId = uniqueSandboxId('reload');
     const persistKey = `reload-${Math.random().toString(36).slice(2)}`;

@@ -202,6 +202,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
   }
 
   readonly #handleOpen = (): void => {
+    this.#gate?.connected();
     this.#setStatus(statuses.connecting('attaching to the session…'));
     this.#startKeepalive();
   };
@@ -290,7 +291,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
       return;
     }
     // Typing is how a user says "I am here": let a connection held back by the wake gate go now.
-    if (this.#gate?.holding) {
+    if (this.#status.state === 'paused' && this.#gate) {
       this.#setStatus(statuses.reconnecting(Math.max(socket?.retryCount ?? 1, 1)));
       this.#gate.open();
     }

@@ -8,6 +8,8 @@ import type { IDisposable } from '@xterm/xterm';
 export class WakeGate implements IDisposable {
   readonly #document: Document;
   #waiters: Array<() => void> = [];
+  /** Set by `open()` (the user typed): nothing is held back until the next connection is up. */
+  #openedByUser = false;
 
   constructor(document: Document) {
     this.#document = document;
@@ -16,11 +18,7 @@ export class WakeGate implements IDisposable {
 
   /** True when a connection attempt should wait: the sandbox is asleep and nobody can see the page. */
   shouldHold(sandboxAsleep: boolean): boolean {
-    return sandboxAsleep && this.#document.visibilityState === 'hidden';
-  }
-
-  get holding(): boolean {
-    return this.#waiters.length > 0;
+    return sandboxAsleep && !this.#openedByUser && this.#document.visibilityState === 'hidden';
   }
 
   /** Resolves when the page is visible again or `open()` is called. */
@@ -28,11 +26,20 @@ export class WakeGate implements IDisposable {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Lets every waiting attempt go now (the user typed, or the connection is being torn down). */
+  /**
+   * Lets every waiting attempt go now, and the ones still in their backoff delay when they come (the user typed, or
+   * the connection is being torn down).
+   */
   open(): void {
+    this.#openedByUser = true;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  /** A connection is up: from the next drop on, hold back again while hidden and asleep. */
+  connected(): void {
+    this.#openedByUser = false;
   }
 
   dispose(): void {
@@ -41,6 +48,9 @@ export class WakeGate implements IDisposable {
   }
 
   readonly #handleVisibility = (): void => {
-    if (this.#document.visibilityState === 'visible') this.open();
+    if (this.#document.visibilityState !== 'visible') return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
   };
 }
