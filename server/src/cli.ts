@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics } from 'prom-client';
 import { createRelay, type Relay, type RelayOptions } from './relay.ts';
+import { MIN_SECRET_BYTES } from './auth.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS } from './limits.ts';
 
 const HELP = `sandbox-relay: live sandbox terminals for any web page (the session relay)
@@ -21,6 +22,9 @@ Every option can also be set with the environment variable named beside it; a fl
   --network <on|off>     RELAY_NETWORK       whether sandboxes reach the network (default on)
   --allowed-origins <l>  RELAY_ALLOWED_ORIGINS  comma-separated origins allowed to use the API from a browser (default any)
   --dev-endpoints        RELAY_DEV_ENDPOINTS  enable /v1/admin/* (idle timeout, sleep now) for demos and tests
+  --secret <s>           RELAY_SECRET        signs and checks access tokens (HS256, at least 32 bytes); with it every
+                                             call needs a token from issueToken(). Prefer the variable: a flag shows
+                                             in the process list. Without it: development mode, no auth (logged).
   --log-level <level>    RELAY_LOG_LEVEL     fatal | error | warn | info | debug | trace | silent (default info)
   -h, --help                                 this text
 `;
@@ -41,6 +45,7 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
       'allowed-origins': { type: 'string' },
       'dev-endpoints': { type: 'boolean' },
       'log-level': { type: 'string' },
+      secret: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -77,6 +82,11 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
   const origins = pick('allowed-origins', 'RELAY_ALLOWED_ORIGINS');
   if (origins) options.allowedOrigins = origins.split(',').map((origin) => origin.trim()).filter(Boolean);
   if (values['dev-endpoints'] || env.RELAY_DEV_ENDPOINTS === '1' || env.RELAY_DEV_ENDPOINTS === 'true') options.devEndpoints = true;
+  const secret = pick('secret', 'RELAY_SECRET');
+  if (secret) {
+    if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) throw new ConfigError(`--secret / RELAY_SECRET must be at least ${MIN_SECRET_BYTES} bytes`);
+    options.secret = secret;
+  }
   const level = pick('log-level', 'RELAY_LOG_LEVEL');
   if (level !== undefined) {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) throw new ConfigError(`--log-level ${JSON.stringify(level)} is not a log level`);

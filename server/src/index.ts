@@ -6,3 +6,5 @@ export type { SandboxBackend, SandboxInstance, SandboxSpec } from './sandbox/bac
 export { BubblewrapBackend } from './sandbox/bubblewrap.ts';
 export { UnisolatedBackend } from './sandbox/unisolated.ts';
 export { RelayError } from './errors.ts';
+export { issueToken, MIN_SECRET_BYTES } from './auth.ts';
+export type { IssueTokenOptions } from './auth.ts';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import { RelayAuth } from './auth.ts';
 import { REQUEST_ID_HEADER, handleApiRequest, requestIdFor, type RouteContext } from './http/api-routes.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIMITS, MIN_IDLE_TIMEOUT_MS, type RelayLimits } from './limits.ts';
 import { RelayMetrics } from './metrics.ts';
@@ -39,6 +40,11 @@ export interface RelayOptions {
   /** Enables /v1/admin/* (idle timeout, sleep now) for the demo and tests. Default false. */
   devEndpoints?: boolean;
   limits?: Partial<RelayLimits>;
+  /**
+   * The secret tokens are signed with (HS256, at least 32 bytes; `RELAY_SECRET`). With it every HTTP call and terminal
+   * needs a token from `issueToken`; without it the relay runs in development mode: no auth, loudly logged.
+   */
+  secret?: string;
   /** A pino logger, or a level. Default level `info`. */
   logger?: Logger | pino.Level | 'silent';
   /** Don't listen: mount the relay on your own server with `relay.handleRequest` / `relay.handleUpgrade`. */
@@ -69,6 +75,7 @@ export interface Relay {
 export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   const logger = typeof options.logger === 'object' ? options.logger : pino({ level: options.logger ?? 'info' });
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const auth = new RelayAuth(options.secret);
   const idleTimeoutMs = Math.max(MIN_IDLE_TIMEOUT_MS, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
   const backend = chooseBackend(options.backend ?? 'auto', logger);
   const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'sandbox-terminal-data-'));
@@ -84,13 +91,14 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   }
   const metrics: RelayMetrics = new RelayMetrics(() => pool.runtimes());
   const pool = new SandboxPool({ backend, dataDir, runtimeDir, network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, metrics });
-  const terminals = new TerminalEndpoint(pool, limits, logger, metrics);
+  const terminals = new TerminalEndpoint(pool, limits, logger, metrics, auth);
   const allowedOrigins = options.allowedOrigins;
   const context: RouteContext = {
     pool,
     limits,
     devEndpoints: options.devEndpoints ?? false,
     metrics,
+    auth,
     health: () => ({
       ok: true,
       backend: backend.name,
@@ -124,7 +132,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       return true;
     }
     if (!originAllowed(origin)) {
-      response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'BAD_REQUEST', message: `origin ${origin} is not allowed` }));
+      response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'FORBIDDEN', message: `origin ${origin} is not allowed` }));
       log.debug({ method: request.method, route: 'origin refused', status: 403, origin }, 'http request');
       return true;
     }
@@ -161,7 +169,13 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     });
     const address = server.address() as AddressInfo;
     url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-    logger.info({ url, backend: backend.name, isolated: backend.isolated, dataDir, registry: registry.kind, idleTimeoutMs }, 'relay listening');
+    logger.info({ url, backend: backend.name, isolated: backend.isolated, dataDir, registry: registry.kind, idleTimeoutMs, auth: auth.enabled }, 'relay listening');
+  }
+  if (!auth.enabled) {
+    logger.warn(
+      { host: options.listen === false ? 'mounted' : (options.host ?? '127.0.0.1') },
+      'DEVELOPMENT MODE: no secret is set (RELAY_SECRET / --secret), so ANYONE who reaches this relay gets a shell; set a secret before exposing it beyond loopback',
+    );
   }
 
   return {

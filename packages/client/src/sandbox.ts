@@ -1,6 +1,7 @@
 import {
   apiPaths,
   TERMINAL_SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
   type CreateSessionRequest,
   type CreateSessionResponse,
   type ExecRequest,
@@ -144,9 +145,13 @@ export class Sandbox {
     return url.toString();
   }
 
-  /** Subprotocols a terminal WebSocket should offer. */
+  /**
+   * Subprotocols a terminal WebSocket should offer: the protocol version and, with a token, `bearer.<token>` (a
+   * browser cannot set headers on a WebSocket, and a token in the URL would end up in logs). The relay selects only
+   * the version.
+   */
   terminalProtocols(): string[] {
-    return [TERMINAL_SUBPROTOCOL];
+    return this.#token ? [TERMINAL_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + this.#token] : [TERMINAL_SUBPROTOCOL];
   }
 
   async #json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {

@@ -23,6 +23,10 @@ export const ERROR_CODES = [
   'NOT_A_FILE',
   /** Another filesystem failure (permissions, a non-empty directory, …). */
   'FILE_ERROR',
+  /** The relay requires a token (it runs with a secret) and none was sent, or it is invalid or expired. */
+  'UNAUTHORIZED',
+  /** The token is valid but does not allow this: another sandbox or session, or a scope too low for the call. */
+  'FORBIDDEN',
   /** A named limit was exceeded; `details.limit` says which. */
   'LIMIT_EXCEEDED',
   /** The sandbox could not be started. */
@@ -56,6 +60,8 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   FILE_NOT_FOUND: 404,
   NOT_A_FILE: 400,
   FILE_ERROR: 500,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   LIMIT_EXCEEDED: 413,
   SANDBOX_START_FAILED: 503,
   SHUTTING_DOWN: 503,

@@ -175,6 +175,10 @@ export const TERMINAL_CLOSE_CODES = {
   SESSION_DELETED: 4410,
   /** The relay is shutting down; reconnecting later will work. */
   SHUTTING_DOWN: 4503,
+  /** No valid token was offered (the relay runs with a secret); reconnecting needs a fresh token. */
+  UNAUTHORIZED: 4401,
+  /** The token does not allow this sandbox or session. */
+  FORBIDDEN: 4403,
   /** A named limit was exceeded (viewers per session, message size, …). */
   LIMIT_EXCEEDED: 4413,
   /** The viewer did not read its output for `stalledViewerCloseMs`; reconnecting restores the screen. */

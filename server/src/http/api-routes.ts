@@ -8,9 +8,11 @@ import {
   type ExecRequest,
   type ExecResult,
   type ExecStreamEvent,
+  type TokenScope,
 } from '@sandbox-terminal/protocol';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { Grant, RelayAuth } from '../auth.ts';
 import { RelayError, limitExceeded, toErrorPayload } from '../errors.ts';
 import { runOneShot } from '../exec/one-shot-exec.ts';
 import type { RelayLimits } from '../limits.ts';
@@ -25,14 +27,33 @@ export interface RouteContext {
   devEndpoints: boolean;
   health: () => Record<string, unknown>;
   metrics: RelayMetrics;
+  auth: RelayAuth;
 }
 
-type Handler = (ctx: RouteContext, request: IncomingMessage, response: ServerResponse, params: string[], url: URL, log: Logger) => Promise<void>;
+type Handler = (ctx: RouteContext, request: IncomingMessage, response: ServerResponse, params: string[], url: URL, log: Logger, grant: Grant) => Promise<void>;
+
+/**
+ * Who may call a route when the relay has a secret: a token scope for the sandbox (and session) in its path,
+ * `public` for probes that name no sandbox, `relay` for relay-wide development endpoints no sandbox token may call.
+ */
+type Access = TokenScope | 'public' | 'relay';
 
 const SEGMENT = '([^/]+)';
-const routes: Array<{ method: string; path: string; pattern: RegExp; handler: Handler }> = [];
-function route(method: string, path: string, handler: Handler): void {
-  routes.push({ method, path, pattern: new RegExp(`^${path.replaceAll(':id', SEGMENT)}$`), handler });
+const routes: Array<{ method: string; path: string; access: Access; pattern: RegExp; handler: Handler }> = [];
+function route(method: string, path: string, access: Access, handler: Handler): void {
+  routes.push({ method, path, access, pattern: new RegExp(`^${path.replaceAll(':id', SEGMENT)}$`), handler });
+}
+
+/** The boundary check: verifies the bearer token and that it covers the route's sandbox, session and scope. */
+async function authorize(ctx: RouteContext, request: IncomingMessage, access: Access, params: string[]): Promise<Grant> {
+  if (access === 'public') return new Grant(undefined);
+  const grant = await ctx.auth.verify(RelayAuth.httpToken(request));
+  if (access === 'relay') {
+    if (ctx.auth.enabled) throw new RelayError('FORBIDDEN', 'relay-wide endpoints are off while the relay requires tokens');
+    return grant;
+  }
+  grant.require({ sandbox: params[0]!, session: params[1], scope: access });
+  return grant;
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -65,7 +86,8 @@ export async function handleApiRequest(ctx: RouteContext, request: IncomingMessa
       routeName = `${candidate.method} ${candidate.path}`;
       // Path ids on every line about this request: the first is a sandbox, the second a session.
       if (params[0] !== undefined) log = requestLog.child(params[1] !== undefined ? { sandbox: params[0], session: params[1] } : { sandbox: params[0] });
-      await candidate.handler(ctx, request, response, params, url, log);
+      const grant = await authorize(ctx, request, candidate.access, params);
+      await candidate.handler(ctx, request, response, params, url, log, grant);
       return;
     }
     throw new RelayError('NOT_FOUND', `no route for ${request.method} ${url.pathname}`);
@@ -80,35 +102,37 @@ function logInternal(log: Logger, error: unknown): void {
   if (toErrorPayload(error).code === 'INTERNAL') log.error({ err: error }, 'request failed');
 }
 
-route('GET', '/healthz', async (ctx, _request, response) => sendJson(response, 200, ctx.health()));
+route('GET', '/healthz', 'public', async (ctx, _request, response) => sendJson(response, 200, ctx.health()));
 
-route('GET', '/metrics', async (ctx, _request, response) => {
+route('GET', '/metrics', 'public', async (ctx, _request, response) => {
   const text = await ctx.metrics.render();
   response.writeHead(200, { 'content-type': ctx.metrics.contentType, 'cache-control': 'no-store' }).end(text);
 });
 
 // ------------------------------------------------------------------ sessions
 
-route('POST', '/v1/sandboxes/:id/sessions', async (ctx, request, response, [sandboxId]) => {
+route('POST', '/v1/sandboxes/:id/sessions', 'admin', async (ctx, request, response, [sandboxId], _url, _log, grant) => {
   const body = await readJson(request, createSessionRequest, ctx.limits.jsonBodyBytes);
+  if (body.id === undefined) grant.requireAnySession();
+  else grant.require({ sandbox: sandboxId!, session: body.id, scope: 'admin' });
   const session = await ctx.pool.createSession(sandboxId!, body);
   sendJson(response, 201, { id: session.id, session: session.info() });
 });
 
-route('GET', '/v1/sandboxes/:id/sessions', async (ctx, _request, response, [sandboxId]) => {
+route('GET', '/v1/sandboxes/:id/sessions', 'read', async (ctx, _request, response, [sandboxId]) => {
   sendJson(response, 200, { sessions: await ctx.pool.listSessions(sandboxId!) });
 });
 
-route('GET', '/v1/sandboxes/:id/sessions/:id', async (ctx, _request, response, [sandboxId, sessionId]) => {
+route('GET', '/v1/sandboxes/:id/sessions/:id', 'read', async (ctx, _request, response, [sandboxId, sessionId]) => {
   sendJson(response, 200, (await ctx.pool.findSession(sandboxId!, sessionId!, { touch: false })).info());
 });
 
-route('DELETE', '/v1/sandboxes/:id/sessions/:id', async (ctx, _request, response, [sandboxId, sessionId]) => {
+route('DELETE', '/v1/sandboxes/:id/sessions/:id', 'admin', async (ctx, _request, response, [sandboxId, sessionId]) => {
   await ctx.pool.deleteSession(sandboxId!, sessionId!);
   response.writeHead(204).end();
 });
 
-route('POST', '/v1/sandboxes/:id/sessions/:id/restart', async (ctx, _request, response, [sandboxId, sessionId]) => {
+route('POST', '/v1/sandboxes/:id/sessions/:id/restart', 'admin', async (ctx, _request, response, [sandboxId, sessionId]) => {
   const session = await ctx.pool.findSession(sandboxId!, sessionId!);
   await session.restart();
   sendJson(response, 200, session.info());
@@ -117,7 +141,9 @@ route('POST', '/v1/sandboxes/:id/sessions/:id/restart', async (ctx, _request, re
 // ------------------------------------------------------------------ exec
 
 /** Runs an exec and times it for the metrics (from request to result, queueing and waking included). */
-async function startExec(ctx: RouteContext, sandboxId: string, body: ExecRequest, onEvent: ((event: ExecStreamEvent) => void) | undefined, response: ServerResponse): Promise<ExecResult> {
+async function startExec(ctx: RouteContext, sandboxId: string, body: ExecRequest, onEvent: ((event: ExecStreamEvent) => void) | undefined, response: ServerResponse, grant: Grant): Promise<ExecResult> {
+  if (body.session === undefined) grant.requireAnySession();
+  else grant.require({ sandbox: sandboxId, session: body.session, scope: 'write' });
   const finished = ctx.metrics.execStarted(body.session ? 'session' : 'one_shot');
   try {
     const result = await runExec(ctx, sandboxId, body, onEvent, response);
@@ -162,21 +188,21 @@ async function runExec(ctx: RouteContext, sandboxId: string, body: ExecRequest, 
   return result;
 }
 
-route('POST', '/v1/sandboxes/:id/exec', async (ctx, request, response, [sandboxId]) => {
+route('POST', '/v1/sandboxes/:id/exec', 'write', async (ctx, request, response, [sandboxId], _url, _log, grant) => {
   const body = await readJson(request, execRequest, ctx.limits.jsonBodyBytes);
-  const result = await startExec(ctx, sandboxId!, body, undefined, response);
+  const result = await startExec(ctx, sandboxId!, body, undefined, response, grant);
   if (result.sessionRecreated) response.setHeader(SESSION_RECREATED_HEADER, 'true');
   sendJson(response, 200, result);
 });
 
-route('POST', '/v1/sandboxes/:id/exec/stream', async (ctx, request, response, [sandboxId], _url, log) => {
+route('POST', '/v1/sandboxes/:id/exec/stream', 'write', async (ctx, request, response, [sandboxId], _url, log, grant) => {
   const body = await readJson(request, execRequest, ctx.limits.jsonBodyBytes);
   const send = (event: ExecStreamEvent) => {
     if (!response.headersSent) response.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
     response.write(`${JSON.stringify(event)}\n`);
   };
   try {
-    await startExec(ctx, sandboxId!, body, send, response);
+    await startExec(ctx, sandboxId!, body, send, response, grant);
   } catch (error) {
     if (!response.headersSent) throw error;
     logInternal(log, error);
@@ -194,34 +220,34 @@ function pathParam(url: URL): string {
   return path;
 }
 
-route('PUT', '/v1/sandboxes/:id/files', async (ctx, request, response, [sandboxId], url) => {
+route('PUT', '/v1/sandboxes/:id/files', 'write', async (ctx, request, response, [sandboxId], url) => {
   const path = pathParam(url);
   const content = await readBody(request, ctx.limits.fileBytes, 'fileBytes');
   await ctx.pool.sandbox(sandboxId!).files.write(path, content);
   response.writeHead(204).end();
 });
 
-route('GET', '/v1/sandboxes/:id/files', async (ctx, _request, response, [sandboxId], url) => {
+route('GET', '/v1/sandboxes/:id/files', 'read', async (ctx, _request, response, [sandboxId], url) => {
   const content = await ctx.pool.sandbox(sandboxId!).files.read(pathParam(url));
   response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.byteLength });
   response.end(content);
 });
 
-route('DELETE', '/v1/sandboxes/:id/files', async (ctx, _request, response, [sandboxId], url) => {
+route('DELETE', '/v1/sandboxes/:id/files', 'write', async (ctx, _request, response, [sandboxId], url) => {
   await ctx.pool.sandbox(sandboxId!).files.delete(pathParam(url), url.searchParams.get('recursive') === 'true');
   response.writeHead(204).end();
 });
 
-route('GET', '/v1/sandboxes/:id/files/list', async (ctx, _request, response, [sandboxId], url) => {
+route('GET', '/v1/sandboxes/:id/files/list', 'read', async (ctx, _request, response, [sandboxId], url) => {
   const path = pathParam(url);
   sendJson(response, 200, { path, entries: await ctx.pool.sandbox(sandboxId!).files.list(path) });
 });
 
-route('GET', '/v1/sandboxes/:id/files/exists', async (ctx, _request, response, [sandboxId], url) => {
+route('GET', '/v1/sandboxes/:id/files/exists', 'read', async (ctx, _request, response, [sandboxId], url) => {
   sendJson(response, 200, { exists: await ctx.pool.sandbox(sandboxId!).files.exists(pathParam(url)) });
 });
 
-route('POST', '/v1/sandboxes/:id/files/mkdir', async (ctx, request, response, [sandboxId]) => {
+route('POST', '/v1/sandboxes/:id/files/mkdir', 'write', async (ctx, request, response, [sandboxId]) => {
   const body = await readJson(request, mkdirRequest, ctx.limits.jsonBodyBytes);
   await ctx.pool.sandbox(sandboxId!).files.mkdir(body.path, body.recursive ?? false);
   sendJson(response, 200, { path: body.path });
@@ -231,14 +257,14 @@ route('POST', '/v1/sandboxes/:id/files/mkdir', async (ctx, request, response, [s
 
 const idleTimeoutRequest = z.object({ ms: z.number().int().min(1000).max(86_400_000) }).strict();
 
-route('POST', '/v1/admin/idle-timeout', async (ctx, request, response) => {
+route('POST', '/v1/admin/idle-timeout', 'relay', async (ctx, request, response) => {
   if (!ctx.devEndpoints) throw new RelayError('NOT_FOUND', 'development endpoints are off');
   const body = await readJson(request, idleTimeoutRequest, ctx.limits.jsonBodyBytes);
   ctx.pool.setIdleTimeout(body.ms);
   sendJson(response, 200, { idleTimeoutMs: ctx.pool.idleTimeoutMs });
 });
 
-route('POST', '/v1/admin/sandboxes/:id/sleep', async (ctx, _request, response, [sandboxId]) => {
+route('POST', '/v1/admin/sandboxes/:id/sleep', 'admin', async (ctx, _request, response, [sandboxId]) => {
   if (!ctx.devEndpoints) throw new RelayError('NOT_FOUND', 'development endpoints are off');
   await ctx.pool.sleepSandbox(sandboxId!, 'requested through the admin endpoint');
   response.writeHead(204).end();

@@ -3,7 +3,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import pty, { type IPty } from 'node-pty';
 import type { CommandSpawnOptions, SandboxBackend, SandboxInstance, SandboxSpec, ShellSpawnOptions } from './backend.ts';
 import { oneShotBashArgs } from './command-wrapper.ts';
-import { findDescendantByName, signalQuietly } from './process-tree.ts';
+import { findDescendantByName, readProcStat, signalQuietly } from './process-tree.ts';
 
 const BWRAP = '/usr/bin/bwrap';
 const NSENTER = '/usr/bin/nsenter';
@@ -11,6 +11,8 @@ const NSENTER = '/usr/bin/nsenter';
 const CONTROL_PATH = '/run/sandbox-terminal';
 /** How long bwrap may take to report its child's pid before the start is declared failed. */
 const BWRAP_START_TIMEOUT_MS = 10_000;
+/** How often the sandbox's init is checked while bwrap sets it up. */
+const SETUP_POLL_MS = 2;
 /** The host's system directories, bound read-only. Merged-/usr systems have /bin etc. as symlinks into /usr. */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32', '/etc', '/opt'];
 
@@ -57,6 +59,7 @@ export class BubblewrapBackend implements SandboxBackend {
     ];
     const init = spawn(BWRAP, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
     const childPid = await readChildPid(init);
+    await untilSetUp(init, childPid);
     return new BubblewrapInstance(init, childPid);
   }
 }
@@ -111,6 +114,22 @@ function readChildPid(init: ChildProcess): Promise<number> {
     init.once('exit', onExit);
     infoPipe.on('data', onInfo);
   });
+}
+
+/**
+ * bwrap reports the child's pid before it has finished building the mount namespace; a shell entering it then finds
+ * no /bin/bash (exit 127). The child execs `sleep` only once the sandbox is complete, so wait for that.
+ */
+async function untilSetUp(init: ChildProcess, childPid: number): Promise<void> {
+  const deadline = Date.now() + BWRAP_START_TIMEOUT_MS;
+  while (readProcStat(childPid)?.comm !== 'sleep') {
+    if (init.exitCode !== null || init.signalCode !== null) throw new Error(`bwrap exited with ${init.exitCode ?? init.signalCode} while setting up`);
+    if (Date.now() > deadline) {
+      init.kill('SIGKILL');
+      throw new Error('bwrap did not finish setting up the sandbox in time');
+    }
+    await new Promise((resolve) => setTimeout(resolve, SETUP_POLL_MS));
+  }
 }
 
 class BubblewrapInstance implements SandboxInstance {

@@ -19,7 +19,8 @@ __st_begin() {
   [[ -n $__st_tty ]] || __st_tty=$(builtin command stty -g 2>/dev/null)
   builtin history -s -- "$1"
   local p=${PS1%"$__st_mark_ps1"}
-  builtin printf '%s%s\n\e]6973;B;%s\a' "${p@P}" "$1" "$2" >/dev/tty
+  __st_prompt_before=${p@P}
+  builtin printf '%s%s\n\e]6973;B;%s\a' "$__st_prompt_before" "$1" "$2" >/dev/tty
 }
 # $1: exit code; $2: "done" (the job ran to its end) or "aborted" (SIGINT threw the shell back to its prompt).
 # A job killed by a signal makes bash reset the terminal to cooked mode under readline's feet, and after an abort
@@ -32,12 +33,17 @@ __st_end() {
   __st_save
   builtin printf '\0\0ST-END:%s:%s\0\0' "$__st_job" "$1" >>"$__st_ctl/out"
   builtin printf '\0\0ST-END:%s\0\0' "$__st_job" >>"$__st_ctl/err"
-  builtin printf '\e]6973;E;%s\a' "$__st_job" >/dev/tty
+  # Readline will redraw the prompt it had before the job. When the job changed it (a cd) and the user has nothing
+  # half-typed, say "stale": the relay then submits the empty line so a fresh prompt (and OSC 7) is drawn.
+  local p=${PS1%"$__st_mark_ps1"} stale=
+  [[ $2 == done && -z $READLINE_LINE && ${p@P} != "$__st_prompt_before" ]] && stale=';stale'
+  builtin printf '\e]7;file://sandbox%s\a\e]6973;E;%s%s\a' "$PWD" "$__st_job" "$stale" >/dev/tty
   __st_job=
 }
 __st_prompt() {
   [[ $PS1 == *"$__st_mark_ps1" ]] || PS1=$PS1$__st_mark_ps1
-  builtin printf '\e]7;file://sandbox%s\a' "$PWD"
+  # C: a new prompt cycle (not a redraw of the same prompt); OSC 7: the cwd, for terminals that show it.
+  builtin printf '\e]6973;C\a\e]7;file://sandbox%s\a' "$PWD"
 }
 PROMPT_COMMAND=('__st_rc=$?; [[ -z $__st_job ]] || { builtin eval "$__st_restore"; __st_end "$__st_rc" aborted; }; __st_save; __st_ret "$__st_rc"' "${PROMPT_COMMAND[@]}" '__st_prompt')
 __st_bind='builtin . "$__st_ctl/job"; __st_rc=$?; builtin eval "$__st_restore"; __st_end "$__st_rc" done'

@@ -36,8 +36,13 @@ export interface SessionHost {
   persist(session: ShellSession): void;
 }
 
+/** Why a shell starts: a new session, a wake after sleep, a restart asked for, a stuck shell replaced after a timeout. */
+type ShellStartReason = 'create' | 'wake' | 'restart' | 'replace';
+
 /** Held bytes of a possibly split marker are released after this long (a real marker arrives in one write). */
 const MARKER_HOLD_MS = 15;
+/** Longest wait for the fresh prompt after a stale one was refreshed. */
+const FRESH_PROMPT_WAIT_MS = 2_000;
 /** Rounds of kill-and-interrupt before a timed-out command's shell is replaced outright. */
 const TIMEOUT_KILL_ATTEMPTS = 3;
 
@@ -73,6 +78,11 @@ export class ShellSession {
   /** Exec output that arrived before the job's `B` marker reached the terminal. */
   #heldExecOutput: Buffer[] = [];
   #escalation: NodeJS.Timeout | undefined;
+  /** An empty line was submitted to refresh a stale prompt: P markers until the next prompt cycle are redraws. */
+  #awaitingFreshPrompt = false;
+  #freshPromptTimer: NodeJS.Timeout | undefined;
+  /** A viewer typed after the current job was sent to the shell: its keystrokes may be on readline's line. */
+  #typedSinceDispatch = false;
   #starting: Promise<boolean> | undefined;
   /** Set while the relay itself ends the shell (sleep, delete, restart), so the exit is not reported as the user's. */
   #endingOnPurpose = false;
@@ -133,19 +143,24 @@ export class ShellSession {
   async ensureShell(): Promise<boolean> {
     if (this.status === 'exited') throw new RelayError('SESSION_EXITED', `session ${this.id} has exited (code ${this.exitCode}); restart it to continue`);
     if (this.#pty && this.status === 'active') return false;
-    this.#starting ??= this.#startShell(this.status === 'sleeping').finally(() => (this.#starting = undefined));
+    return this.#startOnce(this.status === 'sleeping' ? 'wake' : 'create');
+  }
+
+  /** Starts a new shell under the same id after an exit (or replaces a running one), in the last cwd with the env. */
+  async restart(): Promise<void> {
+    await this.#endShell();
+    this.exitCode = undefined;
+    await this.#startOnce('restart');
+  }
+
+  #startOnce(reason: ShellStartReason): Promise<boolean> {
+    this.#starting ??= this.#startShell(reason).finally(() => (this.#starting = undefined));
     return this.#starting;
   }
 
-  /** Starts a new shell under the same id after an exit (or replaces a running one). */
-  async restart(): Promise<void> {
-    await this.#endShell();
-    this.status = 'sleeping';
-    this.exitCode = undefined;
-    await this.ensureShell();
-  }
-
-  async #startShell(recreating: boolean): Promise<boolean> {
+  /** Resolves true when the session was recreated after sleep (the caller says so to its client). */
+  async #startShell(reason: ShellStartReason): Promise<boolean> {
+    const recreating = reason === 'wake';
     this.status = 'starting';
     const instance = await this.#host.ensureRunning();
     this.#instance = instance;
@@ -158,10 +173,10 @@ export class ShellSession {
     });
     this.#scanner = new MarkerScanner(OSC_MARKER_PREFIX, OSC_MARKER_TERMINATOR);
     this.#atPrompt = false;
+    this.#awaitingFreshPrompt = false;
     this.#endingOnPurpose = false;
-    if (recreating) {
-      this.#emitTerminal(Buffer.from(`\r\n\x1b[2m--- sandbox was asleep: session restored in ${this.cwd} ---\x1b[0m\r\n`));
-    }
+    if (recreating) this.#emitNotice(`sandbox was asleep: session restored in ${this.cwd}`);
+    if (reason === 'restart') this.#emitNotice(`new shell in ${this.cwd}`);
     const shell = instance.spawnShell({
       env: sessionEnvironment(instance.paths, `${instance.paths.control}/${this.id}`, this.#toSandboxPath(this.cwd), this.env),
       cols: this.cols,
@@ -187,7 +202,13 @@ export class ShellSession {
     this.#refreshStateFromShell();
     this.#host.persist(this);
     if (recreating) this.announceRecreated(Object.keys(this.env));
+    if (reason === 'restart') this.#output.resendScreen((position, resumed) => this.#ready('created', position, resumed));
     return recreating;
+  }
+
+  /** A dim line in the terminal, between the old output and the new shell's prompt. */
+  #emitNotice(text: string): void {
+    this.#emitTerminal(Buffer.from(`\r\n\x1b[2m--- ${text} ---\x1b[0m\r\n`));
   }
 
   // ------------------------------------------------------------------ terminal side
@@ -230,6 +251,7 @@ export class ShellSession {
     // Once a line is submitted the shell is no longer at its prompt until it draws the next one.
     const text = typeof data === 'string' ? data : data.toString('latin1');
     if (text.includes('\r') || text.includes('\n')) this.#atPrompt = false;
+    if (this.#current) this.#typedSinceDispatch = true;
     this.#pty.write(typeof data === 'string' ? data : data.toString('utf8'));
   }
 
@@ -260,7 +282,12 @@ export class ShellSession {
   #onMarker(payload: string): void {
     const [kind, jobId] = payload.split(';');
     const job = this.#current;
-    if (kind === 'P') {
+    if (kind === 'C') {
+      this.#awaitingFreshPrompt = false;
+      clearTimeout(this.#freshPromptTimer);
+    } else if (kind === 'P') {
+      // A redraw of the stale prompt is not the fresh one that the submitted empty line will bring.
+      if (this.#awaitingFreshPrompt) return;
       this.#atPrompt = true;
       this.#firstPrompt?.resolve();
       this.#dispatchNext();
@@ -269,6 +296,18 @@ export class ShellSession {
       for (const chunk of this.#heldExecOutput.splice(0)) this.#emitTerminal(chunk);
     } else if (kind === 'E' && job && job.id === jobId) {
       job.endedOnTerminal = true;
+      // The prompt readline is about to redraw is out of date (the job changed directory): if nobody typed since
+      // the job started, submit the empty line so bash draws a fresh prompt.
+      if (payload.endsWith(';stale') && !this.#typedSinceDispatch) {
+        this.#awaitingFreshPrompt = true;
+        // Should the shell not start a new prompt cycle (it always does), do not wait for one forever.
+        this.#freshPromptTimer = setTimeout(() => {
+          this.#awaitingFreshPrompt = false;
+          this.#atPrompt = true;
+          this.#dispatchNext();
+        }, FRESH_PROMPT_WAIT_MS);
+        this.#pty?.write('\r');
+      }
     }
   }
 
@@ -334,6 +373,7 @@ export class ShellSession {
     if (job.request.env) spec.env = job.request.env;
     writeFileSync(join(controlDir, CONTROL_FILES.job), jobScript(spec));
     this.#atPrompt = false;
+    this.#typedSinceDispatch = false;
     job.dispatched();
     this.#host.touch();
     this.#pty.write(EXEC_KEY);
@@ -416,9 +456,8 @@ export class ShellSession {
 
   async #replaceShell(notice: string): Promise<void> {
     await this.#endShell();
-    this.#emitTerminal(Buffer.from(`\r\n\x1b[2m--- ${notice} ---\x1b[0m\r\n`));
-    this.status = 'sleeping';
-    await this.ensureShell();
+    this.#emitNotice(notice);
+    await this.#startOnce('replace');
   }
 
   // ------------------------------------------------------------------ sleep, wake, end

@@ -12,6 +12,7 @@ import {
 } from '@sandbox-terminal/protocol';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { RelayAuth, type Grant } from '../auth.ts';
 import { RelayError, toErrorPayload } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
 import type { RelayMetrics } from '../metrics.ts';
@@ -34,6 +35,7 @@ export class TerminalEndpoint {
     private readonly limits: RelayLimits,
     private readonly log: Logger,
     private readonly metrics: RelayMetrics,
+    private readonly auth: RelayAuth,
   ) {
     this.#server = new WebSocketServer({
       noServer: true,
@@ -52,7 +54,7 @@ export class TerminalEndpoint {
     this.#server.handleUpgrade(request, socket, head, (ws) => {
       this.#sockets.add(ws);
       ws.once('close', () => this.#sockets.delete(ws));
-      void this.#attach(ws, url);
+      void this.#attach(ws, url, RelayAuth.upgradeToken(request));
     });
   }
 
@@ -72,7 +74,7 @@ export class TerminalEndpoint {
     this.#server.close();
   }
 
-  async #attach(ws: WebSocket, url: URL): Promise<void> {
+  async #attach(ws: WebSocket, url: URL, token: string | undefined): Promise<void> {
     const [, rawSandbox = '', rawSession = ''] = TERMINAL_PATH.exec(url.pathname) ?? [];
     const sandboxId = decodeURIComponent(rawSandbox);
     const sessionId = decodeURIComponent(rawSession);
@@ -87,6 +89,7 @@ export class TerminalEndpoint {
     };
     // Frames are handled strictly in order, including those that arrive while the session is found or woken.
     let session: ShellSession | undefined;
+    let grant: Grant | undefined;
     let ready: () => void;
     let inOrder = new Promise<void>((resolve) => (ready = resolve));
     const viewer: SessionViewer = {
@@ -103,24 +106,30 @@ export class TerminalEndpoint {
       close: (code, reason) => ws.close(code, reason),
     };
     ws.on('message', (data, isBinary) => {
-      inOrder = inOrder.then(() => (session ? this.#onMessage(session, viewer, data, isBinary, send) : undefined));
+      inOrder = inOrder.then(() => (session && grant ? this.#onMessage(session, grant, viewer, data, isBinary, send) : undefined));
     });
     try {
+      // The token is checked once, at attach: viewing needs `read`; typing and resizing are checked per frame.
+      const verified = await this.auth.verify(token);
+      verified.require({ sandbox: sandboxId, session: sessionId, scope: 'read' });
       session = await this.pool.findSession(sandboxId, sessionId);
       const size = initialSize(url);
-      if (size && session.viewerCount === 0) session.resize(size.cols, size.rows);
+      if (size && session.viewerCount === 0 && verified.allows('write')) session.resize(size.cols, size.rows);
       const recreated = session.status === 'exited' ? false : await session.ensureShell();
       if (ws.readyState !== ws.OPEN) return;
       if (recreated) send({ type: 'session-recreated', sessionId, cwd: session.cwd, restoredEnv: Object.keys(session.env) });
       session.attach(viewer, recreated ? 'recreated' : 'attached', cursorParam(url));
       // 1000/1001 are deliberate closes; anything else (1006: the connection dropped) is probably coming back.
       ws.once('close', (code) => session?.detach(viewer, code !== 1000 && code !== 1001));
+      grant = verified;
       ready!();
     } catch (error) {
       const payload = toErrorPayload(error);
       send({ type: 'error', ...payload });
       const code =
         payload.code === 'SESSION_NOT_FOUND' ? TERMINAL_CLOSE_CODES.SESSION_NOT_FOUND
+        : payload.code === 'UNAUTHORIZED' ? TERMINAL_CLOSE_CODES.UNAUTHORIZED
+        : payload.code === 'FORBIDDEN' ? TERMINAL_CLOSE_CODES.FORBIDDEN
         : payload.code === 'LIMIT_EXCEEDED' ? TERMINAL_CLOSE_CODES.LIMIT_EXCEEDED
         : payload.code === 'SHUTTING_DOWN' ? TERMINAL_CLOSE_CODES.SHUTTING_DOWN
         : TERMINAL_CLOSE_CODES.BAD_REQUEST;
@@ -129,16 +138,18 @@ export class TerminalEndpoint {
     }
   }
 
-  async #onMessage(session: ShellSession, viewer: SessionViewer, data: RawData, isBinary: boolean, send: (message: ServerControlMessage) => void): Promise<void> {
+  async #onMessage(session: ShellSession, grant: Grant, viewer: SessionViewer, data: RawData, isBinary: boolean, send: (message: ServerControlMessage) => void): Promise<void> {
     if (!isBinary) {
       const parsed = parseClientControl(data.toString());
       if (!parsed.ok) return send({ type: 'error', ...parsed.error });
       const message = parsed.value;
       if (message.type === 'ping') return send({ type: 'pong' });
       if (message.type === 'ack') return session.ack(viewer, message.position);
+      if (!grant.allows('write')) return send({ type: 'error', ...readOnly('resize').toPayload() });
       session.resize(message.cols, message.rows);
       return;
     }
+    if (!grant.allows('write')) return send({ type: 'error', ...readOnly('type').toPayload() });
     try {
       if (session.status === 'exited') {
         throw new RelayError('SESSION_EXITED', `the shell exited with code ${session.exitCode}; restart the session to continue`);
@@ -152,6 +163,10 @@ export class TerminalEndpoint {
       send({ type: 'error', ...toErrorPayload(error) });
     }
   }
+}
+
+function readOnly(action: string): RelayError {
+  return new RelayError('FORBIDDEN', `a read token cannot ${action} in a terminal`, { scope: 'read', needed: 'write' });
 }
 
 /** What a Cloudflare-style client understands: `ready`, `exit` (with `code`, as v0.x sends it) and `error`. */
