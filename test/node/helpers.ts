@@ -71,9 +71,9 @@ export class TerminalClient {
     return waitFor(() => (typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output)), `terminal output ${pattern}`, timeoutMs);
   }
 
-  /** Bash's prompt ends with '# ' (root) once readline is ready. */
+  /** Bash's prompt ends with '# ' (root) once readline is ready; a restored screen may drop the trailing space. */
   waitForPrompt(timeoutMs = 10_000): Promise<boolean> {
-    return waitFor(() => /[#$] $/.test(this.output.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '')), 'a shell prompt', timeoutMs);
+    return waitFor(() => /[#$] ?$/.test(this.output.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '')), 'a shell prompt', timeoutMs);
   }
 
   waitForControl<T extends ServerControlMessage['type']>(type: T, timeoutMs = 10_000): Promise<Extract<ServerControlMessage, { type: T }>> {

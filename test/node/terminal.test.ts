@@ -91,7 +91,8 @@ describe('terminal WebSocket', () => {
     const session = await sandbox.createSession();
     await sandbox.exec('echo earlier-output', { session });
     const late = await TerminalClient.open(sandbox, session);
-    await late.waitForOutput('earlier-output');
+    // On a line of its own, between the command and the next prompt: exec output and prompts keep their order.
+    await late.waitForOutput(/echo earlier-output\r\nearlier-output\r\nroot@sandbox/);
     late.close();
   });
 
@@ -153,5 +154,31 @@ describe('terminal WebSocket', () => {
     second.type('echo "$PWD $DROP"\r');
     await second.waitForOutput('/tmp kept');
     second.close();
+  });
+});
+
+describe('prompt after an exec', () => {
+  const sandbox = env.sandbox();
+
+  it('an exec that changes directory leaves a fresh prompt showing the new cwd', async () => {
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session);
+    await sandbox.exec('mkdir -p /workspace/fresh && cd /workspace/fresh', { session });
+    await terminal.waitForOutput(/root@sandbox:~\/fresh# $/); // HOME is /workspace, so bash shows ~/fresh
+    const next = await sandbox.exec('pwd', { session });
+    assert.equal(next.stdout, '/workspace/fresh\n');
+    terminal.close();
+  });
+
+  it('a restart is announced as a new shell, not as a wake from sleep', async () => {
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session);
+    await sandbox.restartSession(session);
+    await waitFor(() => terminal.controls.filter((message) => message.type === 'ready').length >= 2, 'a second ready');
+    const readies = terminal.controls.filter((message) => message.type === 'ready');
+    assert.equal(readies.at(-1)!.type === 'ready' && readies.at(-1)!.mode, 'created');
+    assert.equal(terminal.controls.some((message) => message.type === 'session-recreated'), false);
+    assert.doesNotMatch(terminal.output, /sandbox was asleep/);
+    terminal.close();
   });
 });

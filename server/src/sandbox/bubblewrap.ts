@@ -3,7 +3,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import pty, { type IPty } from 'node-pty';
 import type { CommandSpawnOptions, SandboxBackend, SandboxInstance, SandboxSpec, ShellSpawnOptions } from './backend.ts';
 import { oneShotBashArgs } from './command-wrapper.ts';
-import { findDescendantByName, readProcStat, signalQuietly } from './process-tree.ts';
+import { findDescendantByName, signalQuietly } from './process-tree.ts';
 
 const BWRAP = '/usr/bin/bwrap';
 const NSENTER = '/usr/bin/nsenter';
@@ -118,11 +118,11 @@ function readChildPid(init: ChildProcess): Promise<number> {
 
 /**
  * bwrap reports the child's pid before it has finished building the mount namespace; a shell entering it then finds
- * no /bin/bash (exit 127). The child execs `sleep` only once the sandbox is complete, so wait for that.
+ * no /bin/bash (exit 127). The namespace's init starts `sleep` only once the sandbox is complete, so wait for that.
  */
 async function untilSetUp(init: ChildProcess, childPid: number): Promise<void> {
   const deadline = Date.now() + BWRAP_START_TIMEOUT_MS;
-  while (readProcStat(childPid)?.comm !== 'sleep') {
+  while (findDescendantByName(childPid, 'sleep') === undefined) {
     if (init.exitCode !== null || init.signalCode !== null) throw new Error(`bwrap exited with ${init.exitCode ?? init.signalCode} while setting up`);
     if (Date.now() > deadline) {
       init.kill('SIGKILL');

@@ -293,22 +293,26 @@ export class ShellSession {
       this.#dispatchNext();
     } else if (kind === 'B' && job && job.id === jobId) {
       job.begun = true;
-      for (const chunk of this.#heldExecOutput.splice(0)) this.#emitTerminal(chunk);
-    } else if (kind === 'E' && job && job.id === jobId) {
-      job.endedOnTerminal = true;
+      for (const chunk of this.#heldExecOutput.splice(0)) this.#output.emit(chunk);
+    } else if (kind === 'E') {
+      if (job && job.id === jobId) job.endedOnTerminal = true;
       // The prompt readline is about to redraw is out of date (the job changed directory): if nobody typed since
-      // the job started, submit the empty line so bash draws a fresh prompt.
-      if (payload.endsWith(';stale') && !this.#typedSinceDispatch) {
-        this.#awaitingFreshPrompt = true;
-        // Should the shell not start a new prompt cycle (it always does), do not wait for one forever.
-        this.#freshPromptTimer = setTimeout(() => {
-          this.#awaitingFreshPrompt = false;
-          this.#atPrompt = true;
-          this.#dispatchNext();
-        }, FRESH_PROMPT_WAIT_MS);
-        this.#pty?.write('\r');
-      }
+      // the job started, submit the empty line so bash draws a fresh prompt. (The job may already be settled: its
+      // FIFO end markers can be read before this marker.)
+      if (payload.endsWith(';stale') && !this.#typedSinceDispatch) this.#refreshStalePrompt();
     }
+  }
+
+  #refreshStalePrompt(): void {
+    this.#awaitingFreshPrompt = true;
+    // Should the shell not start a new prompt cycle (it always does), do not wait for one forever.
+    clearTimeout(this.#freshPromptTimer);
+    this.#freshPromptTimer = setTimeout(() => {
+      this.#awaitingFreshPrompt = false;
+      this.#atPrompt = true;
+      this.#dispatchNext();
+    }, FRESH_PROMPT_WAIT_MS);
+    this.#pty?.write('\r');
   }
 
   /** Output bound for viewers, the output log and the screen mirror, in terminal order. */
@@ -390,7 +394,8 @@ export class ShellSession {
     // newline translation the terminal driver would have done.
     const display = Buffer.from(chunk.toString('latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
     if (job && !job.begun) this.#heldExecOutput.push(display);
-    else this.#emitTerminal(display);
+    // Not through #emitTerminal: terminal output held after the job's `E` marker must come after this, not before.
+    else this.#output.emit(display);
   }
 
   #onExecOutputEnd(stream: 'stdout' | 'stderr', jobId: string, exitCode: number | undefined): void {
