@@ -30,9 +30,11 @@ describe('resume by cursor', () => {
     const dropping = new ResumingClient(url);
     await steady.connect();
     await dropping.connect();
-    const marker = `done-${Date.now()}`;
+    // The shell computes the marker, so the echo of the typed command line never matches it.
+    const base = Date.now();
+    const marker = `done-${base + 1}`;
     // seq, then lines whose multi-byte characters land on every possible chunk boundary.
-    steady.type(`seq 1 2400000; for i in $(seq 1 60000); do printf 'é😀世界%d\\n' $i; done; echo ${marker}\r`);
+    steady.type(`seq 1 2400000; for i in $(seq 1 60000); do printf 'é😀世界%d\\n' $i; done; echo done-$((${base} + 1))\r`);
     let drops = 0;
     for (; drops < 20; drops++) {
       // Drop at a different point each time: after a pseudo-random 300-900 KB more output.
@@ -69,8 +71,8 @@ describe('resume by cursor', () => {
       const session = await sandbox.createSession();
       const client = new ResumingClient(sandbox.terminalUrl(session));
       await client.connect();
-      client.type('echo first-screen\r');
-      await waitFor(() => client.text().includes('first-screen\r\n'), 'output');
+      client.type('echo first-screen | tr a-z A-Z\r');
+      await waitFor(() => client.text().includes('FIRST-SCREEN\r\n'), 'output');
       const cursor = client.cursor!;
       client.drop();
       await sandbox.exec('seq 1 100000 > /dev/null; seq 1 30000; clear; echo after-the-flood', { session });
@@ -119,8 +121,8 @@ describe('screen restore', () => {
       const session = await sandbox.createSession({ id: 'kept-screen' });
       const viewer = new ResumingClient(sandbox.terminalUrl(session));
       await viewer.connect();
-      viewer.type('echo written-before-restart\r');
-      await waitFor(() => viewer.text().includes('written-before-restart\r\n'), 'output');
+      viewer.type('echo written-before-restart | tr a-z A-Z\r');
+      await waitFor(() => viewer.text().includes('WRITTEN-BEFORE-RESTART\r\n'), 'output');
       viewer.close();
       await first.close();
       const second = await startRelay({ dataDir });
@@ -130,7 +132,8 @@ describe('screen restore', () => {
         await late.connect();
         await waitFor(async () => /sandbox was asleep[^]*# $/.test((await late.screen()).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '').trimEnd() + ' '), 'marker and prompt', 15_000);
         const screen = await late.screen();
-        assert.ok(screen.indexOf('written-before-restart') < screen.indexOf('sandbox was asleep'));
+        assert.ok(screen.includes('WRITTEN-BEFORE-RESTART'));
+        assert.ok(screen.indexOf('WRITTEN-BEFORE-RESTART') < screen.indexOf('sandbox was asleep'));
         late.close();
       } finally {
         await second.close();
@@ -164,15 +167,15 @@ describe('flow control', () => {
     await slow.connect();
     await waitFor(() => slow.rendered !== undefined, 'the slow viewer to ack once');
     slow.acking = false; // a frozen tab: it stops acknowledging what it renders
-    fast.type('seq 1 3000000; echo flood-finished\r');
-    await waitFor(() => fast.tail().includes('flood-finished\r\n'), 'the fast viewer to get everything', 60_000);
+    fast.type('seq 1 3000000; echo flood-$((4+5))-finished\r');
+    await waitFor(() => fast.tail().includes('flood-9-finished\r\n'), 'the fast viewer to get everything', 60_000);
     assert.ok(fast.totalReceived > 20 * 1024 * 1024, 'the fast viewer was not held back at the slow one\'s watermark');
     assert.equal(fast.screensAfterStart, 0, 'the fast viewer got every byte');
     slow.acking = true; // the tab wakes up
     slow.ack();
     await waitFor(() => slow.screensAfterStart >= 1, 'the slow viewer to be sent the screen', 30_000);
-    fast.type('echo both-see-this\r');
-    await waitFor(() => slow.text().includes('both-see-this\r\n') && fast.text().includes('both-see-this\r\n'), 'both viewers to be live');
+    fast.type('echo both-see-this | tr a-z A-Z\r');
+    await waitFor(() => slow.tail().includes('BOTH-SEE-THIS\r\n') && fast.tail().includes('BOTH-SEE-THIS\r\n'), 'both viewers to be live');
     assert.equal(await slow.screen(), await fast.screen());
     fast.close();
     slow.close();
@@ -190,16 +193,16 @@ describe('flow control', () => {
       stalled.once('close', (code) => (closeCode = code));
       // Stop reading from the socket: the relay's send buffer for it fills up.
       (stalled as unknown as { _socket: { pause(): void } })._socket.pause();
-      reader.type('seq 1 2000000; echo stalled-test-done\r');
-      await reader.waitForOutput('stalled-test-done', 60_000);
+      reader.type('seq 1 2000000; echo stalled-$((2*3))-done\r');
+      await reader.waitForOutput('stalled-6-done', 60_000);
       // The relay gives up on it (its close frame waits behind the backlog the client never read)…
       await waitFor(async () => (await sandbox.getSession(session)).viewers === 1, 'the relay to drop the stalled viewer', 20_000);
       // …and once the client reads again, it finds the reason at the end of its stream.
       (stalled as unknown as { _socket: { resume(): void } })._socket.resume();
       await waitFor(() => closeCode, 'the close frame', 20_000);
       assert.equal(closeCode, 4429);
-      reader.type('echo still-serving\r');
-      await reader.waitForOutput('still-serving\r\n');
+      reader.type('echo still-serving | tr a-z A-Z\r');
+      await reader.waitForOutput('STILL-SERVING\r\n');
       reader.close();
     } finally {
       await quick.close();

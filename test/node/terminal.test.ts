@@ -52,16 +52,16 @@ describe('terminal WebSocket', () => {
   it('a command run with exec is visible live in the terminal: the command, then its output', async () => {
     const session = await sandbox.createSession();
     const terminal = await TerminalClient.open(sandbox, session);
-    const result = await sandbox.exec('echo visible-$((40+2)); echo on-stderr >&2', { session });
+    const result = await sandbox.exec('echo visible-$((40+2)); echo stderr-$((1+1)) >&2', { session });
     assert.equal(result.stdout, 'visible-42\n');
-    await terminal.waitForOutput('on-stderr');
+    await terminal.waitForOutput('stderr-2\r\n');
     const text = terminal.output;
     const commandAt = text.indexOf('echo visible-$((40+2))');
     const outputAt = text.indexOf('visible-42\r\n');
     assert.ok(commandAt >= 0, 'the command is shown');
     assert.ok(outputAt > commandAt, 'its output follows it, with terminal line endings');
-    terminal.type('echo typed-after\r');
-    await terminal.waitForOutput('typed-after\r\n');
+    terminal.type('echo typed-after | tr a-z A-Z\r');
+    await terminal.waitForOutput('TYPED-AFTER\r\n');
     terminal.close();
   });
 
@@ -79,11 +79,12 @@ describe('terminal WebSocket', () => {
   it('exec waits while the user runs a program in the terminal, then runs in order', async () => {
     const session = await sandbox.createSession();
     const terminal = await TerminalClient.open(sandbox, session);
-    terminal.type('sleep 0.5; echo user-done\r');
-    await terminal.waitForOutput('sleep 0.5; echo user-done\r\n');
+    terminal.type('sleep 0.5; echo user-done | tr a-z A-Z\r');
+    await terminal.waitForOutput('sleep 0.5; echo user-done | tr a-z A-Z\r\n');
     const result = await sandbox.exec('echo exec-ran', { session });
     assert.equal(result.stdout, 'exec-ran\n');
-    assert.ok(terminal.output.indexOf('user-done\r\n') < terminal.output.lastIndexOf('exec-ran'), 'the exec ran after the user command ended');
+    assert.ok(terminal.output.indexOf('USER-DONE\r\n') >= 0, 'the user command ran');
+    assert.ok(terminal.output.indexOf('USER-DONE\r\n') < terminal.output.lastIndexOf('exec-ran'), 'the exec ran after the user command ended');
     terminal.close();
   });
 
@@ -145,12 +146,12 @@ describe('terminal WebSocket', () => {
   it('a dropped connection leaves the shell running; reattaching finds its state and output', async () => {
     const session = await sandbox.createSession();
     const first = await TerminalClient.open(sandbox, session);
-    first.type('cd /tmp; export DROP=kept; (sleep 0.3; echo while-away) &\r');
+    first.type('cd /tmp; export DROP=kept; (sleep 0.3; echo while-$((1+1))-away) &\r');
     await first.waitForOutput(/\[1\] \d+/);
     assert.ok(env.relay.dropTerminalConnections(sandbox.id) >= 1);
     await first.waitForClose();
     const second = await TerminalClient.open(sandbox, session);
-    await second.waitForOutput('while-away');
+    await second.waitForOutput('while-2-away');
     second.type('echo "$PWD $DROP"\r');
     await second.waitForOutput('/tmp kept');
     second.close();
