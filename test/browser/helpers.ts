@@ -1,7 +1,7 @@
 /// <reference types="mocha" />
 import { executeServerCommand, sendKeys } from '@web/test-runner-commands';
 import { getSandbox, type Sandbox } from '@sandbox-terminal/client';
-import type { ConnectionState, SandboxTerminal } from '@sandbox-terminal/elements';
+import type { ConnectionState, ReconnectPolicy, SandboxTerminal } from '@sandbox-terminal/elements';
 import '@sandbox-terminal/elements';
 
 /** The longest any single condition in these tests is waited for. */
@@ -76,6 +76,7 @@ export interface MountOptions {
   persistKey?: string;
   readonly?: boolean;
   relay?: string;
+  reconnect?: Partial<ReconnectPolicy>;
   into?: HTMLElement;
 }
 
@@ -87,6 +88,7 @@ export async function mountTerminal(options: MountOptions): Promise<{ element: S
   if (options.session) element.session = options.session;
   if (options.persistKey) element.persistKey = options.persistKey;
   element.readonly = options.readonly ?? false;
+  if (options.reconnect) element.reconnectPolicy = options.reconnect;
   element.style.height = '100%';
   const states: ConnectionState[] = [];
   element.addEventListener('status-change', (event) => states.push(event.detail.status.state));

@@ -7,6 +7,7 @@ export {
   DEFAULT_RECONNECT_POLICY,
   type RelayConnectionOptions,
   type ReconnectPolicy,
+  type ScreenRestore,
   type TerminalEndpoint,
 } from './relay-connection-addon.ts';
 export { statuses, acceptsInput, type ConnectionState, type ConnectionStatus } from './connection-status.ts';

@@ -53,6 +53,11 @@ export const statuses = {
     restoredCwd === undefined
       ? { state: 'connected', mode, message: 'connected' }
       : { state: 'connected', mode, restoredCwd, message: `sandbox was asleep: session restored in ${restoredCwd}` },
+  /** Connected, but the output missed while away was more than the relay keeps: the screen was redrawn instead. */
+  screenRestored: (connected: ConnectionStatus): ConnectionStatus => ({
+    ...connected,
+    message: `${connected.message}: missed output was too long to replay, screen restored`,
+  }),
   restarted: (): ConnectionStatus => ({ state: 'connected', mode: 'created', message: 'connected: a new shell was started' }),
   reconnecting: (attempt: number): ConnectionStatus => ({
     state: 'reconnecting',

@@ -29,12 +29,32 @@ export class OutputFlow {
     this.#sendAck = sendAck;
   }
 
+  /**
+   * Position just after the last byte handed to the terminal: the cursor to resume from after a reconnect. Not the
+   * rendered or acked one: xterm keeps its write queue across a reconnect, so what it has been given will be drawn.
+   * Undefined until the relay has reported a position.
+   */
+  get position(): number | undefined {
+    return this.#next;
+  }
+
   /** A new stream starts at `position` (from `ready`); undefined for a relay that does not count positions. */
   start(position: number | undefined): void {
     this.#stream++;
     this.#cancelTimer();
     this.#next = position;
     this.#rendered = this.#acked = position ?? 0;
+  }
+
+  /**
+   * The relay resumed this stream after a reconnect: output continues at `position` (our cursor). Writes still
+   * queued in xterm belong to the same stream, so their callbacks keep counting.
+   */
+  resume(position: number): void {
+    this.#cancelTimer();
+    this.#next = position;
+    // The relay takes the cursor as acknowledged (docs/protocol.md, "Flow control").
+    this.#acked = Math.max(this.#acked, position);
   }
 
   /** Replaces the screen with the relay's snapshot of it; output continues from `position`. */
@@ -67,7 +87,7 @@ export class OutputFlow {
   }
 
   #renderedUpTo(position: number): void {
-    this.#rendered = position;
+    this.#rendered = Math.max(this.#rendered, position);
     if (this.#rendered - this.#acked >= ACK_EVERY_BYTES) this.#flush();
     else this.#timer ??= setTimeout(() => this.#flush(), ACK_DELAY_MS);
   }

@@ -11,6 +11,7 @@ import {
   type ErrorPayload,
   type ExitMessage,
   type ReadyMessage,
+  type ScreenMessage,
   type ServerControlMessage,
   type SessionRecreatedMessage,
 } from '@sandbox-terminal/protocol';
@@ -60,6 +61,14 @@ const FINAL_CLOSE_CODES = new Map<number, { code: string; message: string }>([
 /** Error codes that end the session for this viewer; others (a refused control frame) leave it usable. */
 const FATAL_ERROR_CODES = new Set(['SESSION_NOT_FOUND', 'INVALID_SANDBOX_ID', 'SANDBOX_START_FAILED', 'LIMIT_EXCEEDED']);
 
+/** What `onScreenRestore` reports. */
+export interface ScreenRestore {
+  /** The output position the snapshot corresponds to. */
+  position: number;
+  /** True when it replaced a replay: the bytes since this terminal's cursor had already left the relay's log. */
+  truncated: boolean;
+}
+
 export interface RelayConnectionOptions {
   /** Usually `getSandbox(relay, sandboxId)` from `@sandbox-terminal/client`. */
   endpoint: TerminalEndpoint;
@@ -88,6 +97,8 @@ export class RelayConnectionAddon implements ITerminalAddon {
   readonly #recreatedEmitter = new Emitter<SessionRecreatedMessage>();
   readonly #exitEmitter = new Emitter<ExitMessage>();
   readonly #errorEmitter = new Emitter<ErrorPayload>();
+  readonly #outputEmitter = new Emitter<Uint8Array>();
+  readonly #screenEmitter = new Emitter<ScreenRestore>();
   #terminal: Terminal | undefined;
   #output: OutputFlow | undefined;
   #socket: ReconnectingWebSocket | undefined;
@@ -96,6 +107,8 @@ export class RelayConnectionAddon implements ITerminalAddon {
   #sandboxAsleep = false;
   #pendingRecreation: SessionRecreatedMessage | undefined;
   #restartRequested = false;
+  /** The relay said our cursor had left its output log; the `screen` that follows says so out loud. */
+  #cursorTruncated = false;
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #disposed = false;
 
@@ -109,6 +122,13 @@ export class RelayConnectionAddon implements ITerminalAddon {
   readonly onExit = this.#exitEmitter.event;
   /** The relay reported an error (on the socket or by closing it with an application code). */
   readonly onError = this.#errorEmitter.event;
+  /**
+   * Every chunk of live output, as it is handed to the terminal (after `onReady`; not the `screen` snapshots). With
+   * cursor resume, the concatenation of these chunks across reconnects is exactly what the session printed.
+   */
+  readonly onOutput = this.#outputEmitter.event;
+  /** The terminal was reset and redrawn from the relay's snapshot of the screen (a new viewer, or a lost cursor). */
+  readonly onScreenRestore = this.#screenEmitter.event;
 
   /** Input is dropped instead of sent while true. */
   readonly: boolean;
@@ -176,9 +196,8 @@ export class RelayConnectionAddon implements ITerminalAddon {
     this.#socket?.close();
     this.#socket = undefined;
     this.#setStatus(statuses.closed());
-    for (const emitter of [this.#statusEmitter, this.#readyEmitter, this.#recreatedEmitter, this.#exitEmitter, this.#errorEmitter]) {
-      emitter.dispose();
-    }
+    const emitters = [this.#statusEmitter, this.#readyEmitter, this.#recreatedEmitter, this.#exitEmitter, this.#errorEmitter];
+    for (const emitter of [...emitters, this.#outputEmitter, this.#screenEmitter]) emitter.dispose();
   }
 
   async #nextUrl(): Promise<string> {
@@ -192,7 +211,8 @@ export class RelayConnectionAddon implements ITerminalAddon {
     if (retry > 0) await delay(this.#jitterMs(retry));
     const terminal = this.#terminal;
     const size = terminal ? clampSize(terminal.cols, terminal.rows) : {};
-    return this.#options.endpoint.terminalUrl(this.#options.sessionId, size);
+    const url = this.#options.endpoint.terminalUrl(this.#options.sessionId, size);
+    return withCursor(url, this.#output?.position);
   }
 
   #jitterMs(retry: number): number {
@@ -213,7 +233,11 @@ export class RelayConnectionAddon implements ITerminalAddon {
       if (message) this.#handleControl(message);
       return;
     }
-    if (event.data instanceof ArrayBuffer) this.#output?.output(new Uint8Array(event.data));
+    if (event.data instanceof ArrayBuffer && this.#output) {
+      const bytes = new Uint8Array(event.data);
+      this.#output.output(bytes);
+      this.#outputEmitter.fire(bytes);
+    }
   };
 
   readonly #handleClose = (event: CloseEvent): void => {
@@ -253,9 +277,11 @@ export class RelayConnectionAddon implements ITerminalAddon {
         if (FATAL_ERROR_CODES.has(message.code)) this.#setStatus(statuses.error(message.code, message.message));
         break;
       case 'screen':
-        this.#output?.screen(message.data, message.position);
+        this.#handleScreen(message);
         break;
       case 'truncated':
+        this.#cursorTruncated = true;
+        break;
       case 'pong':
         break;
     }
@@ -263,10 +289,16 @@ export class RelayConnectionAddon implements ITerminalAddon {
 
   #handleReady(message: ReadyMessage): void {
     const terminal = this.#terminal;
-    // What follows `ready` redraws the session from scratch (a `screen` snapshot, or from an older relay a replay of
-    // recent output); starting from a clean screen keeps a reconnect from showing everything twice.
-    terminal?.reset();
-    this.#output?.start(typeof message.position === 'number' ? message.position : undefined);
+    this.#cursorTruncated = false;
+    if (message.resumed === true && typeof message.position === 'number' && this.#output) {
+      // The relay continues exactly after the last byte this terminal was given: keep the screen, add what follows.
+      this.#output.resume(message.position);
+    } else {
+      // What follows `ready` redraws the session from scratch (a `screen` snapshot, or from an older relay a replay
+      // of recent output); starting from a clean screen keeps a reconnect from showing everything twice.
+      terminal?.reset();
+      this.#output?.start(typeof message.position === 'number' ? message.position : undefined);
+    }
     this.#sandboxAsleep = false;
     const recreated = this.#pendingRecreation ?? (message.mode === 'recreated' ? { cwd: message.cwd } : undefined);
     this.#pendingRecreation = undefined;
@@ -280,6 +312,14 @@ export class RelayConnectionAddon implements ITerminalAddon {
       this.#sendControl({ type: 'resize', ...clampSize(terminal.cols, terminal.rows) });
     }
     this.#readyEmitter.fire(message);
+  }
+
+  #handleScreen(message: ScreenMessage): void {
+    this.#output?.screen(message.data, message.position);
+    const truncated = this.#cursorTruncated;
+    this.#cursorTruncated = false;
+    if (truncated && this.#status.state === 'connected') this.#setStatus(statuses.screenRestored(this.#status));
+    this.#screenEmitter.fire({ position: message.position, truncated });
   }
 
   #sendInput(bytes: Uint8Array<ArrayBuffer>): void {
@@ -317,6 +357,14 @@ export class RelayConnectionAddon implements ITerminalAddon {
     this.#status = status;
     this.#statusEmitter.fire(status);
   }
+}
+
+/** `?cursor=N` once output positions are known, so the relay replays exactly what this terminal has not been given. */
+function withCursor(url: string, position: number | undefined): string {
+  if (position === undefined) return url;
+  const withParam = new URL(url);
+  withParam.searchParams.set('cursor', String(position));
+  return withParam.toString();
 }
 
 function clampSize(cols: number, rows: number): { cols: number; rows: number } {

@@ -7,7 +7,7 @@ import { ColorSchemeController, type ColorScheme } from './controllers/color-sch
 import { ConnectionStatusController } from './controllers/connection-status-controller.ts';
 import { TerminalFitController } from './controllers/fit-controller.ts';
 import { emit } from './events.ts';
-import { RelayConnectionAddon } from './relay-connection-addon.ts';
+import { RelayConnectionAddon, type ReconnectPolicy } from './relay-connection-addon.ts';
 import { sandboxTerminalStyles } from './sandbox-terminal.styles.ts';
 import { isSessionRef, PersistedRecord } from './session-store.ts';
 import { ShellIntegration } from './shell-integration.ts';
@@ -79,6 +79,7 @@ export class SandboxTerminal extends LitElement {
     fontFamily: { type: String, attribute: 'font-family' },
     screenReader: { type: Boolean, attribute: 'screen-reader' },
     copyOnSelect: { attribute: 'copy-on-select', converter: booleanDefaultTrue },
+    reconnectPolicy: { attribute: false },
   };
 
   /** Base URL of the relay, e.g. `https://relay.example.com`. */
@@ -103,6 +104,8 @@ export class SandboxTerminal extends LitElement {
   declare screenReader: boolean;
   /** Copy selected text to the clipboard as soon as it is selected (on by default; `copy-on-select="false"`). */
   declare copyOnSelect: boolean;
+  /** Backoff between reconnection attempts (a property only); applies from the next connection the element makes. */
+  declare reconnectPolicy: Partial<ReconnectPolicy> | undefined;
 
   readonly #status = new ConnectionStatusController(this);
   readonly #fit = new TerminalFitController(this);
@@ -146,6 +149,14 @@ export class SandboxTerminal extends LitElement {
   /** The xterm.js `Terminal` while the element is connected to the document; a new one after each DOM move. */
   get terminal(): Terminal | undefined {
     return this.#terminal;
+  }
+
+  /**
+   * The connection addon attached to the terminal, once a session is known: its events (`onOutput`,
+   * `onScreenRestore`, …) are there for recording or testing what the terminal was given.
+   */
+  get connection(): RelayConnectionAddon | undefined {
+    return this.#connection;
   }
 
   /** The title the shell last set (OSC 0/2). */
@@ -338,7 +349,12 @@ export class SandboxTerminal extends LitElement {
   #attach(sandbox: Sandbox, sessionId: string, generation: number, fromStorage: boolean): void {
     const terminal = this.#terminal;
     if (!terminal) return;
-    const connection = new RelayConnectionAddon({ endpoint: sandbox, sessionId, readonly: this.readonly });
+    const connection = new RelayConnectionAddon({
+      endpoint: sandbox,
+      sessionId,
+      readonly: this.readonly,
+      ...(this.reconnectPolicy ? { reconnect: this.reconnectPolicy } : {}),
+    });
     this.#connection = connection;
     this.#status.follow(connection);
     connection.onReady(({ cwd }) => {
