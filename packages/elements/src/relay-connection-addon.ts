@@ -1,6 +1,7 @@
 import ReconnectingWebSocket, { type CloseEvent } from 'partysocket/ws';
 import type { IDisposable, ITerminalAddon, Terminal } from '@xterm/xterm';
 import {
+  isErrorCode,
   parseServerControl,
   TERMINAL_CLOSE_CODES,
   TERMINAL_MAX_COLS,
@@ -69,15 +70,33 @@ export interface ScreenRestore {
   truncated: boolean;
 }
 
-export interface RelayConnectionOptions {
-  /** Usually `getSandbox(relay, sandboxId)` from `@sandbox-terminal/client`. */
-  endpoint: TerminalEndpoint;
-  sessionId: string;
+/** The wire protocol a connection speaks: ours (`sandbox-terminal.v1`), or Cloudflare Sandbox SDK v0.x's terminal. */
+export type TerminalProtocol = 'sandbox-terminal' | 'cloudflare';
+
+interface ConnectionOptions {
   /** Drop the user's input instead of sending it. */
   readonly?: boolean;
   reconnect?: Partial<ReconnectPolicy>;
   /** The document whose visibility gates reconnection while the sandbox sleeps; defaults to the global one. */
   document?: Document;
+}
+
+export interface RelayConnectionOptions extends ConnectionOptions {
+  protocol?: 'sandbox-terminal';
+  /** Usually `getSandbox(relay, sandboxId)` from `@sandbox-terminal/client`. */
+  endpoint: TerminalEndpoint;
+  sessionId: string;
+}
+
+/**
+ * A Cloudflare Worker route that calls `sandbox.terminal(request)`: the Worker picks the sandbox and session, the
+ * socket carries bytes, `resize`, and `ready` / `exit` / `error` frames, and the server replays its buffer on every
+ * connect. No cursor, no acks, no pings.
+ */
+export interface CloudflareConnectionOptions extends ConnectionOptions {
+  protocol: 'cloudflare';
+  /** The Worker's WebSocket URL (`wss://…`). */
+  url: string;
 }
 
 /**
@@ -88,7 +107,7 @@ export interface RelayConnectionOptions {
  * Usable without Lit: `terminal.loadAddon(new RelayConnectionAddon({ endpoint: getSandbox(url, id), sessionId }))`.
  */
 export class RelayConnectionAddon implements ITerminalAddon {
-  readonly #options: RelayConnectionOptions;
+  readonly #options: RelayConnectionOptions | CloudflareConnectionOptions;
   readonly #policy: ReconnectPolicy;
   readonly #disposables = new DisposableStore();
   readonly #encoder = new TextEncoder();
@@ -133,7 +152,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
   /** Input is dropped instead of sent while true. */
   readonly: boolean;
 
-  constructor(options: RelayConnectionOptions) {
+  constructor(options: RelayConnectionOptions | CloudflareConnectionOptions) {
     this.#options = options;
     this.#policy = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
     this.readonly = options.readonly ?? false;
@@ -143,15 +162,23 @@ export class RelayConnectionAddon implements ITerminalAddon {
     return this.#status;
   }
 
-  get sessionId(): string {
-    return this.#options.sessionId;
+  /** The session id; undefined with the `cloudflare` protocol, where the Worker decides the session. */
+  get sessionId(): string | undefined {
+    return this.#options.protocol === 'cloudflare' ? undefined : this.#options.sessionId;
+  }
+
+  get protocol(): TerminalProtocol {
+    return this.#options.protocol ?? 'sandbox-terminal';
   }
 
   activate(terminal: Terminal): void {
     this.#terminal = terminal;
     this.#output = this.#disposables.add(new OutputFlow(terminal, (position) => this.#sendControl({ type: 'ack', position })));
     const gate = (this.#gate = this.#disposables.add(new WakeGate(this.#options.document ?? document)));
-    const socket = new ReconnectingWebSocket(() => this.#nextUrl(), () => this.#options.endpoint.terminalProtocols(), {
+    const options = this.#options;
+    // A Cloudflare Worker is offered no subprotocol: that is how a server tells a v0.x client from ours.
+    const protocols = () => (options.protocol === 'cloudflare' ? [] : options.endpoint.terminalProtocols());
+    const socket = new ReconnectingWebSocket(() => this.#nextUrl(), protocols, {
       minReconnectionDelay: this.#policy.minDelayMs,
       maxReconnectionDelay: this.#policy.maxDelayMs,
       reconnectionDelayGrowFactor: this.#policy.growFactor,
@@ -159,7 +186,8 @@ export class RelayConnectionAddon implements ITerminalAddon {
       minUptime: STABLE_CONNECTION_MS,
       // Keystrokes are never queued for later: a command typed into a dead connection must not run minutes after.
       maxEnqueuedMessages: 0,
-      shouldReconnectOnClose: (event) => !FINAL_CLOSE_CODES.has(event.code),
+      // A Cloudflare-style server ends the socket when the shell exits; coming back would hide the exit state.
+      shouldReconnectOnClose: (event) => !FINAL_CLOSE_CODES.has(event.code) && !this.#cloudflareExited(),
     });
     socket.binaryType = 'arraybuffer';
     this.#socket = socket;
@@ -209,9 +237,11 @@ export class RelayConnectionAddon implements ITerminalAddon {
     }
     const retry = socket?.retryCount ?? 0;
     if (retry > 0) await delay(this.#jitterMs(retry));
+    const options = this.#options;
+    if (options.protocol === 'cloudflare') return options.url;
     const terminal = this.#terminal;
     const size = terminal ? clampSize(terminal.cols, terminal.rows) : {};
-    const url = this.#options.endpoint.terminalUrl(this.#options.sessionId, size);
+    const url = options.endpoint.terminalUrl(options.sessionId, size);
     return withCursor(url, this.#output?.position);
   }
 
@@ -224,11 +254,21 @@ export class RelayConnectionAddon implements ITerminalAddon {
   readonly #handleOpen = (): void => {
     this.#gate?.connected();
     this.#setStatus(statuses.connecting('attaching to the session…'));
+    if (this.protocol === 'cloudflare') {
+      // Such a server replays its output buffer on every connect: start from a clean screen, count nothing.
+      this.#terminal?.reset();
+      this.#output?.start(undefined);
+      return;
+    }
     this.#startKeepalive();
   };
 
   readonly #handleMessage = (event: MessageEvent): void => {
     if (typeof event.data === 'string') {
+      if (this.protocol === 'cloudflare') {
+        this.#handleCloudflareControl(event.data);
+        return;
+      }
       const message = parseServerControl(event.data);
       if (message) this.#handleControl(message);
       return;
@@ -250,6 +290,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
       this.#setStatus(statuses.error(final.code, message));
       return;
     }
+    if (this.#cloudflareExited()) return;
     const holding = this.#gate?.shouldHold(this.#sandboxAsleep) ?? false;
     this.#setStatus(holding ? statuses.paused() : statuses.reconnecting(Math.max(this.#socket?.retryCount ?? 1, 1)));
   };
@@ -285,6 +326,33 @@ export class RelayConnectionAddon implements ITerminalAddon {
       case 'pong':
         break;
     }
+  }
+
+  /** `ready`, `exit` (`code`, `exitCode` or `exit.code`) and `error`, as Cloudflare Sandbox SDK v0.x sends them. */
+  #handleCloudflareControl(text: string): void {
+    const message = parseCloudflareControl(text);
+    switch (message?.type) {
+      case 'ready': {
+        this.#setStatus(statuses.connected('attached'));
+        // A v0.x `ready` does not say the size: tell the server ours.
+        const terminal = this.#terminal;
+        if (terminal) this.#sendControl({ type: 'resize', ...clampSize(terminal.cols, terminal.rows) });
+        break;
+      }
+      case 'exit': {
+        const exit: ExitMessage = { type: 'exit', exitCode: message.exitCode, signal: message.signal };
+        this.#setStatus(statuses.exited(exit.exitCode, exit.signal));
+        this.#exitEmitter.fire(exit);
+        break;
+      }
+      case 'error':
+        this.#errorEmitter.fire({ code: message.code, message: message.message });
+        break;
+    }
+  }
+
+  #cloudflareExited(): boolean {
+    return this.protocol === 'cloudflare' && this.#status.state === 'exited';
   }
 
   #handleReady(message: ReadyMessage): void {
@@ -356,6 +424,39 @@ export class RelayConnectionAddon implements ITerminalAddon {
   #setStatus(status: ConnectionStatus): void {
     this.#status = status;
     this.#statusEmitter.fire(status);
+  }
+}
+
+type CloudflareControl =
+  | { type: 'ready' }
+  | { type: 'exit'; exitCode: number; signal: number | null }
+  | { type: 'error'; code: ErrorPayload['code']; message: string };
+
+/** Reads a Cloudflare-style status frame; anything else (and anything malformed) is ignored. */
+function parseCloudflareControl(text: string): CloudflareControl | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const frame = raw as Record<string, unknown>;
+  const nested = typeof frame.exit === 'object' && frame.exit !== null ? (frame.exit as Record<string, unknown>) : {};
+  switch (frame.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'exit': {
+      const code = [frame.code, frame.exitCode, nested.code].find((value) => typeof value === 'number') as number | undefined;
+      const signal = [frame.signal, nested.signal].find((value) => typeof value === 'number') as number | undefined;
+      return { type: 'exit', exitCode: code ?? -1, signal: signal ?? null };
+    }
+    case 'error': {
+      const code = isErrorCode(frame.code) ? frame.code : 'INTERNAL';
+      return { type: 'error', code, message: typeof frame.message === 'string' ? frame.message : 'the terminal server reported an error' };
+    }
+    default:
+      return undefined;
   }
 }
 

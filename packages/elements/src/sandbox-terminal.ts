@@ -7,7 +7,7 @@ import { ColorSchemeController, type ColorScheme } from './controllers/color-sch
 import { ConnectionStatusController } from './controllers/connection-status-controller.ts';
 import { TerminalFitController } from './controllers/fit-controller.ts';
 import { emit } from './events.ts';
-import { RelayConnectionAddon, type ReconnectPolicy } from './relay-connection-addon.ts';
+import { RelayConnectionAddon, type ReconnectPolicy, type TerminalProtocol } from './relay-connection-addon.ts';
 import { sandboxTerminalStyles } from './sandbox-terminal.styles.ts';
 import { isSessionRef, PersistedRecord } from './session-store.ts';
 import { ShellIntegration } from './shell-integration.ts';
@@ -30,6 +30,13 @@ const booleanDefaultTrue = {
 
 /**
  * A live terminal on a session of a sandbox, through a sandbox-terminal relay.
+ *
+ * With `protocol="cloudflare"` it talks instead to a Cloudflare Worker route that calls `sandbox.terminal(request)`
+ * (Cloudflare Sandbox SDK v0.x terminal protocol), given by the `url` attribute: the Worker decides the sandbox and
+ * session (`relay`, `sandbox`, `session`, `persist-key` and `token` are not used), no subprotocol is offered,
+ * keystrokes go as binary frames and size changes as `{"type":"resize","cols","rows"}`, and the screen is cleared on
+ * every (re)connect because such a server replays its buffer. There is no cursor resume, no flow control, no `exec()`;
+ * `restart()` reconnects, and whether that starts a new shell is up to the Worker.
  *
  * @tag sandbox-terminal
  * @summary A real bash shell in an isolated sandbox, in the page.
@@ -68,6 +75,8 @@ export class SandboxTerminal extends LitElement {
   static override styles = [xtermStyles, sandboxTerminalStyles];
 
   static override properties = {
+    protocol: { type: String },
+    url: { type: String },
     relay: { type: String },
     sandbox: { type: String },
     session: { type: String },
@@ -82,6 +91,10 @@ export class SandboxTerminal extends LitElement {
     reconnectPolicy: { attribute: false },
   };
 
+  /** `sandbox-terminal` (default: our relay, with cursor resume and flow control) or `cloudflare` (see above). */
+  declare protocol: TerminalProtocol;
+  /** With `protocol="cloudflare"`: the Worker's terminal WebSocket URL (`wss://…`). */
+  declare url: string | undefined;
   /** Base URL of the relay, e.g. `https://relay.example.com`. */
   declare relay: string;
   /** The sandbox id (chosen by the page; the sandbox starts on first use). */
@@ -127,6 +140,7 @@ export class SandboxTerminal extends LitElement {
 
   constructor() {
     super();
+    this.protocol = 'sandbox-terminal';
     this.relay = '';
     this.sandbox = '';
     this.readonly = false;
@@ -209,6 +223,10 @@ export class SandboxTerminal extends LitElement {
 
   /** Starts a new shell under the same session id (after `exit`); the screen clears when it is ready. */
   async restart(): Promise<void> {
+    if (this.protocol === 'cloudflare') {
+      this.reconnect();
+      return;
+    }
     const sandbox = this.#sandboxClient;
     const sessionId = this.#sessionId;
     if (!sandbox || !sessionId) throw new Error('sandbox-terminal: no session to restart yet');
@@ -227,6 +245,7 @@ export class SandboxTerminal extends LitElement {
    * the promise resolves to its result (exit code, stdout, stderr).
    */
   async exec(command: string, options: Omit<ExecOptions, 'session'> = {}): Promise<ExecResult> {
+    if (this.protocol === 'cloudflare') throw new Error('sandbox-terminal: exec() needs the sandbox-terminal protocol');
     const sandbox = this.#sandboxClient;
     const sessionId = this.#sessionId;
     if (!sandbox || !sessionId) throw new Error('sandbox-terminal: no session yet; wait for status "connected"');
@@ -319,6 +338,13 @@ export class SandboxTerminal extends LitElement {
   async #connectSession(generation: number, replacing?: string): Promise<void> {
     this.#closeConnection();
     this.#connectionKey = this.#configurationKey();
+    if (this.protocol === 'cloudflare') {
+      this.#sandboxClient = undefined;
+      this.#sessionId = undefined;
+      if (this.url) this.#attachCloudflare(this.url);
+      else this.#status.set(statuses.idle('set the url attribute to connect'));
+      return;
+    }
     if (!this.relay || !this.sandbox) {
       this.#status.set(statuses.idle('set the relay and sandbox attributes to connect'));
       return;
@@ -375,6 +401,22 @@ export class SandboxTerminal extends LitElement {
     terminal.loadAddon(connection);
   }
 
+  /** The Worker decides the session: no client SDK, nothing to remember. */
+  #attachCloudflare(url: string): void {
+    const terminal = this.#terminal;
+    if (!terminal) return;
+    const connection = new RelayConnectionAddon({
+      protocol: 'cloudflare',
+      url,
+      readonly: this.readonly,
+      ...(this.reconnectPolicy ? { reconnect: this.reconnectPolicy } : {}),
+    });
+    this.#connection = connection;
+    this.#status.follow(connection);
+    connection.onExit(({ exitCode, signal }) => emit(this, 'exit', { sessionId: '', exitCode, signal }));
+    terminal.loadAddon(connection);
+  }
+
   #handleTyping(): void {
     if (this.#notice) {
       this.#notice = '';
@@ -397,7 +439,7 @@ export class SandboxTerminal extends LitElement {
   }
 
   #configurationKey(): string {
-    return JSON.stringify([this.relay, this.sandbox, this.session ?? null, this.token ?? null, this.persistKey ?? null]);
+    return JSON.stringify([this.protocol, this.url ?? null, this.relay, this.sandbox, this.session ?? null, this.token ?? null, this.persistKey ?? null]);
   }
 
   #scheme(): ColorScheme {
