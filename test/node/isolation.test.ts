@@ -172,16 +172,18 @@ describe('sandbox isolation (bubblewrap)', () => {
     });
 
     it('a sandbox cannot make the relay write a host file through its control directory', async () => {
-      // The relay's per-session control directories are mounted read-write in the sandbox. A link planted there
-      // (here by a sibling session, so no cleanup at the end of the victim's own exec removes it) must not lead
-      // the relay's own writes (an exec's stdin file) to a host path.
+      // The relay's per-session control directories are visible in the sandbox. A link planted there (here by a
+      // sibling session, so no cleanup at the end of the victim's own exec removes it) must not lead the relay's
+      // own writes (an exec's stdin file) to a host path: the directory is read-only inside, so planting fails.
       const hostDir = mkdtempSync(join(tmpdir(), 'isolation-target-'));
       try {
         const target = join(hostDir, 'written-by-relay');
         const victim = await sandbox.createSession();
         const controlDir = `/run/sandbox-terminal/${victim}`;
         assert.equal(await run(sandbox, `test -d ${controlDir} && echo present`, session), 'present\n', 'the control dir is where this test expects it');
-        await run(sandbox, `ln -sfn '${target}' ${controlDir}/stdin && test -L ${controlDir}/stdin`, session);
+        const planted = await sandbox.exec(`ln -sfn '${target}' ${controlDir}/stdin && test -L ${controlDir}/stdin`, { session });
+        assert.notEqual(planted.exitCode, 0, 'a link could be planted in the control directory');
+        assert.match(planted.stderr, /Read-only file system/);
         await sandbox.exec('cat >/dev/null', { session: victim, stdin: 'planted through a symlink\n', timeout: 5000 });
         assert.equal(existsSync(target), false, `the relay wrote ${target} on the host`);
       } finally {

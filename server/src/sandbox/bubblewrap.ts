@@ -11,6 +11,12 @@ const NSENTER = '/usr/bin/nsenter';
 const CONTROL_PATH = '/run/sandbox-terminal';
 /** How long bwrap may take to report its child's pid before the start is declared failed. */
 const BWRAP_START_TIMEOUT_MS = 10_000;
+const SETPRIV = '/usr/bin/setpriv';
+/**
+ * What root may still do inside a sandbox: Docker's usual set minus raw sockets, mknod, chroot and capability
+ * games; no CAP_SYS_ADMIN, so no mounts. Everything else is gone from the bounding set, for good.
+ */
+const DROP_CAPABILITIES = ['--bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+net_bind_service', '--inh-caps=-all'];
 /** How often the sandbox's init is checked while bwrap sets it up. */
 const SETUP_POLL_MS = 2;
 /** The host's system directories, bound read-only. Merged-/usr systems have /bin etc. as symlinks into /usr. */
@@ -28,7 +34,7 @@ export class BubblewrapBackend implements SandboxBackend {
   /** Whether bubblewrap and nsenter are installed and can create namespaces on this machine. */
   static probe(): { ok: true } | { ok: false; reason: string } {
     if (!existsSync(BWRAP)) return { ok: false, reason: `${BWRAP} not found (install the bubblewrap package)` };
-    if (!existsSync(NSENTER)) return { ok: false, reason: `${NSENTER} not found (install util-linux)` };
+    if (!existsSync(NSENTER) || !existsSync(SETPRIV)) return { ok: false, reason: `${NSENTER} or ${SETPRIV} not found (install util-linux)` };
     const result = spawnSync(BWRAP, [...systemBinds(), '--unshare-all', '--proc', '/proc', '--dev', '/dev', '--', 'true'], {
       timeout: 5000,
       encoding: 'utf8',
@@ -50,7 +56,8 @@ export class BubblewrapBackend implements SandboxBackend {
       '--dev', '/dev',
       '--bind', spec.tmpDir, '/tmp',
       '--bind', spec.workspaceDir, '/workspace',
-      '--bind', spec.controlDir, CONTROL_PATH,
+      // Read-only: the shells write only to FIFOs in it, and can plant nothing the relay would follow.
+      '--ro-bind', spec.controlDir, CONTROL_PATH,
       '--chdir', '/workspace',
       '--hostname', 'sandbox',
       '--setenv', 'HOME', '/workspace',
@@ -145,7 +152,9 @@ class BubblewrapInstance implements SandboxInstance {
 
   private nsenterArgs(): string[] {
     // -r/-w: the sandbox's root and working directory (/workspace); -p forks so the shell is inside the pid namespace.
-    return ['-t', String(this.childPid), '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w', '--'];
+    // -U: into bwrap's user namespace too. A process left in the host's namespace with uid 0 would hold every
+    // capability inside the sandbox's namespaces (it owns them) and could remount /usr read-write.
+    return ['-t', String(this.childPid), '-U', '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w', '--', SETPRIV, ...DROP_CAPABILITIES, '--'];
   }
 
   spawnShell(options: ShellSpawnOptions): IPty {

@@ -9,11 +9,12 @@ if [[ -n $__st_start_cwd ]]; then
   builtin cd -- "$__st_start_cwd" 2>/dev/null || builtin printf 'sandbox-terminal: %s no longer exists; starting in %s\n' "$__st_start_cwd" "$PWD"
 fi
 unset __st_start_cwd
-HISTFILE=$__st_ctl/history
+# The control directory is read-only here; history lives in the sandbox's own /tmp.
+HISTFILE=/tmp/.bash_history-${__st_ctl##*/}
 __st_mark_ps1='\[\e]6973;P\a\]'
 __st_job=
 __st_restore=
-__st_save() { { builtin printf '%s\0' "$PWD"; builtin export -p; } >"$__st_ctl/state" 2>/dev/null; }
+__st_save() { { builtin printf '%s\0' "$PWD"; builtin export -p; builtin printf '\0\0ST-STATE\0\0'; } >>"$__st_ctl/state" 2>/dev/null; }
 __st_ret() { return "$1"; }
 __st_begin() {
   [[ -n $__st_tty ]] || __st_tty=$(builtin command stty -g 2>/dev/null)

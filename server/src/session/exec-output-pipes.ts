@@ -2,26 +2,33 @@ import { execFileSync } from 'node:child_process';
 import { constants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { MarkerScanner } from './marker-scanner.ts';
-import { OUTPUT_END_PREFIX, OUTPUT_END_TERMINATOR } from './shell-integration.ts';
+import { OUTPUT_END_PREFIX, OUTPUT_END_TERMINATOR, STATE_END_PREFIX, STATE_END_TERMINATOR } from './shell-integration.ts';
 
 export interface OutputPipeHandlers {
   data(stream: 'stdout' | 'stderr', chunk: Buffer): void;
   /** An end marker: `jobId` and, on stdout, the exit code. */
   end(stream: 'stdout' | 'stderr', jobId: string, exitCode: number | undefined): void;
+  /** One state record (cwd, NUL, `export -p`), written by the shell at every prompt and after every job. */
+  state(record: Buffer): void;
 }
 
+/** A state record larger than this is dropped (a shell exporting megabytes is not worth saving). */
+const STATE_RECORD_MAX_BYTES = 1024 * 1024;
+
 /**
- * The two FIFOs a session's shell writes exec output to. The relay opens them read-write so they never see EOF
- * between commands (and so the shell's open for writing never blocks), and reads them through libuv like sockets.
+ * The FIFOs a session's shell writes to: exec stdout and stderr, and its state. FIFOs, because the control
+ * directory is mounted read-only in the sandbox: the shell can write to them but cannot plant a file or symlink the
+ * relay would then follow. The relay opens them read-write so they never see EOF between writers (and the shell's
+ * open for writing never blocks), and reads them through libuv like sockets.
  */
-export class ExecOutputPipes {
+export class ShellPipes {
   readonly #sockets: Socket[] = [];
 
-  constructor(stdoutPath: string, stderrPath: string, handlers: OutputPipeHandlers) {
-    execFileSync('mkfifo', ['-m', '600', stdoutPath, stderrPath]);
+  constructor(stdoutPath: string, stderrPath: string, statePath: string, handlers: OutputPipeHandlers) {
+    execFileSync('mkfifo', ['-m', '600', stdoutPath, stderrPath, statePath]);
+    this.#readState(statePath, handlers);
     for (const [stream, path] of [['stdout', stdoutPath], ['stderr', stderrPath]] as const) {
-      const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
-      const socket = new Socket({ fd, readable: true, writable: false });
+      const socket = this.#open(path);
       const scanner = new MarkerScanner(OUTPUT_END_PREFIX, OUTPUT_END_TERMINATOR, 64);
       socket.on('data', (chunk: Buffer) => {
         for (const segment of scanner.push(chunk)) {
@@ -33,9 +40,34 @@ export class ExecOutputPipes {
           handlers.end(stream, jobId, code === undefined ? undefined : Number(code));
         }
       });
-      socket.on('error', () => socket.destroy());
-      this.#sockets.push(socket);
     }
+  }
+
+  #readState(path: string, handlers: OutputPipeHandlers): void {
+    const socket = this.#open(path);
+    const scanner = new MarkerScanner(STATE_END_PREFIX, STATE_END_TERMINATOR, 0);
+    let record: Buffer[] = [];
+    let size = 0;
+    socket.on('data', (chunk: Buffer) => {
+      for (const segment of scanner.push(chunk)) {
+        if (segment.kind === 'data') {
+          size += segment.data.length;
+          if (size <= STATE_RECORD_MAX_BYTES) record.push(Buffer.from(segment.data));
+          continue;
+        }
+        if (size <= STATE_RECORD_MAX_BYTES) handlers.state(Buffer.concat(record));
+        record = [];
+        size = 0;
+      }
+    });
+  }
+
+  #open(path: string): Socket {
+    const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+    const socket = new Socket({ fd, readable: true, writable: false });
+    socket.on('error', () => socket.destroy());
+    this.#sockets.push(socket);
+    return socket;
   }
 
   close(): void {

@@ -12,8 +12,10 @@ import { readFileSync } from 'node:fs';
  * - stdout and stderr of the command go to two FIFOs the relay reads; each ends with an end marker carrying the
  *   job id (and on stdout the exit code), then `E;<id>` is printed on the terminal. A job interrupted by SIGINT
  *   is finished by PROMPT_COMMAND instead.
- * - The shell writes its cwd and `export -p` to a state file at every prompt and after every job; the relay
- *   reads it before the sandbox sleeps, to recreate the session later.
+ * - The shell writes its cwd and `export -p` to a state FIFO at every prompt and after every job; the relay keeps
+ *   the latest record, to recreate the session after the sandbox slept.
+ * - The control directory is read-only inside the sandbox: the shell writes only to FIFOs, so nothing in it can
+ *   make the relay follow a symlink to a host file.
  */
 
 /** Private-use OSC number for the markers; xterm.js and other terminals ignore OSC numbers they do not know. */
@@ -21,6 +23,9 @@ export const OSC_MARKER_PREFIX = '\x1b]6973;';
 export const OSC_MARKER_TERMINATOR = '\x07';
 export const OUTPUT_END_PREFIX = '\0\0ST-END:';
 export const OUTPUT_END_TERMINATOR = '\0\0';
+/** Ends each record on the state FIFO. */
+export const STATE_END_PREFIX = '\0\0ST-STATE';
+export const STATE_END_TERMINATOR = '\0\0';
 /** A key sequence no keyboard sends (function keys stop at \e[34~), bound to "run the job file". */
 export const EXEC_KEY = '\x1b[5999~';
 
@@ -32,7 +37,6 @@ export const CONTROL_FILES = {
   stdin: 'stdin',
   state: 'state',
   restoreTty: 'restore-tty',
-  history: 'history',
 } as const;
 
 /** The rc file every session shell starts with (`bash --rcfile`), kept as a real shell file beside this module. */
@@ -80,7 +84,7 @@ export interface ShellState {
   env: Record<string, string>;
 }
 
-/** Parses the state file: the cwd, a NUL, then `export -p` output. Returns undefined if it is unusable. */
+/** Parses a state record: the cwd, a NUL, then `export -p` output. Returns undefined if it is unusable. */
 export function parseStateFile(content: Buffer): ShellState | undefined {
   const nul = content.indexOf(0);
   if (nul <= 0) return undefined;

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IPty } from 'node-pty';
 import type { ExecResult, ReadyMessage, SessionInfo, SessionStatus } from '@sandbox-terminal/protocol';
@@ -7,7 +7,7 @@ import type { RelayLimits } from '../limits.ts';
 import type { SandboxInstance } from '../sandbox/backend.ts';
 import { descendantPids, readProcStat, signalQuietly } from '../sandbox/process-tree.ts';
 import { ExecJob, type ExecJobRequest } from './exec-job.ts';
-import { ExecOutputPipes } from './exec-output-pipes.ts';
+import { ShellPipes } from './exec-output-pipes.ts';
 import { MarkerScanner } from './marker-scanner.ts';
 import type { ScreenSnapshot } from './screen-mirror.ts';
 import { SessionOutput, type SessionViewer } from './session-output.ts';
@@ -18,7 +18,6 @@ import {
   OSC_MARKER_TERMINATOR,
   jobScript,
   parseStateFile,
-  type ShellState,
 } from './shell-integration.ts';
 import { sessionEnvironment } from './session-environment.ts';
 
@@ -65,7 +64,7 @@ export class ShellSession {
   readonly #host: SessionHost;
   readonly #output: SessionOutput;
   #pty: IPty | undefined;
-  #pipes: ExecOutputPipes | undefined;
+  #pipes: ShellPipes | undefined;
   #scanner = new MarkerScanner(OSC_MARKER_PREFIX, OSC_MARKER_TERMINATOR);
   #markerHoldTimer: NodeJS.Timeout | undefined;
   #instance: SandboxInstance | undefined;
@@ -167,9 +166,10 @@ export class ShellSession {
     const controlDir = this.#host.controlDirFor(this.id);
     rmSync(controlDir, { recursive: true, force: true });
     mkdirSync(controlDir, { recursive: true });
-    this.#pipes = new ExecOutputPipes(join(controlDir, CONTROL_FILES.stdout), join(controlDir, CONTROL_FILES.stderr), {
+    this.#pipes = new ShellPipes(join(controlDir, CONTROL_FILES.stdout), join(controlDir, CONTROL_FILES.stderr), join(controlDir, CONTROL_FILES.state), {
       data: (stream, chunk) => this.#onExecOutput(stream, chunk),
       end: (stream, jobId, exitCode) => this.#onExecOutputEnd(stream, jobId, exitCode),
+      state: (record) => this.#onShellState(record),
     });
     this.#scanner = new MarkerScanner(OSC_MARKER_PREFIX, OSC_MARKER_TERMINATOR);
     this.#atPrompt = false;
@@ -199,7 +199,6 @@ export class ShellSession {
       this.#firstPrompt = undefined;
     }
     this.status = 'active';
-    this.#refreshStateFromShell();
     this.#host.persist(this);
     if (recreating) this.announceRecreated(Object.keys(this.env));
     if (reason === 'restart') this.#output.resendScreen((position, resumed) => this.#ready('created', position, resumed));
@@ -414,7 +413,6 @@ export class ShellSession {
     this.#escalation = undefined;
     for (const file of [CONTROL_FILES.restoreTty, CONTROL_FILES.stdin]) rmSync(join(this.#host.controlDirFor(this.id), file), { force: true });
     job.finish(exitCode);
-    this.#refreshStateFromShell();
     for (const chunk of this.#heldExecOutput.splice(0)) this.#emitTerminal(chunk);
     for (const chunk of this.#heldTerminalOutput.splice(0)) this.#emitTerminal(chunk);
     this.#dispatchNext();
@@ -467,23 +465,20 @@ export class ShellSession {
 
   // ------------------------------------------------------------------ sleep, wake, end
 
-  /** Reads the cwd and exported env the shell last saved (at its prompt or the end of an exec). */
-  #refreshStateFromShell(): ShellState | undefined {
-    const path = join(this.#host.controlDirFor(this.id), CONTROL_FILES.state);
-    if (!existsSync(path)) return undefined;
-    const state = parseStateFile(readFileSync(path));
-    if (!state) return undefined;
-    const cwdChanged = state.cwd !== this.cwd;
-    this.cwd = this.#fromSandboxPath(state.cwd);
+  /** The shell reported its cwd and exported env (at its prompt or the end of an exec): that is what a wake restores. */
+  #onShellState(record: Buffer): void {
+    const state = parseStateFile(record);
+    if (!state) return;
+    const cwd = this.#fromSandboxPath(state.cwd);
+    const cwdChanged = cwd !== this.cwd;
+    this.cwd = cwd;
     this.env = state.env;
     if (cwdChanged) this.#host.persist(this);
-    return state;
   }
 
   /** The sandbox is going to sleep: save the shell's state, end it, tell viewers. */
   suspend(): void {
     if (this.status !== 'active' && this.status !== 'starting') return;
-    this.#refreshStateFromShell();
     this.#endingOnPurpose = true;
     const shell = this.#pty;
     this.#pty = undefined;
@@ -508,7 +503,6 @@ export class ShellSession {
   async #endShell(): Promise<void> {
     const shell = this.#pty;
     if (!shell) return;
-    this.#refreshStateFromShell();
     this.#endingOnPurpose = true;
     const exited = new Promise<void>((resolve) => shell.onExit(() => resolve()));
     if (this.#instance) {
