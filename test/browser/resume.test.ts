@@ -2,7 +2,7 @@
 import { expect } from '@esm-bundle/chai';
 import type { ScreenRestore } from '@sandbox-terminal/elements';
 import type { ReadyMessage } from '@sandbox-terminal/protocol';
-import { cleanUpFixtures, mountTerminal, relayCommands, typeLine, uniqueSandboxId, waitFor, waitForLine, waitForPrompt, waitForState } from './helpers.ts';
+import { cleanUpFixtures, mountTerminal, relayCommands, sandboxClient, typeLine, screenLines, uniqueSandboxId, waitFor, waitForLine, waitForPrompt, waitForState } from './helpers.ts';
 
 const SEQ_LINES = 1_500_000;
 const UTF8_LINES = 30_000;
@@ -103,5 +103,30 @@ describe('<sandbox-terminal> cursor resume', () => {
     expect(start, 'the begin marker').to.be.greaterThan(-1);
     const output = text.slice(start, end + END.length);
     if (output !== expected) expect.fail(`output differs (${output.length} vs ${expected.length} chars) ${firstDifference(output, expected)}`);
+  });
+
+  it('a different session starts from its screen: the old cursor is not carried over', async () => {
+    const sandboxId = uniqueSandboxId('switch');
+    const sandbox = await sandboxClient(sandboxId);
+    const [first, second] = [await sandbox.createSession(), await sandbox.createSession()];
+    // The second session has printed more than the first, so a cursor from the first would still be in its log.
+    await sandbox.exec(`seq 1 ${SCROLLBACK_FILL_LINES}`, { session: second });
+    const { element } = await mountTerminal({ sandbox: sandboxId, session: first });
+    await waitForState(element, 'connected');
+    await waitForPrompt(element);
+    await typeLine(element, 'echo first-$((6*7))');
+    await waitForLine(element, 'first-42');
+
+    element.session = second;
+    await element.updateComplete;
+    const connection = element.connection!;
+    const readies: ReadyMessage[] = [];
+    const screens: ScreenRestore[] = [];
+    connection.onReady((message) => readies.push(message));
+    connection.onScreenRestore((screen) => screens.push(screen));
+    await waitFor(() => readies.length > 0 && screens.length > 0, 'ready and screen from the second session');
+    expect(readies.map(({ sessionId, resumed }) => ({ sessionId, resumed }))).to.deep.equal([{ sessionId: second, resumed: false }]);
+    await waitForLine(element, String(SCROLLBACK_FILL_LINES));
+    expect(screenLines(element).some((line) => line.trim() === 'first-42'), 'the first session is gone from the screen').to.equal(false);
   });
 });
