@@ -112,6 +112,17 @@ describe('terminal WebSocket', () => {
     terminal.close();
   });
 
+  it('a malformed percent-escape in the terminal URL gets BAD_REQUEST and 4400, and the relay stays up', async () => {
+    const terminal = new TerminalClient(`${env.relay.url.replace('http', 'ws')}/v1/sandboxes/%E0%A4%A/sessions/x/terminal`);
+    const error = await terminal.waitForControl('error');
+    assert.equal((error as { code: string }).code, 'BAD_REQUEST');
+    assert.equal(await terminal.waitForClose(), TERMINAL_CLOSE_CODES.BAD_REQUEST);
+    const response = await fetch(`${env.relay.url}/v1/sandboxes/%E0%A4%A/sessions`);
+    assert.equal(response.status, 400);
+    assert.equal(((await response.json()) as { code: string }).code, 'BAD_REQUEST');
+    assert.equal((await fetch(`${env.relay.url}/healthz`)).status, 200);
+  });
+
   it('an unknown session gets SESSION_NOT_FOUND and close code 4404', async () => {
     const terminal = new TerminalClient(sandbox.terminalUrl('no-such-session'));
     const error = await terminal.waitForControl('error');

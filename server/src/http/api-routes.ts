@@ -82,7 +82,7 @@ export async function handleApiRequest(ctx: RouteContext, request: IncomingMessa
       const match = candidate.pattern.exec(url.pathname);
       if (!match) continue;
       if (candidate.method !== request.method) continue;
-      const params = match.slice(1).map((value) => decodeURIComponent(value));
+      const params = match.slice(1).map(decodePathSegment);
       routeName = `${candidate.method} ${candidate.path}`;
       // Path ids on every line about this request: the first is a sandbox, the second a session.
       if (params[0] !== undefined) log = requestLog.child(params[1] !== undefined ? { sandbox: params[0], session: params[1] } : { sandbox: params[0] });
@@ -100,6 +100,15 @@ export async function handleApiRequest(ctx: RouteContext, request: IncomingMessa
 /** INTERNAL is a bug: log it with its stack. Every other code is the caller's business and goes back to them. */
 function logInternal(log: Logger, error: unknown): void {
   if (toErrorPayload(error).code === 'INTERNAL') log.error({ err: error }, 'request failed');
+}
+
+/** A path segment as the client meant it; a malformed %-escape is the client's error, not ours. */
+export function decodePathSegment(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new RelayError('BAD_REQUEST', `malformed percent-escape in path segment ${JSON.stringify(value).slice(0, 80)}`);
+  }
 }
 
 route('GET', '/healthz', 'public', async (ctx, _request, response) => sendJson(response, 200, ctx.health()));

@@ -16,6 +16,7 @@ import { RelayAuth, type Grant } from '../auth.ts';
 import { RelayError, toErrorPayload } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
 import type { RelayMetrics } from '../metrics.ts';
+import { decodePathSegment } from '../http/api-routes.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { SessionViewer, ShellSession } from '../session/shell-session.ts';
 
@@ -76,8 +77,16 @@ export class TerminalEndpoint {
 
   async #attach(ws: WebSocket, url: URL, token: string | undefined): Promise<void> {
     const [, rawSandbox = '', rawSession = ''] = TERMINAL_PATH.exec(url.pathname) ?? [];
-    const sandboxId = decodeURIComponent(rawSandbox);
-    const sessionId = decodeURIComponent(rawSession);
+    let sandboxId: string;
+    let sessionId: string;
+    try {
+      sandboxId = decodePathSegment(rawSandbox);
+      sessionId = decodePathSegment(rawSession);
+    } catch (error) {
+      ws.send(JSON.stringify({ type: 'error', ...toErrorPayload(error) }));
+      ws.close(TERMINAL_CLOSE_CODES.BAD_REQUEST, 'malformed path');
+      return;
+    }
     (ws as WebSocket & { sandboxId?: string }).sandboxId = sandboxId;
     // Without our subprotocol the client is taken for a Cloudflare Sandbox SDK v0.x terminal client: it gets raw
     // bytes and only the `ready`, `exit` and `error` frames it knows (see docs/protocol.md, "Compatibility").
