@@ -6,6 +6,8 @@ export {
   RelayConnectionAddon,
   DEFAULT_RECONNECT_POLICY,
   type RelayConnectionOptions,
+  type CloudflareConnectionOptions,
+  type TerminalProtocol,
   type ReconnectPolicy,
   type ScreenRestore,
   type TerminalEndpoint,

@@ -1,7 +1,6 @@
 import ReconnectingWebSocket, { type CloseEvent } from 'partysocket/ws';
 import type { IDisposable, ITerminalAddon, Terminal } from '@xterm/xterm';
 import {
-  isErrorCode,
   parseServerControl,
   TERMINAL_CLOSE_CODES,
   TERMINAL_MAX_COLS,
@@ -18,6 +17,8 @@ import {
 } from '@sandbox-terminal/protocol';
 import { acceptsInput, statuses, withInputDropped, type ConnectionStatus } from './connection-status.ts';
 import { DisposableStore, Emitter } from './emitter.ts';
+import { parseCloudflareControl } from './cloudflare-control.ts';
+import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from './reconnect-policy.ts';
 import { OutputFlow } from './output-flow.ts';
 import { WakeGate } from './wake-gate.ts';
 
@@ -27,24 +28,7 @@ export interface TerminalEndpoint {
   terminalProtocols(): string[];
 }
 
-/** Backoff between reconnection attempts: `min * grow^(attempt-1)`, capped at `max`, plus up to `jitter` of that. */
-export interface ReconnectPolicy {
-  minDelayMs: number;
-  maxDelayMs: number;
-  growFactor: number;
-  /** Fraction of the backoff added at random, so many viewers cut off at once do not return in lockstep. */
-  jitterRatio: number;
-  /** A handshake that takes longer than this is abandoned and retried. */
-  connectTimeoutMs: number;
-}
-
-export const DEFAULT_RECONNECT_POLICY: ReconnectPolicy = {
-  minDelayMs: 500,
-  maxDelayMs: 10_000,
-  growFactor: 1.6,
-  jitterRatio: 0.5,
-  connectTimeoutMs: 8_000,
-};
+export { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from './reconnect-policy.ts';
 
 /** How long a connection must stay up before the backoff starts again from `minDelayMs`. */
 const STABLE_CONNECTION_MS = 5_000;
@@ -424,39 +408,6 @@ export class RelayConnectionAddon implements ITerminalAddon {
   #setStatus(status: ConnectionStatus): void {
     this.#status = status;
     this.#statusEmitter.fire(status);
-  }
-}
-
-type CloudflareControl =
-  | { type: 'ready' }
-  | { type: 'exit'; exitCode: number; signal: number | null }
-  | { type: 'error'; code: ErrorPayload['code']; message: string };
-
-/** Reads a Cloudflare-style status frame; anything else (and anything malformed) is ignored. */
-function parseCloudflareControl(text: string): CloudflareControl | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const frame = raw as Record<string, unknown>;
-  const nested = typeof frame.exit === 'object' && frame.exit !== null ? (frame.exit as Record<string, unknown>) : {};
-  switch (frame.type) {
-    case 'ready':
-      return { type: 'ready' };
-    case 'exit': {
-      const code = [frame.code, frame.exitCode, nested.code].find((value) => typeof value === 'number') as number | undefined;
-      const signal = [frame.signal, nested.signal].find((value) => typeof value === 'number') as number | undefined;
-      return { type: 'exit', exitCode: code ?? -1, signal: signal ?? null };
-    }
-    case 'error': {
-      const code = isErrorCode(frame.code) ? frame.code : 'INTERNAL';
-      return { type: 'error', code, message: typeof frame.message === 'string' ? frame.message : 'the terminal server reported an error' };
-    }
-    default:
-      return undefined;
   }
 }
 
