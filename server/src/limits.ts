@@ -25,6 +25,14 @@ export interface RelayLimits {
   stalledViewerCloseMs: number;
   /** After an abnormal disconnect, the viewer's position still counts for flow control this long (so a quick reconnect loses nothing). */
   reconnectGraceMs: number;
+  /** Sandboxes running (or starting) at once on this relay; sleeping ones do not count. Starting one more is refused. */
+  sandboxesPerRelay: number;
+  /**
+   * Messages (frames of any kind) one terminal connection may send per second, as a token bucket of this size refilled
+   * at this rate. Excess frames are dropped and answered with at most one LIMIT_EXCEEDED error a second; the connection
+   * stays open.
+   */
+  terminalMessagesPerSecond: number;
   /** Sessions one sandbox may hold (active, sleeping or exited). */
   sessionsPerSandbox: number;
   /** Viewers attached to one session at once. */
@@ -49,6 +57,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   slowViewerGraceMs: 2_000,
   stalledViewerCloseMs: 30_000,
   reconnectGraceMs: 3_000,
+  sandboxesPerRelay: 64,
+  terminalMessagesPerSecond: 1_000,
   sessionsPerSandbox: 64,
   viewersPerSession: 16,
   shellStartTimeoutMs: 10_000,

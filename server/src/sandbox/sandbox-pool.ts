@@ -49,6 +49,14 @@ export class SandboxPool {
     this.#scheduleReaper();
   }
 
+  /** Running sandboxes hold processes and memory; sleeping ones only files, so only running ones count. */
+  #admitStart(starting: SandboxRuntime): void {
+    const limit = this.options.limits.sandboxesPerRelay;
+    let live = 0;
+    for (const runtime of this.#sandboxes.values()) if (runtime !== starting && runtime.live) live++;
+    if (live >= limit) throw limitExceeded('sandboxesPerRelay', limit, `this relay already runs ${limit} sandboxes; try again when one sleeps`);
+  }
+
   get backend(): SandboxBackend {
     return this.options.backend;
   }
@@ -73,6 +81,8 @@ export class SandboxPool {
         this.options.log.child({ sandbox: id }),
         this.options.metrics,
       );
+      const started = runtime;
+      runtime.admitStart = () => this.#admitStart(started);
       this.#sandboxes.set(id, runtime);
     }
     if (options.touch !== false) runtime.touch();

@@ -77,9 +77,24 @@ export class SandboxRuntime {
     return this.oneShotRuns > 0 || [...this.sessions.values()].some((session) => session.busy);
   }
 
+  /** Set by the pool: refuses a start (LIMIT_EXCEEDED) when the relay already runs as many sandboxes as it may. */
+  admitStart: (() => void) | undefined;
+
+  /** True while the sandbox runs or is starting: what counts against `sandboxesPerRelay`. */
+  get live(): boolean {
+    return this.#instance !== undefined || this.#starting !== undefined;
+  }
+
   ensureRunning(): Promise<SandboxInstance> {
     if (this.#instance) return Promise.resolve(this.#instance);
-    this.#starting ??= this.#start().finally(() => (this.#starting = undefined));
+    if (!this.#starting) {
+      try {
+        this.admitStart?.();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#starting = this.#start().finally(() => (this.#starting = undefined));
+    }
     return this.#starting;
   }
 

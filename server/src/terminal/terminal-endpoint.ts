@@ -13,12 +13,13 @@ import {
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RelayAuth, type Grant } from '../auth.ts';
-import { RelayError, toErrorPayload } from '../errors.ts';
+import { RelayError, limitExceeded, toErrorPayload } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import { decodePathSegment } from '../http/api-routes.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { SessionViewer, ShellSession } from '../session/shell-session.ts';
+import { MessageRate } from './message-rate.ts';
 
 const TERMINAL_PATH = /^\/v1\/sandboxes\/([^/]+)\/sessions\/([^/]+)\/terminal$/;
 
@@ -114,7 +115,15 @@ export class TerminalEndpoint {
       },
       close: (code, reason) => ws.close(code, reason),
     };
+    const rate = new MessageRate(this.limits.terminalMessagesPerSecond);
     ws.on('message', (data, isBinary) => {
+      if (!rate.take()) {
+        if (rate.shouldReport()) {
+          const limit = this.limits.terminalMessagesPerSecond;
+          send({ type: 'error', ...limitExceeded('terminalMessagesPerSecond', limit, `more than ${limit} messages a second: frames are being dropped`).toPayload() });
+        }
+        return;
+      }
       inOrder = inOrder.then(() => (session && grant ? this.#onMessage(session, grant, viewer, data, isBinary, send) : undefined));
     });
     try {

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { SandboxError } from '@sandbox-terminal/client';
+import { TerminalClient, startRelay, waitFor } from './helpers.ts';
+
+const MESSAGES_PER_SECOND = 20;
+const env = await startRelay({ limits: { sandboxesPerRelay: 2, terminalMessagesPerSecond: MESSAGES_PER_SECOND } });
+after(() => env.close());
+
+async function refusal(call: Promise<unknown>): Promise<SandboxError> {
+  const error = await call.then(
+    () => assert.fail('the call was allowed'),
+    (thrown: unknown) => thrown,
+  );
+  assert.ok(error instanceof SandboxError, `not a SandboxError: ${String(error)}`);
+  return error;
+}
+
+describe('limits', () => {
+  it('sandboxesPerRelay: one more running sandbox is refused with LIMIT_EXCEEDED; the running ones go on, and a sleep frees a place', async () => {
+    const [first, second, third] = [env.sandbox(), env.sandbox(), env.sandbox()];
+    assert.equal((await first.exec('echo one')).stdout, 'one\n');
+    assert.equal((await second.exec('echo two')).stdout, 'two\n');
+    const error = await refusal(third.exec('echo three'));
+    assert.equal(error.code, 'LIMIT_EXCEEDED');
+    assert.equal(error.status, 413);
+    assert.equal(error.details?.limit, 'sandboxesPerRelay');
+    assert.equal((await first.exec('echo still-one')).stdout, 'still-one\n');
+    await env.relay.sleepSandbox(second.id);
+    assert.equal((await third.exec('echo three')).stdout, 'three\n');
+    await env.relay.sleepSandbox(first.id);
+    await env.relay.sleepSandbox(third.id);
+  });
+
+  it('terminalMessagesPerSecond: a flood gets one LIMIT_EXCEEDED, its excess frames are dropped, the connection stays and other viewers are unaffected', async () => {
+    const sandbox = env.sandbox();
+    const session = await sandbox.createSession();
+    const flooder = await TerminalClient.open(sandbox, session);
+    const bystander = await TerminalClient.open(sandbox, session);
+    const FLOOD = 200;
+    for (let i = 0; i < FLOOD; i++) flooder.control({ type: 'ping' });
+    const error = await flooder.waitForControl('error');
+    assert.equal(error.code, 'LIMIT_EXCEEDED');
+    assert.equal((error as { details?: { limit?: string } }).details?.limit, 'terminalMessagesPerSecond');
+    const pongs = () => flooder.controls.filter((message) => message.type === 'pong').length;
+    await waitFor(() => pongs() >= 1, 'some pongs');
+    assert.ok(pongs() < FLOOD, `all ${FLOOD} pings were answered`);
+    // Another connection has its own budget.
+    for (let i = 0; i < 10; i++) bystander.control({ type: 'ping' });
+    await waitFor(() => bystander.controls.filter((message) => message.type === 'pong').length === 10, 'ten pongs for the bystander');
+    assert.equal(bystander.controls.some((message) => message.type === 'error'), false);
+    assert.equal(flooder.controls.filter((message) => message.type === 'error').length, 1, 'one error for the whole flood');
+    // The bucket refills: the flooder's connection is still up and its input reaches the shell again (typed until a
+    // frame gets through: each frame is whole or dropped, so the command runs once or more, never cut).
+    await waitFor(() => {
+      if (!flooder.output.includes('refilled-5')) flooder.type('echo refilled-$((2+3))\r');
+      return flooder.output.includes('refilled-5');
+    }, 'typed input after the refill');
+    assert.equal(flooder.closeCode, undefined);
+    flooder.close();
+    bystander.close();
+  });
+});
