@@ -85,8 +85,11 @@ export interface CloudflareConnectionOptions extends ConnectionOptions {
 
 /**
  * Connects an xterm.js terminal to one session on a sandbox-terminal relay: raw bytes both ways in binary frames, JSON
- * control in text frames (`sandbox-terminal.v1`). Reconnects with backoff and jitter through partysocket, resets the
- * screen before each replay, reports a `ConnectionStatus`, and never sends input into a socket that cannot take it.
+ * control in text frames (`sandbox-terminal.v1`). Reconnects with backoff and jitter through partysocket and resumes
+ * by cursor (`?cursor=N`: the relay sends exactly the bytes this terminal was not given, so nothing is lost or
+ * doubled; when it cannot, the screen is reset and redrawn from its snapshot), reports a `ConnectionStatus`, and never
+ * sends input into a socket that cannot take it. With `protocol: 'cloudflare'` it speaks Cloudflare Sandbox SDK v0.x's
+ * terminal protocol instead (see `CloudflareConnectionOptions`).
  *
  * Usable without Lit: `terminal.loadAddon(new RelayConnectionAddon({ endpoint: getSandbox(url, id), sessionId }))`.
  */
@@ -117,7 +120,10 @@ export class RelayConnectionAddon implements ITerminalAddon {
 
   /** Fires on every status change. */
   readonly onStatusChange = this.#statusEmitter.event;
-  /** The relay attached the session (after each connect, restart or wake); the screen was reset before the replay. */
+  /**
+   * The relay attached the session (after each connect, restart or wake). With `resumed: true` the screen was kept and
+   * output continues where it left off; otherwise it was reset and a snapshot follows. Not fired with `cloudflare`.
+   */
   readonly onReady = this.#readyEmitter.event;
   /** The sandbox had been asleep and the session was started again with its cwd and env. */
   readonly onSessionRecreated = this.#recreatedEmitter.event;

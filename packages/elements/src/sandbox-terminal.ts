@@ -44,7 +44,7 @@ const booleanDefaultTrue = {
  * @fires status-change - The connection status changed; `detail.status` is a `ConnectionStatus`.
  * @fires session-created - A session was created for this element; `detail.sessionId`.
  * @fires session-recreated - The sandbox had been asleep and the session was restored; `detail.cwd`, `detail.restoredEnv`.
- * @fires exit - The shell exited; `detail.exitCode`, `detail.signal`.
+ * @fires exit - The shell exited; `detail.exitCode`, `detail.signal` (`detail.sessionId` is empty with `protocol="cloudflare"`).
  * @fires title-change - The shell set its title (OSC 0/2); `detail.title`.
  * @fires cwd-change - The shell reported a new working directory at its prompt (OSC 7); `detail.cwd`.
  *
