@@ -175,6 +175,10 @@ export class SessionOutput {
     const now = Date.now();
     if (this.#ghosts.length) this.#ghosts = this.#ghosts.filter((ghost) => ghost.expiresAt > now);
     let worst = 0;
+    // A slow viewer is only moved aside when it holds back someone keeping up; alone, it sets the pace (and stays
+    // byte-exact), unless it stops reading altogether.
+    let keepingUp = 0;
+    for (const state of this.#viewers.values()) if (!state.lagging && this.#backlog(state) <= this.limits.flowHighWatermarkBytes) keepingUp++;
     for (const state of this.#viewers.values()) {
       const backlog = this.#backlog(state);
       if (state.lagging) {
@@ -187,7 +191,12 @@ export class SessionOutput {
       }
       if (backlog > this.limits.flowHighWatermarkBytes) {
         state.slowSince ??= now;
-        if (now - state.slowSince > this.limits.slowViewerGraceMs) {
+        if (now - state.slowSince > this.limits.stalledViewerCloseMs) {
+          this.#viewers.delete(state.viewer);
+          state.viewer.close(TERMINAL_CLOSE_CODES.TOO_SLOW, 'viewer did not read its output');
+          continue;
+        }
+        if (keepingUp > 0 && now - state.slowSince > this.limits.slowViewerGraceMs) {
           // Too slow for too long: stop holding everyone back; it gets the screen once it has caught up.
           state.lagging = true;
           state.laggingSince = now;
