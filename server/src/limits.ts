@@ -33,6 +33,16 @@ export interface RelayLimits {
    * stays open.
    */
   terminalMessagesPerSecond: number;
+  /**
+   * Processes (and threads) one sandbox runs at once, all sessions and commands together: a cgroup `pids.max`
+   * (bubblewrap backend on hosts with cgroup v1). A fork over it fails inside the sandbox (EAGAIN); the relay goes on.
+   */
+  sandboxProcesses: number;
+  /**
+   * Memory one sandbox uses at once, page cache included: a cgroup `memory.limit_in_bytes` (bubblewrap backend, cgroup
+   * v1). Over it the kernel's OOM killer ends a process of that sandbox, not of the relay or another sandbox.
+   */
+  sandboxMemoryBytes: number;
   /** Sessions one sandbox may hold (active, sleeping or exited). */
   sessionsPerSandbox: number;
   /** Viewers attached to one session at once. */
@@ -59,6 +69,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   reconnectGraceMs: 3_000,
   sandboxesPerRelay: 64,
   terminalMessagesPerSecond: 1_000,
+  sandboxProcesses: 512,
+  sandboxMemoryBytes: 2 * 1024 * 1024 * 1024,
   sessionsPerSandbox: 64,
   viewersPerSession: 16,
   shellStartTimeoutMs: 10_000,

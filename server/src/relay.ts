@@ -12,6 +12,7 @@ import { RelayMetrics } from './metrics.ts';
 import { SessionRegistry } from './registry/session-registry.ts';
 import type { SandboxBackend } from './sandbox/backend.ts';
 import { BubblewrapBackend } from './sandbox/bubblewrap.ts';
+import { SandboxCgroups } from './sandbox/sandbox-cgroups.ts';
 import { SandboxPool } from './sandbox/sandbox-pool.ts';
 import { UnisolatedBackend } from './sandbox/unisolated.ts';
 import { TerminalEndpoint } from './terminal/terminal-endpoint.ts';
@@ -78,6 +79,9 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   const auth = new RelayAuth(options.secret);
   const idleTimeoutMs = Math.max(MIN_IDLE_TIMEOUT_MS, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
   const backend = chooseBackend(options.backend ?? 'auto', logger);
+  if (!(backend instanceof BubblewrapBackend && SandboxCgroups.available())) {
+    logger.warn({ backend: backend.name }, 'sandbox process and memory limits are NOT enforced (they need the bubblewrap backend and cgroup v1 pids/memory hierarchies)');
+  }
   const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'sandbox-terminal-data-'));
   const runtimeDir = mkdtempSync(join(tmpdir(), 'sandbox-terminal-run-'));
   mkdirSync(dataDir, { recursive: true });

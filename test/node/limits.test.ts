@@ -61,3 +61,29 @@ describe('limits', () => {
     bystander.close();
   });
 });
+
+describe('per-sandbox resources (cgroups)', async () => {
+  const PROCESSES = 24;
+  const bounded = await startRelay({ limits: { sandboxProcesses: PROCESSES, sandboxMemoryBytes: 64 * 1024 * 1024 } });
+  after(() => bounded.close());
+
+  it('sandboxProcesses: forking past the limit fails inside the sandbox; the sandbox, its other sessions and other sandboxes go on', async () => {
+    const sandbox = bounded.sandbox();
+    const session = await sandbox.createSession();
+    // dash reports a failed fork at once (bash would retry for half a minute); `kill -9 0` then ends the whole group.
+    const flood = await sandbox.exec(`sh -c 'i=0; while [ $i -lt ${PROCESSES * 2} ]; do sleep 30 & i=$((i+1)); done; echo spawned-all'; echo "sh-exit=$?"; kill -9 0`);
+    assert.equal(flood.stdout.includes('spawned-all'), false, 'every fork succeeded: the process limit is not applied');
+    assert.match(flood.stdout, /sh-exit=2/);
+    assert.match(flood.stderr, /Cannot fork/);
+    assert.equal((await sandbox.exec('echo session-alive', { session })).stdout, 'session-alive\n');
+    assert.equal((await bounded.sandbox().exec('echo neighbour-alive')).stdout, 'neighbour-alive\n');
+  });
+
+  it('sandboxMemoryBytes: a process over the limit is killed inside the sandbox; the next command runs', async () => {
+    const sandbox = bounded.sandbox();
+    const hog = await sandbox.exec(`x=$(head -c ${128 * 1024 * 1024} /dev/zero | tr '\\0' a); echo "held \${#x}"`);
+    assert.equal(hog.stdout.includes('held'), false, 'the hog kept 128 MiB: the memory limit is not applied');
+    assert.notEqual(hog.exitCode, 0);
+    assert.equal((await sandbox.exec('echo after-oom')).stdout, 'after-oom\n');
+  });
+});

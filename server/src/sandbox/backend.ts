@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { IPty } from 'node-pty';
+import type { SandboxResources } from './sandbox-cgroups.ts';
 
 /**
  * Where sandboxes run. The relay only talks to this interface, so a Docker or remote backend can be added
@@ -23,6 +24,8 @@ export interface SandboxSpec {
   controlDir: string;
   /** Whether processes in the sandbox reach the network. */
   network: boolean;
+  /** What the sandbox as a whole may use; backends that cannot enforce it say so (see SECURITY.md). */
+  resources?: SandboxResources;
 }
 
 export interface ShellSpawnOptions {

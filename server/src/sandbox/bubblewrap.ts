@@ -3,6 +3,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import pty, { type IPty } from 'node-pty';
 import type { CommandSpawnOptions, SandboxBackend, SandboxInstance, SandboxSpec, ShellSpawnOptions } from './backend.ts';
 import { oneShotBashArgs } from './command-wrapper.ts';
+import { SandboxCgroups } from './sandbox-cgroups.ts';
 import { findDescendantByName, signalQuietly } from './process-tree.ts';
 
 const BWRAP = '/usr/bin/bwrap';
@@ -64,10 +65,18 @@ export class BubblewrapBackend implements SandboxBackend {
       '--info-fd', '3',
       '--', 'sleep', 'infinity',
     ];
-    const init = spawn(BWRAP, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
-    const childPid = await readChildPid(init);
-    await untilSetUp(init, childPid);
-    return new BubblewrapInstance(init, childPid);
+    // Without cgroups the sandbox runs unbounded; the relay says so at start (SECURITY.md, "Limits").
+    const cgroups = spec.resources && SandboxCgroups.available() ? SandboxCgroups.create(spec.id, spec.resources) : undefined;
+    const [command, commandArgs] = cgroups ? cgroups.wrap(BWRAP, args) : [BWRAP, args];
+    const init = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    try {
+      const childPid = await readChildPid(init);
+      await untilSetUp(init, childPid);
+      return new BubblewrapInstance(init, childPid, cgroups);
+    } catch (error) {
+      void cgroups?.remove();
+      throw error;
+    }
   }
 }
 
@@ -146,8 +155,16 @@ class BubblewrapInstance implements SandboxInstance {
   constructor(
     private readonly init: ChildProcess,
     private readonly childPid: number,
+    private readonly cgroups: SandboxCgroups | undefined,
   ) {
     this.exited = new Promise((resolve) => init.once('exit', () => resolve()));
+    void this.exited.then(() => this.cgroups?.remove());
+  }
+
+  /** nsenter with its arguments, started inside the sandbox's cgroups when there are any. */
+  private enter(args: string[]): [string, string[]] {
+    const full = [...this.nsenterArgs(), ...args];
+    return this.cgroups ? this.cgroups.wrap(NSENTER, full) : [NSENTER, full];
   }
 
   private nsenterArgs(): string[] {
@@ -158,7 +175,8 @@ class BubblewrapInstance implements SandboxInstance {
   }
 
   spawnShell(options: ShellSpawnOptions): IPty {
-    return pty.spawn(NSENTER, [...this.nsenterArgs(), '/bin/bash', ...options.args], {
+    const [command, args] = this.enter(['/bin/bash', ...options.args]);
+    return pty.spawn(command, args, {
       name: options.env.TERM ?? 'xterm-256color',
       cols: options.cols,
       rows: options.rows,
@@ -173,7 +191,8 @@ class BubblewrapInstance implements SandboxInstance {
   }
 
   spawnCommand(options: CommandSpawnOptions): ChildProcess {
-    return spawn(NSENTER, [...this.nsenterArgs(), '/bin/bash', ...oneShotBashArgs(options.command, options.cwd)], {
+    const [command, args] = this.enter(['/bin/bash', ...oneShotBashArgs(options.command, options.cwd)]);
+    return spawn(command, args, {
       cwd: '/',
       env: options.env,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -115,6 +115,7 @@ export class SandboxRuntime {
         tmpDir: this.dirs.tmp,
         controlDir: this.dirs.control,
         network: this.network,
+        resources: { processes: this.limits.sandboxProcesses, memoryBytes: this.limits.sandboxMemoryBytes },
       });
     } catch (error) {
       throw new RelayError('SANDBOX_START_FAILED', `sandbox ${this.id} could not start: ${(error as Error).message}`);

@@ -56,6 +56,9 @@ export class TerminalEndpoint {
     this.#server.handleUpgrade(request, socket, head, (ws) => {
       this.#sockets.add(ws);
       ws.once('close', () => this.#sockets.delete(ws));
+      // ws reports protocol violations (a frame over maxPayload, bad opcodes, invalid UTF-8 in text) as an 'error'
+      // and then closes the socket itself (1009, 1002, 1007); unhandled, that error would crash the relay.
+      ws.on('error', (error) => this.log.debug({ err: error }, 'terminal socket error'));
       void this.#attach(ws, url, RelayAuth.upgradeToken(request));
     });
   }

@@ -1,0 +1,77 @@
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Where cgroup v1 hierarchies are mounted (Debian 12 on cgroup v1 hosts, many containers). */
+const CGROUP_V1_ROOT = '/sys/fs/cgroup';
+/** All our groups live under one directory per relay process, so relays on one host never share a group. */
+const GROUP_PARENT = `sandbox-terminal-${process.pid}`;
+/** How often removing a group is retried while the kernel finishes reaping its processes. */
+const REMOVE_ATTEMPTS = 20;
+const REMOVE_RETRY_MS = 25;
+
+/** What one sandbox may use as a whole: every process of every session and command in it counts. */
+export interface SandboxResources {
+  /** Processes and threads at once (cgroup `pids.max`). A fork over it fails inside the sandbox with EAGAIN. */
+  processes: number;
+  /** Memory, page cache included (cgroup v1 `memory.limit_in_bytes`). Over it the kernel's OOM killer ends a process in the sandbox. */
+  memoryBytes: number;
+}
+
+/**
+ * One sandbox's cgroups (v1 `pids` and `memory` controllers). rlimits cannot do this job: RLIMIT_NPROC counts per
+ * uid across the host and exempts uid 0, RLIMIT_AS bounds each process alone. Every process the backend starts is
+ * moved into the groups before it execs (see `wrap`), so all its descendants are counted too.
+ */
+export class SandboxCgroups {
+  private constructor(private readonly dirs: string[]) {}
+
+  /** Whether this host has writable cgroup v1 `pids` and `memory` hierarchies. */
+  static available(): boolean {
+    return ['pids', 'memory'].every((controller) => existsSync(join(CGROUP_V1_ROOT, controller, 'cgroup.procs')));
+  }
+
+  /** Creates the groups with their limits; throws when the host refuses (read-only cgroupfs, no controller). */
+  static create(sandboxId: string, resources: SandboxResources): SandboxCgroups {
+    const pids = join(CGROUP_V1_ROOT, 'pids', GROUP_PARENT, sandboxId);
+    const memory = join(CGROUP_V1_ROOT, 'memory', GROUP_PARENT, sandboxId);
+    mkdirSync(pids, { recursive: true });
+    mkdirSync(memory, { recursive: true });
+    const groups = new SandboxCgroups([pids, memory]);
+    try {
+      writeFileSync(join(pids, 'pids.max'), String(resources.processes));
+      writeFileSync(join(memory, 'memory.limit_in_bytes'), String(resources.memoryBytes));
+    } catch (error) {
+      void groups.remove();
+      throw error;
+    }
+    return groups;
+  }
+
+  /**
+   * `command args…` run through a tiny `sh` that writes its own pid into each group's `cgroup.procs` and then execs
+   * the command: the process is in the groups before it can fork, so nothing escapes the count.
+   */
+  wrap(command: string, args: string[]): [string, string[]] {
+    const script = 'for f in "$@"; do shift; [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; done; exec "$@"';
+    return ['/bin/sh', ['-c', script, 'sh', ...this.dirs.map((dir) => join(dir, 'cgroup.procs')), '--', command, ...args]];
+  }
+
+  /** Removes the groups once their processes are gone (the kernel refuses earlier with EBUSY). */
+  async remove(): Promise<void> {
+    for (const dir of this.dirs) {
+      for (let attempt = 0; attempt < REMOVE_ATTEMPTS && existsSync(dir); attempt++) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, REMOVE_RETRY_MS));
+        }
+      }
+      // The relay's parent group goes with its last sandbox (EBUSY while others remain: they remove it later).
+      try {
+        rmdirSync(dirname(dir));
+      } catch {
+        // other sandboxes of this relay still run
+      }
+    }
+  }
+}
