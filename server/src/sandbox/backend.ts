@@ -58,6 +58,11 @@ export interface SandboxInstance {
   shellHostPid(pty: IPty): number | undefined;
   /** Runs a one-off command with piped stdio in its own process group (killed as a whole by `-pid`). */
   spawnCommand(options: CommandSpawnOptions): ChildProcess;
+  /**
+   * False once the sandbox's processes are gone, checked directly (the `exited` event may come later than a shell's
+   * own exit). Backends without a process of their own may leave it out.
+   */
+  alive?(): boolean;
   /** Stops every process in the sandbox. */
   stop(): Promise<void>;
   /** Resolves when the sandbox ended by itself (its init died). */

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import pty, { type IPty } from 'node-pty';
 import type { CommandSpawnOptions, SandboxBackend, SandboxInstance, SandboxSpec, ShellSpawnOptions } from './backend.ts';
 import { oneShotBashArgs } from './command-wrapper.ts';
@@ -161,6 +161,10 @@ class BubblewrapInstance implements SandboxInstance {
     void this.exited.then(() => this.cgroups?.remove());
   }
 
+  alive(): boolean {
+    return processRunning(this.childPid);
+  }
+
   /** nsenter with its arguments, started inside the sandbox's cgroups when there are any. */
   private enter(args: string[]): [string, string[]] {
     const full = [...this.nsenterArgs(), ...args];
@@ -205,5 +209,16 @@ class BubblewrapInstance implements SandboxInstance {
     // bwrap's --die-with-parent chain: killing the outer bwrap kills the namespace's init, which ends every process in it.
     signalQuietly(this.init.pid!, 'SIGKILL');
     await this.exited;
+  }
+}
+
+/** True while the process exists and is not a zombie (its state is the first field after the command name). */
+function processRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
   }
 }

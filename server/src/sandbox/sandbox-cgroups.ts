@@ -8,6 +8,8 @@ const GROUP_PARENT = `sandbox-terminal-${process.pid}`;
 /** How often removing a group is retried while the kernel finishes reaping its processes. */
 const REMOVE_ATTEMPTS = 20;
 const REMOVE_RETRY_MS = 25;
+/** Each start gets fresh groups, so a woken sandbox never races the removal of its previous start's groups. */
+let startCounter = 0;
 
 /** What one sandbox may use as a whole: every process of every session and command in it counts. */
 export interface SandboxResources {
@@ -32,8 +34,9 @@ export class SandboxCgroups {
 
   /** Creates the groups with their limits; throws when the host refuses (read-only cgroupfs, no controller). */
   static create(sandboxId: string, resources: SandboxResources): SandboxCgroups {
-    const pids = join(CGROUP_V1_ROOT, 'pids', GROUP_PARENT, sandboxId);
-    const memory = join(CGROUP_V1_ROOT, 'memory', GROUP_PARENT, sandboxId);
+    const name = `${sandboxId}-${++startCounter}`;
+    const pids = join(CGROUP_V1_ROOT, 'pids', GROUP_PARENT, name);
+    const memory = join(CGROUP_V1_ROOT, 'memory', GROUP_PARENT, name);
     mkdirSync(pids, { recursive: true });
     mkdirSync(memory, { recursive: true });
     const groups = new SandboxCgroups([pids, memory]);

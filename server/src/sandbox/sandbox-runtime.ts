@@ -52,6 +52,7 @@ export class SandboxRuntime {
       limits,
       controlDirFor: (sessionId) => join(dirs.control, sessionId),
       ensureRunning: () => this.ensureRunning(),
+      sandboxEnded: () => this.#ended(),
       touch: () => this.touch(),
       persist: (session) => {
         this.#noteRecreation(session);
@@ -75,6 +76,12 @@ export class SandboxRuntime {
 
   get busy(): boolean {
     return this.oneShotRuns > 0 || [...this.sessions.values()].some((session) => session.busy);
+  }
+
+  /** True when the sandbox's processes have ended, even before the backend's exit event has arrived. */
+  #ended(): boolean {
+    const instance = this.#instance;
+    return !instance || instance.alive?.() === false;
   }
 
   /** Set by the pool: refuses a start (LIMIT_EXCEEDED) when the relay already runs as many sandboxes as it may. */

@@ -33,6 +33,8 @@ export interface SessionHost {
   touch(): void;
   /** The session's record changed (status, cwd, env): persist it. */
   persist(session: ShellSession): void;
+  /** True when the sandbox itself has ended (its processes were killed), not just this shell. */
+  sandboxEnded(): boolean;
 }
 
 /** Why a shell starts: a new session, a wake after sleep, a restart asked for, a stuck shell replaced after a timeout. */
@@ -334,6 +336,9 @@ export class ShellSession {
     this.#firstPrompt?.reject(new RelayError('SANDBOX_START_FAILED', `shell exited with code ${exitCode} before its first prompt`));
     this.#settleCurrent(exitCode);
     if (this.#endingOnPurpose) return;
+    // A shell killed with its whole sandbox (its init died first, taking the pid namespace with it) has not exited
+    // as a session: the sandbox suspends it when it hears of the death, and the next use recreates it.
+    if (this.#host.sandboxEnded()) return;
     this.status = 'exited';
     this.exitCode = exitCode;
     for (const job of this.#queue.splice(0)) job.finish(-1);
