@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { TERMINAL_CLOSE_CODES } from '@sandbox-terminal/protocol';
 import { TerminalClient, startRelay, waitFor } from './helpers.ts';
+import { ResumingClient } from './resume-client.ts';
 
 const env = await startRelay();
 after(() => env.close());
@@ -88,12 +89,18 @@ describe('terminal WebSocket', () => {
     terminal.close();
   });
 
-  it('a new viewer gets the recent output replayed', async () => {
+  it('a new viewer sees the recent output, each line where it belongs', async () => {
     const session = await sandbox.createSession();
     await sandbox.exec('echo earlier-output', { session });
-    const late = await TerminalClient.open(sandbox, session);
+    // Rendered by a terminal, since a viewer gets the screen plus the bytes after it.
+    const late = new ResumingClient(sandbox.terminalUrl(session));
+    await late.connect();
+    const lines = () => {
+      const buffer = late.term.buffer.active;
+      return Array.from({ length: buffer.length }, (_, index) => buffer.getLine(index)?.translateToString(true) ?? '').filter(Boolean);
+    };
     // On a line of its own, between the command and the next prompt: exec output and prompts keep their order.
-    await late.waitForOutput(/echo earlier-output\r\nearlier-output\r\nroot@sandbox/);
+    await waitFor(async () => (await late.screen(), lines().join('\n').includes('echo earlier-output\nearlier-output\nroot@sandbox')), 'the lines in order');
     late.close();
   });
 
