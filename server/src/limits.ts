@@ -43,6 +43,11 @@ export interface RelayLimits {
    * v1). Over it the kernel's OOM killer ends a process of that sandbox, not of the relay or another sandbox.
    */
   sandboxMemoryBytes: number;
+  /**
+   * CPU one sandbox may use, in cores (0.5 = half a core), all its processes together: a cgroup v1 CFS quota. Over it
+   * the sandbox's processes are throttled, not killed.
+   */
+  sandboxCpuCores: number;
   /** Sessions one sandbox may hold (active, sleeping or exited). */
   sessionsPerSandbox: number;
   /** Viewers attached to one session at once. */
@@ -71,6 +76,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   terminalMessagesPerSecond: 1_000,
   sandboxProcesses: 512,
   sandboxMemoryBytes: 2 * 1024 * 1024 * 1024,
+  sandboxCpuCores: 1,
   sessionsPerSandbox: 64,
   viewersPerSession: 16,
   shellStartTimeoutMs: 10_000,

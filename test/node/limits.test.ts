@@ -64,7 +64,8 @@ describe('limits', () => {
 
 describe('per-sandbox resources (cgroups)', async () => {
   const PROCESSES = 24;
-  const bounded = await startRelay({ limits: { sandboxProcesses: PROCESSES, sandboxMemoryBytes: 64 * 1024 * 1024 } });
+  const CPU_CORES = 0.2;
+  const bounded = await startRelay({ limits: { sandboxProcesses: PROCESSES, sandboxMemoryBytes: 64 * 1024 * 1024, sandboxCpuCores: CPU_CORES } });
   after(() => bounded.close());
 
   it('sandboxProcesses: forking past the limit fails inside the sandbox; the sandbox, its other sessions and other sandboxes go on', async () => {
@@ -77,6 +78,16 @@ describe('per-sandbox resources (cgroups)', async () => {
     assert.match(flood.stderr, /Cannot fork/);
     assert.equal((await sandbox.exec('echo session-alive', { session })).stdout, 'session-alive\n');
     assert.equal((await bounded.sandbox().exec('echo neighbour-alive')).stdout, 'neighbour-alive\n');
+  });
+
+  it('sandboxCpuCores: a busy loop gets about its share of a core, not a whole one', async () => {
+    const sandbox = bounded.sandbox();
+    // One second of wall time spinning; bash's `times` then reports the CPU its children used (user, system).
+    const spin = await sandbox.exec(`timeout 1 sh -c 'while :; do :; done'; times`);
+    const childLine = spin.stdout.trim().split('\n')[1] ?? '';
+    const seconds = [...childLine.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, match) => sum + Number(match[1]) * 60 + Number(match[2]), 0);
+    assert.ok(childLine.length > 0, `no times output: ${JSON.stringify(spin.stdout)}`);
+    assert.ok(seconds < CPU_CORES * 2.5, `the loop used ${seconds}s of CPU in 1 s with a ${CPU_CORES}-core quota`);
   });
 
   it('sandboxMemoryBytes: a process over the limit is killed inside the sandbox; the next command runs', async () => {

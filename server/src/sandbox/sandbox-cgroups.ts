@@ -10,6 +10,8 @@ const REMOVE_ATTEMPTS = 20;
 const REMOVE_RETRY_MS = 25;
 /** Each start gets fresh groups, so a woken sandbox never races the removal of its previous start's groups. */
 let startCounter = 0;
+/** The CFS period the CPU quota is a share of (the kernel's default). */
+const CPU_PERIOD_US = 100_000;
 
 /** What one sandbox may use as a whole: every process of every session and command in it counts. */
 export interface SandboxResources {
@@ -17,10 +19,12 @@ export interface SandboxResources {
   processes: number;
   /** Memory, page cache included (cgroup v1 `memory.limit_in_bytes`). Over it the kernel's OOM killer ends a process in the sandbox. */
   memoryBytes: number;
+  /** CPU time as a number of cores (cgroup v1 CFS quota); 0.5 is half of one core. Only where the `cpu` controller is mounted. */
+  cpuCores: number;
 }
 
 /**
- * One sandbox's cgroups (v1 `pids` and `memory` controllers). rlimits cannot do this job: RLIMIT_NPROC counts per
+ * One sandbox's cgroups (v1 `pids` and `memory` controllers, and `cpu` where mounted). rlimits cannot do this job: RLIMIT_NPROC counts per
  * uid across the host and exempts uid 0, RLIMIT_AS bounds each process alone. Every process the backend starts is
  * moved into the groups before it execs (see `wrap`), so all its descendants are counted too.
  */
@@ -39,10 +43,16 @@ export class SandboxCgroups {
     const memory = join(CGROUP_V1_ROOT, 'memory', GROUP_PARENT, name);
     mkdirSync(pids, { recursive: true });
     mkdirSync(memory, { recursive: true });
-    const groups = new SandboxCgroups([pids, memory]);
+    const cpu = existsSync(join(CGROUP_V1_ROOT, 'cpu', 'cgroup.procs')) ? join(CGROUP_V1_ROOT, 'cpu', GROUP_PARENT, name) : undefined;
+    if (cpu) mkdirSync(cpu, { recursive: true });
+    const groups = new SandboxCgroups(cpu ? [pids, memory, cpu] : [pids, memory]);
     try {
       writeFileSync(join(pids, 'pids.max'), String(resources.processes));
       writeFileSync(join(memory, 'memory.limit_in_bytes'), String(resources.memoryBytes));
+      if (cpu) {
+        writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+        writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(Math.max(1_000, Math.round(resources.cpuCores * CPU_PERIOD_US))));
+      }
     } catch (error) {
       void groups.remove();
       throw error;

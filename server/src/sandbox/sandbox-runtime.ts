@@ -122,7 +122,7 @@ export class SandboxRuntime {
         tmpDir: this.dirs.tmp,
         controlDir: this.dirs.control,
         network: this.network,
-        resources: { processes: this.limits.sandboxProcesses, memoryBytes: this.limits.sandboxMemoryBytes },
+        resources: { processes: this.limits.sandboxProcesses, memoryBytes: this.limits.sandboxMemoryBytes, cpuCores: this.limits.sandboxCpuCores },
       });
     } catch (error) {
       throw new RelayError('SANDBOX_START_FAILED', `sandbox ${this.id} could not start: ${(error as Error).message}`);
