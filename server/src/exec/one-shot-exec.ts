@@ -1,18 +1,12 @@
-import type { ExecResult, ExecStreamEvent } from '@sandbox-terminal/protocol';
+import type { ExecResult } from '@sandbox-terminal/protocol';
 import { descendantPids, signalQuietly } from '../sandbox/process-tree.ts';
 import type { SandboxRuntime } from '../sandbox/sandbox-runtime.ts';
+import type { ExecJobRequest } from '../session/exec-job.ts';
 import { baseEnvironment } from '../session/session-environment.ts';
 import { OutputCollector } from './output-collector.ts';
 
-export interface OneShotRequest {
-  command: string;
-  cwd?: string;
-  env?: Record<string, string>;
-  timeoutMs?: number;
-  stdin?: string;
-  onEvent?: (event: ExecStreamEvent) => void;
-  signal?: AbortSignal;
-}
+/** The same request as a session exec, plus the caller's abort (the HTTP client went away). */
+export type OneShotRequest = ExecJobRequest & { signal?: AbortSignal };
 
 /**
  * An exec without a session: a fresh `bash -c` in the sandbox, cwd /workspace unless given, its own process
