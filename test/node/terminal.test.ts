@@ -55,7 +55,9 @@ describe('terminal WebSocket', () => {
     const terminal = await TerminalClient.open(sandbox, session);
     const result = await sandbox.exec('echo visible-$((40+2)); echo stderr-$((1+1)) >&2', { session });
     assert.equal(result.stdout, 'visible-42\n');
+    // stdout and stderr reach the relay through separate FIFOs, so wait for both lines, in whichever order.
     await terminal.waitForOutput('stderr-2\r\n');
+    await terminal.waitForOutput('visible-42\r\n');
     const text = terminal.output;
     const commandAt = text.indexOf('echo visible-$((40+2))');
     const outputAt = text.indexOf('visible-42\r\n');
