@@ -245,15 +245,15 @@ export class ShellSession {
   }
 
   /** Keystrokes from a viewer. */
-  write(data: Buffer | string): void {
+  write(data: Buffer): void {
     if (!this.#pty) return;
     this.#host.touch();
     this.lastActiveAt = new Date();
     // Once a line is submitted the shell is no longer at its prompt until it draws the next one.
-    const text = typeof data === 'string' ? data : data.toString('latin1');
-    if (text.includes('\r') || text.includes('\n')) this.#atPrompt = false;
+    if (data.includes(0x0d) || data.includes(0x0a)) this.#atPrompt = false;
     if (this.#current) this.#typedSinceDispatch = true;
-    this.#pty.write(typeof data === 'string' ? data : data.toString('utf8'));
+    // Bytes go to the PTY as they came: no decoding on the keystroke path.
+    this.#pty.write(data);
   }
 
   resize(cols: number, rows: number): void {
