@@ -13,16 +13,20 @@ const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TEST_IDLE_TIMEOUT_MS = 10 * 60_000;
 /** A relay that has not closed by then is reported and left behind, so a stuck shutdown cannot hang the run. */
 const RELAY_CLOSE_TIMEOUT_MS = 10_000;
+/** The second relay's secret: tests of tokens ask the server for them with `issue-token`. */
+const TEST_SECRET = 'browser-test-secret-long-enough-for-hs256-0123456789';
 /** One test waits at most this long; waits inside tests have their own, shorter limits. */
 const TEST_TIMEOUT_MS = 45_000;
 
 /**
  * Starts the relay with the test server and lets tests reach it through `executeServerCommand`:
  * `relay-info` (its URL), `drop-connections` (close every terminal socket from the server side),
- * `sleep-sandbox` (put a sandbox to sleep now) and `set-idle-timeout`.
+ * `sleep-sandbox` (put a sandbox to sleep now) and `set-idle-timeout`. A second relay runs with a secret:
+ * `secured-relay-info` gives its URL and `issue-token` a token for it (`{ sandbox, scope, expiresIn }`).
  */
 function relayPlugin() {
   let relay;
+  let securedRelay;
   let dataDir;
   return {
     name: 'sandbox-relay',
@@ -31,11 +35,19 @@ function relayPlugin() {
       const { createRelay } = await import('@sandbox-terminal/server');
       dataDir = await mkdtemp(join(tmpdir(), 'sandbox-terminal-browser-tests-'));
       relay = await createRelay({ port: 0, host: '127.0.0.1', idleTimeoutMs: TEST_IDLE_TIMEOUT_MS, dataDir, logger: 'warn' });
+      securedRelay = await createRelay({
+        port: 0,
+        host: '127.0.0.1',
+        idleTimeoutMs: TEST_IDLE_TIMEOUT_MS,
+        dataDir: join(dataDir, 'secured'),
+        logger: 'warn',
+        secret: TEST_SECRET,
+      });
     },
     async serverStop() {
       let timer;
       const closed = await Promise.race([
-        relay?.close().then(() => true),
+        Promise.all([relay?.close(), securedRelay?.close()]).then(() => true),
         new Promise((resolve) => (timer = setTimeout(() => resolve(false), RELAY_CLOSE_TIMEOUT_MS))),
       ]);
       clearTimeout(timer);
@@ -47,7 +59,7 @@ function relayPlugin() {
         case 'relay-info':
           return { url: relay.url };
         case 'drop-connections':
-          await relay.dropTerminalConnections(payload?.sandbox);
+          await (payload?.secured ? securedRelay : relay).dropTerminalConnections(payload?.sandbox);
           return true;
         case 'sleep-sandbox':
           await relay.sleepSandbox(payload.sandbox);
@@ -55,6 +67,12 @@ function relayPlugin() {
         case 'set-idle-timeout':
           relay.setIdleTimeout(payload.ms);
           return true;
+        case 'secured-relay-info':
+          return { url: securedRelay.url };
+        case 'issue-token': {
+          const { issueToken } = await import('@sandbox-terminal/server');
+          return { token: await issueToken({ secret: TEST_SECRET, ...payload }) };
+        }
         default:
           return undefined;
       }

@@ -29,7 +29,8 @@ export async function sandboxClient(sandboxId: string): Promise<Sandbox> {
 }
 
 export const relayCommands = {
-  dropConnections: (sandbox?: string) => executeServerCommand('drop-connections', { sandbox }),
+  dropConnections: (sandbox?: string, relay: 'open' | 'secured' = 'open') =>
+    executeServerCommand('drop-connections', { sandbox, secured: relay === 'secured' }),
   sleepSandbox: (sandbox: string) => executeServerCommand('sleep-sandbox', { sandbox }),
 };
 
@@ -78,6 +79,8 @@ export interface MountOptions {
   relay?: string;
   reconnect?: Partial<ReconnectPolicy>;
   into?: HTMLElement;
+  /** Sets what else the test needs (a token, `getToken`) before the element connects. */
+  beforeConnect?: (element: SandboxTerminal) => void;
 }
 
 /** Adds a `<sandbox-terminal>` to the page (filling its fixture box) and records every status it reports. */
@@ -89,6 +92,7 @@ export async function mountTerminal(options: MountOptions): Promise<{ element: S
   if (options.persistKey) element.persistKey = options.persistKey;
   element.readonly = options.readonly ?? false;
   if (options.reconnect) element.reconnectPolicy = options.reconnect;
+  options.beforeConnect?.(element);
   element.style.height = '100%';
   const states: ConnectionState[] = [];
   element.addEventListener('status-change', (event) => states.push(event.detail.status.state));

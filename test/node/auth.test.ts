@@ -28,7 +28,7 @@ async function refusal(call: Promise<unknown>): Promise<{ code: string; status: 
 
 /** Opens a terminal with the SDK's subprotocols (token included) and waits for it to be ready. */
 async function openTerminal(sandbox: Sandbox, session: string, query: { cols?: number; rows?: number } = {}): Promise<TerminalClient> {
-  const terminal = new TerminalClient(sandbox.terminalUrl(session, query), sandbox.terminalProtocols());
+  const terminal = new TerminalClient(sandbox.terminalUrl(session, query), await sandbox.terminalProtocols());
   await terminal.opened;
   await terminal.waitForControl('ready');
   await terminal.waitForPrompt();
@@ -119,7 +119,7 @@ describe('auth on the terminal WebSocket', () => {
   it('the token travels as a bearer.<token> subprotocol; the relay selects only sandbox-terminal.v1', async () => {
     const session = await admin.createSession();
     const writer = await as('write');
-    const protocols = writer.terminalProtocols();
+    const protocols = await writer.terminalProtocols();
     assert.equal(protocols.length, 2);
     assert.ok(protocols[1]!.startsWith('bearer.'));
     assert.ok(!writer.terminalUrl(session).includes(protocols[1]!.slice('bearer.'.length)), 'the token is not in the URL');
@@ -141,7 +141,7 @@ describe('auth on the terminal WebSocket', () => {
   it('a terminal with a token for another sandbox gets FORBIDDEN and close code 4403', async () => {
     const session = await admin.createSession();
     const other = await as('admin', { sandbox: OTHER_SANDBOX });
-    const terminal = new TerminalClient(getSandbox(env.relay.url, SANDBOX).terminalUrl(session), other.terminalProtocols());
+    const terminal = new TerminalClient(getSandbox(env.relay.url, SANDBOX).terminalUrl(session), await other.terminalProtocols());
     assert.equal((await terminal.waitForControl('error')).code, 'FORBIDDEN');
     assert.equal(await terminal.waitForClose(), TERMINAL_CLOSE_CODES.FORBIDDEN);
   });
@@ -172,5 +172,49 @@ describe('auth on the terminal WebSocket', () => {
     assert.equal(writer.output.includes('20 50'), false);
     writer.close();
     reader.close();
+  });
+});
+
+describe('short-lived tokens through getToken', () => {
+  /** Shorter would race jose's whole-second `exp`; the wait below must outlast it. */
+  const TOKEN_LIFETIME_S = 1;
+
+  it('getToken is asked before every call, so calls go on working after each earlier token has expired', async () => {
+    const admin = await as('admin');
+    const session = await admin.createSession();
+    const issued: string[] = [];
+    const fresh = getSandbox(env.relay.url, SANDBOX, {
+      getToken: async () => {
+        const token = await issueToken({ secret: SECRET, sandbox: SANDBOX, scope: 'write', expiresIn: TOKEN_LIFETIME_S });
+        issued.push(token);
+        return token;
+      },
+    });
+    assert.equal((await fresh.exec('echo first', { session })).stdout, 'first\n');
+    const pinned = getSandbox(env.relay.url, SANDBOX, { token: issued[0]! });
+    await new Promise((resolve) => setTimeout(resolve, (TOKEN_LIFETIME_S + 1.2) * 1000));
+    assert.deepEqual(await refusal(pinned.exec('echo pinned', { session })), { code: 'UNAUTHORIZED', status: 401 });
+    assert.equal((await fresh.exec('echo second', { session })).stdout, 'second\n');
+    assert.equal(issued.length, 2);
+    // The terminal asks too: its subprotocol carries the newest token.
+    const terminal = await openTerminal(fresh, session);
+    terminal.type('echo via-$((40+2))\r');
+    await terminal.waitForOutput('via-42');
+    assert.equal(issued.length, 3);
+    terminal.close();
+  });
+
+  it('a getToken that fails fails that call with its own error; the next call asks again', async () => {
+    let calls = 0;
+    const flaky = getSandbox(env.relay.url, SANDBOX, {
+      getToken: () => {
+        calls += 1;
+        if (calls === 1) throw new Error('token service unavailable');
+        return issueToken({ secret: SECRET, sandbox: SANDBOX, scope: 'read', expiresIn: 600 });
+      },
+    });
+    await assert.rejects(flaky.listSessions(), /token service unavailable/);
+    assert.ok(Array.isArray(await flaky.listSessions()));
+    assert.equal(calls, 2);
   });
 });

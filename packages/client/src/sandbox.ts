@@ -19,6 +19,12 @@ import { readNdjson } from './ndjson.ts';
 export interface SandboxOptions {
   /** Sent as a bearer token on every call. */
   token?: string;
+  /**
+   * Called for a token before every HTTP call and every terminal (re)connection, so short-lived tokens keep working:
+   * cache in it what can be cached. Takes precedence over `token`. A rejection fails that call (or that connection
+   * attempt, which is retried).
+   */
+  getToken?: () => string | Promise<string>;
   /** Replaces the global `fetch` (tests, proxies, custom agents). */
   fetch?: typeof fetch;
 }
@@ -47,12 +53,14 @@ export class Sandbox {
   readonly relayUrl: string;
   readonly id: string;
   readonly #token: string | undefined;
+  readonly #getToken: (() => string | Promise<string>) | undefined;
   readonly #fetch: typeof fetch;
 
   constructor(relayUrl: string, id: string, options: SandboxOptions = {}) {
     this.relayUrl = relayUrl.replace(/\/+$/, '');
     this.id = id;
     this.#token = options.token;
+    this.#getToken = options.getToken;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
@@ -150,8 +158,18 @@ export class Sandbox {
    * browser cannot set headers on a WebSocket, and a token in the URL would end up in logs). The relay selects only
    * the version.
    */
-  terminalProtocols(): string[] {
-    return this.#token ? [TERMINAL_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + this.#token] : [TERMINAL_SUBPROTOCOL];
+  async terminalProtocols(): Promise<string[]> {
+    const token = await this.#currentToken();
+    return token ? [TERMINAL_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + token] : [TERMINAL_SUBPROTOCOL];
+  }
+
+  /** True when every connection asks `getToken` anew: a refused (expired) token is worth retrying with. */
+  get refreshesToken(): boolean {
+    return this.#getToken !== undefined;
+  }
+
+  async #currentToken(): Promise<string | undefined> {
+    return this.#getToken ? await this.#getToken() : this.#token;
   }
 
   async #json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -168,7 +186,8 @@ export class Sandbox {
   ): Promise<Response> {
     const headers: Record<string, string> = {};
     if (body !== undefined && contentType) headers['content-type'] = contentType;
-    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    const token = await this.#currentToken();
+    if (token) headers.authorization = `Bearer ${token}`;
     const init: RequestInit = { method, headers };
     if (body !== undefined) init.body = body as BodyInit;
     if (signal) init.signal = signal;

@@ -18,4 +18,5 @@ export { TerminalFitController, FIT_DEBOUNCE_MS } from './controllers/fit-contro
 export { ConnectionStatusController } from './controllers/connection-status-controller.ts';
 export { ColorSchemeController, type ColorScheme } from './controllers/color-scheme-controller.ts';
 export { PERSISTED_SESSION_TTL_MS } from './session-store.ts';
+export type { TokenProvider } from './relay-auth.ts';
 export type * from './events.ts';

@@ -22,10 +22,13 @@ import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from './reconnect-poli
 import { OutputFlow } from './output-flow.ts';
 import { WakeGate } from './wake-gate.ts';
 
-/** The part of the client SDK's `Sandbox` the connection needs; any object with these two methods will do. */
+/** The part of the client SDK's `Sandbox` the connection needs; any object with these members will do. */
 export interface TerminalEndpoint {
   terminalUrl(sessionId: string, options?: { cols?: number; rows?: number }): string;
-  terminalProtocols(): string[];
+  /** Asked before every connection attempt, so a token in them can be a fresh one each time. */
+  terminalProtocols(): string[] | Promise<string[]>;
+  /** True when `terminalProtocols` fetches a new token each time: a connection refused as unauthorized is retried. */
+  readonly refreshesToken?: boolean;
 }
 
 export { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from './reconnect-policy.ts';
@@ -42,6 +45,21 @@ const FINAL_CLOSE_CODES = new Map<number, { code: string; message: string }>([
   [TERMINAL_CLOSE_CODES.BAD_REQUEST, { code: 'BAD_REQUEST', message: 'the relay refused the connection' }],
   [TERMINAL_CLOSE_CODES.LIMIT_EXCEEDED, { code: 'LIMIT_EXCEEDED', message: 'a relay limit was exceeded' }],
 ]);
+
+/**
+ * Refused tokens. Retrying with the same token cannot succeed, so these end the connection too, except that an
+ * endpoint that fetches a fresh token for every attempt (`getToken`) retries `UNAUTHORIZED`: the old one had expired.
+ */
+const AUTH_CLOSE_CODES = new Map<number, { code: string; message: string }>([
+  [TERMINAL_CLOSE_CODES.UNAUTHORIZED, { code: 'UNAUTHORIZED', message: 'the relay refused the token (missing, invalid or expired)' }],
+  [TERMINAL_CLOSE_CODES.FORBIDDEN, { code: 'FORBIDDEN', message: 'the token does not allow this sandbox or session' }],
+]);
+
+/**
+ * Keystrokes and pastes go out in frames of at most this many bytes: a large paste in one frame would be over the
+ * relay's `terminalMessageBytes` limit (1 MiB by default), and the relay closes the socket on such a frame.
+ */
+export const INPUT_FRAME_BYTES = 64 * 1024;
 
 /** Error codes that end the session for this viewer; others (a refused control frame) leave it usable. */
 const FATAL_ERROR_CODES = new Set(['SESSION_NOT_FOUND', 'INVALID_SANDBOX_ID', 'SANDBOX_START_FAILED', 'LIMIT_EXCEEDED']);
@@ -165,10 +183,13 @@ export class RelayConnectionAddon implements ITerminalAddon {
     this.#terminal = terminal;
     this.#output = this.#disposables.add(new OutputFlow(terminal, (position) => this.#sendControl({ type: 'ack', position })));
     const gate = (this.#gate = this.#disposables.add(new WakeGate(this.#options.document ?? document)));
-    const options = this.#options;
-    // A Cloudflare Worker is offered no subprotocol: that is how a server tells a v0.x client from ours.
-    const protocols = () => (options.protocol === 'cloudflare' ? [] : options.endpoint.terminalProtocols());
-    const socket = new ReconnectingWebSocket(() => this.#nextUrl(), protocols, {
+    // partysocket asks for the URL and then, in the same tick, for the subprotocols; both come from one attempt, so
+    // the token (in the subprotocols) is fetched only after the wake gate and the backoff, not before a long wait.
+    let attempt: Promise<{ url: string; protocols: string[] }> | undefined;
+    const nextUrl = () => (attempt = this.#nextAttempt()).then((next) => next.url);
+    // partysocket awaits a promise from this provider (see its _getNextProtocols); only its types say otherwise.
+    const protocols = (() => (attempt ?? this.#nextAttempt()).then((next) => next.protocols)) as unknown as () => string[];
+    const socket = new ReconnectingWebSocket(nextUrl, protocols, {
       minReconnectionDelay: this.#policy.minDelayMs,
       maxReconnectionDelay: this.#policy.maxDelayMs,
       reconnectionDelayGrowFactor: this.#policy.growFactor,
@@ -177,7 +198,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
       // Keystrokes are never queued for later: a command typed into a dead connection must not run minutes after.
       maxEnqueuedMessages: 0,
       // A Cloudflare-style server ends the socket when the shell exits; coming back would hide the exit state.
-      shouldReconnectOnClose: (event) => !FINAL_CLOSE_CODES.has(event.code) && !this.#cloudflareExited(),
+      shouldReconnectOnClose: (event) => !this.#finalClose(event.code) && !this.#cloudflareExited(),
     });
     socket.binaryType = 'arraybuffer';
     this.#socket = socket;
@@ -218,7 +239,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
     for (const emitter of [...emitters, this.#outputEmitter, this.#screenEmitter]) emitter.dispose();
   }
 
-  async #nextUrl(): Promise<string> {
+  async #nextAttempt(): Promise<{ url: string; protocols: string[] }> {
     const socket = this.#socket;
     if (this.#gate && this.#gate.shouldHold(this.#sandboxAsleep)) {
       if (this.#status.state !== 'paused') this.#setStatus(statuses.paused());
@@ -228,11 +249,23 @@ export class RelayConnectionAddon implements ITerminalAddon {
     const retry = socket?.retryCount ?? 0;
     if (retry > 0) await delay(this.#jitterMs(retry));
     const options = this.#options;
-    if (options.protocol === 'cloudflare') return options.url;
+    // A Cloudflare Worker is offered no subprotocol: that is how a server tells a v0.x client from ours.
+    if (options.protocol === 'cloudflare') return { url: options.url, protocols: [] };
+    const protocols = await options.endpoint.terminalProtocols();
     const terminal = this.#terminal;
     const size = terminal ? clampSize(terminal.cols, terminal.rows) : {};
     const url = options.endpoint.terminalUrl(options.sessionId, size);
-    return withCursor(url, this.#output?.position);
+    return { url: withCursor(url, this.#output?.position), protocols };
+  }
+
+  /** Why no reconnection follows a close with this code, or undefined when one does. */
+  #finalClose(code: number): { code: string; message: string } | undefined {
+    const final = FINAL_CLOSE_CODES.get(code);
+    if (final) return final;
+    const options = this.#options;
+    const refreshes = options.protocol !== 'cloudflare' && options.endpoint.refreshesToken === true;
+    if (code === TERMINAL_CLOSE_CODES.UNAUTHORIZED && refreshes) return undefined;
+    return AUTH_CLOSE_CODES.get(code);
   }
 
   #jitterMs(retry: number): number {
@@ -273,7 +306,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
   readonly #handleClose = (event: CloseEvent): void => {
     this.#stopKeepalive();
     if (this.#disposed) return;
-    const final = FINAL_CLOSE_CODES.get(event.code);
+    const final = this.#finalClose(event.code);
     if (final) {
       const message = event.reason || final.message;
       this.#errorEmitter.fire({ code: final.code as ErrorPayload['code'], message });
@@ -384,7 +417,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
     if (this.readonly || this.#disposed) return;
     const socket = this.#socket;
     if (socket && socket.readyState === ReconnectingWebSocket.OPEN && acceptsInput(this.#status)) {
-      socket.send(bytes);
+      for (let start = 0; start < bytes.length; start += INPUT_FRAME_BYTES) socket.send(bytes.subarray(start, start + INPUT_FRAME_BYTES));
       if (this.#status.state === 'asleep') this.#setStatus(statuses.waking());
       return;
     }

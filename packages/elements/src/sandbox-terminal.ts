@@ -9,6 +9,7 @@ import { TerminalFitController } from './controllers/fit-controller.ts';
 import { emit } from './events.ts';
 import { RelayConnectionAddon, type ReconnectPolicy, type TerminalProtocol } from './relay-connection-addon.ts';
 import { sandboxTerminalStyles } from './sandbox-terminal.styles.ts';
+import { sandboxOptionsFor, type TokenProvider } from './relay-auth.ts';
 import { isSessionRef, PersistedRecord } from './session-store.ts';
 import { ShellIntegration } from './shell-integration.ts';
 import { xtermTheme } from './terminal-theme.ts';
@@ -82,6 +83,7 @@ export class SandboxTerminal extends LitElement {
     session: { type: String },
     persistKey: { type: String, attribute: 'persist-key' },
     token: { type: String },
+    getToken: { attribute: false },
     readonly: { type: Boolean, reflect: true },
     theme: { type: String, reflect: true },
     fontSize: { type: Number, attribute: 'font-size' },
@@ -105,6 +107,12 @@ export class SandboxTerminal extends LitElement {
   declare persistKey: string | undefined;
   /** Bearer token for the relay. */
   declare token: string | undefined;
+  /**
+   * Returns a bearer token (or a promise of one); asked before every relay call and every (re)connection, so
+   * short-lived tokens keep working. Takes precedence over `token`. A connection refused as unauthorized is retried
+   * with a fresh token; with a fixed `token` it ends in an error state instead.
+   */
+  declare getToken: TokenProvider | undefined;
   /** Show the session without sending any input to it. */
   declare readonly: boolean;
   /** `dark`, `light` or `auto` (follows `prefers-color-scheme`). */
@@ -349,7 +357,7 @@ export class SandboxTerminal extends LitElement {
       this.#status.set(statuses.idle('set the relay and sandbox attributes to connect'));
       return;
     }
-    const sandbox = (this.#sandboxClient = getSandbox(this.relay, this.sandbox, this.token ? { token: this.token } : {}));
+    const sandbox = (this.#sandboxClient = getSandbox(this.relay, this.sandbox, sandboxOptionsFor(this)));
     const remembered = this.#persisted();
     let sessionId = this.session ?? this.#sessionId;
     const fromStorage = sessionId === undefined ? remembered?.read()?.sessionId : undefined;
@@ -439,7 +447,7 @@ export class SandboxTerminal extends LitElement {
   }
 
   #configurationKey(): string {
-    return JSON.stringify([this.protocol, this.url ?? null, this.relay, this.sandbox, this.session ?? null, this.token ?? null, this.persistKey ?? null]);
+    return JSON.stringify([this.protocol, this.url ?? null, this.relay, this.sandbox, this.session ?? null, this.token ?? null, Boolean(this.getToken), this.persistKey ?? null]);
   }
 
   #scheme(): ColorScheme {

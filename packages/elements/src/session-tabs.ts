@@ -6,6 +6,7 @@ import { ColorSchemeController } from './controllers/color-scheme-controller.ts'
 import { emit, type StatusChangeDetail } from './events.ts';
 import type { SandboxTerminal, TerminalTheme } from './sandbox-terminal.ts';
 import { sessionTabsStyles } from './session-tabs.styles.ts';
+import { sandboxOptionsFor, type TokenProvider } from './relay-auth.ts';
 import { PersistedRecord } from './session-store.ts';
 
 /** One tab: a session of the sandbox and what its terminal last reported. */
@@ -68,6 +69,7 @@ export class SessionTabs extends LitElement {
     relay: { type: String },
     sandbox: { type: String },
     token: { type: String },
+    getToken: { attribute: false },
     persistKey: { type: String, attribute: 'persist-key' },
     theme: { type: String, reflect: true },
     fontSize: { type: Number, attribute: 'font-size' },
@@ -80,6 +82,8 @@ export class SessionTabs extends LitElement {
   declare sandbox: string;
   /** Bearer token for the relay. */
   declare token: string | undefined;
+  /** Returns a bearer token; asked before every relay call and every terminal (re)connection. See `<sandbox-terminal>`. */
+  declare getToken: TokenProvider | undefined;
   /** Remember the open tabs and the active one in `localStorage` under this key. */
   declare persistKey: string | undefined;
   /** `dark`, `light` or `auto`; passed to every terminal. */
@@ -283,6 +287,7 @@ export class SessionTabs extends LitElement {
       .sandbox=${this.sandbox}
       .session=${tab.sessionId}
       .token=${this.token}
+      .getToken=${this.getToken}
       .theme=${this.theme}
       .fontSize=${this.fontSize ?? 14}
       .fontFamily=${this.fontFamily}
@@ -419,7 +424,7 @@ export class SessionTabs extends LitElement {
   }
 
   #client(): Sandbox {
-    return getSandbox(this.relay, this.sandbox, this.token ? { token: this.token } : {});
+    return getSandbox(this.relay, this.sandbox, sandboxOptionsFor(this));
   }
 }
 
