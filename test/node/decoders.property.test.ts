@@ -12,6 +12,7 @@ import {
   execRequest,
   mkdirRequest,
   parseClientControl,
+  parseServerControl,
 } from '@sandbox-terminal/protocol';
 import { RelayError } from '../../server/src/errors.ts';
 import { checkSandboxPath } from '../../server/src/sandbox/workspace-files.ts';
@@ -72,12 +73,37 @@ describe('terminal control decoder (property-based)', () => {
         const roundTripped: unknown = JSON.parse(JSON.stringify(value) ?? 'null');
         assert.equal(result.ok, isValidControl(roundTripped), JSON.stringify(value));
         if (result.ok) assert.deepEqual(result.value, roundTripped);
-        else assert.ok(['BAD_REQUEST', 'UNKNOWN_MESSAGE'].includes(result.error.code));
+        else if (isOversizedResize(roundTripped)) {
+          assert.equal(result.error.code, 'LIMIT_EXCEEDED', JSON.stringify(value));
+          assert.ok(['terminalCols', 'terminalRows'].includes(String(result.error.details?.limit)));
+        } else assert.ok(['BAD_REQUEST', 'UNKNOWN_MESSAGE'].includes(result.error.code), JSON.stringify(value));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('parseServerControl never throws, and returns only objects of a known type or null', () => {
+    const known = ['ready', 'screen', 'truncated', 'session-recreated', 'exit', 'sleeping', 'error', 'pong'];
+    const nearServer = fc.record({ type: fc.constantFrom(...known, 'Ready', '', 'input'), data: fc.jsonValue() }, { requiredKeys: ['type'] });
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 512 }), fc.jsonValue().map((value) => JSON.stringify(value) ?? ''), nearServer.map((value) => JSON.stringify(value))), (text) => {
+        const message = parseServerControl(text);
+        if (message === null) return true;
+        return typeof message === 'object' && known.includes(message.type);
       }),
       { numRuns: RUNS },
     );
   });
 });
+
+/** A resize with integer cols and rows, nothing else, at least one of them outside the bounds. */
+function isOversizedResize(raw: unknown): boolean {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
+  const record = raw as Record<string, unknown>;
+  if (record.type !== 'resize' || Object.keys(record).sort().join(',') !== 'cols,rows,type') return false;
+  const { cols, rows } = record;
+  return Number.isSafeInteger(cols) && Number.isSafeInteger(rows) && !isValidControl(raw);
+}
 
 describe('HTTP request schemas (property-based)', () => {
   const allowed = {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { SandboxError } from '@sandbox-terminal/client';
+import { TERMINAL_CLOSE_CODES, TERMINAL_MAX_COLS } from '@sandbox-terminal/protocol';
 import { TerminalClient, startRelay, waitFor } from './helpers.ts';
 
 const MESSAGES_PER_SECOND = 20;
@@ -59,6 +60,106 @@ describe('limits', () => {
     assert.equal(flooder.closeCode, undefined);
     flooder.close();
     bystander.close();
+  });
+});
+
+describe('limits on sessions, viewers, messages, bodies and files', async () => {
+  const SMALL = {
+    viewersPerSession: 2,
+    sessionsPerSandbox: 3,
+    fileBytes: 64 * 1024,
+    jsonBodyBytes: 16 * 1024,
+    terminalMessageBytes: 64 * 1024,
+  };
+  const small = await startRelay({ limits: SMALL });
+  after(() => small.close());
+
+  it('viewersPerSession: one viewer too many is refused with LIMIT_EXCEEDED and close code 4413; the others keep working', async () => {
+    const sandbox = small.sandbox();
+    const session = await sandbox.createSession();
+    const viewers = [await TerminalClient.open(sandbox, session), await TerminalClient.open(sandbox, session)];
+    const extra = new TerminalClient(sandbox.terminalUrl(session));
+    const error = await extra.waitForControl('error');
+    assert.equal(error.code, 'LIMIT_EXCEEDED');
+    assert.equal(error.details?.limit, 'viewersPerSession');
+    assert.equal(await extra.waitForClose(), TERMINAL_CLOSE_CODES.LIMIT_EXCEEDED);
+    viewers[0]!.type('echo viewers-$((1+1))\r');
+    await viewers[1]!.waitForOutput('viewers-2\r\n');
+    // A place freed is a place taken.
+    viewers[0]!.close();
+    await viewers[0]!.waitForClose();
+    const next = await waitFor(async () => {
+      const candidate = new TerminalClient(sandbox.terminalUrl(session));
+      const outcome = await Promise.race([candidate.waitForControl('ready').then(() => 'ready'), candidate.waitForClose().then(() => 'closed')]);
+      return outcome === 'ready' ? candidate : undefined;
+    }, 'a viewer admitted after one left');
+    next.close();
+    viewers[1]!.close();
+  });
+
+  it('sessionsPerSandbox: one session too many is refused; the existing ones run and deleting one frees a place', async () => {
+    const sandbox = small.sandbox();
+    const sessions = [];
+    for (let i = 0; i < SMALL.sessionsPerSandbox; i++) sessions.push(await sandbox.createSession());
+    const error = await refusal(sandbox.createSession());
+    assert.equal(error.code, 'LIMIT_EXCEEDED');
+    assert.equal(error.details?.limit, 'sessionsPerSandbox');
+    assert.equal((await sandbox.exec('echo still-$((2+2))', { session: sessions[0]! })).stdout, 'still-4\n');
+    await sandbox.deleteSession(sessions[1]!);
+    assert.ok(await sandbox.createSession());
+  });
+
+  it('fileBytes: writing or reading a file over the limit is refused; one at the limit is not', async () => {
+    const sandbox = small.sandbox();
+    await sandbox.writeFile('/workspace/at-limit.bin', new Uint8Array(SMALL.fileBytes).fill(7));
+    assert.equal((await sandbox.readFile('/workspace/at-limit.bin', { encoding: 'binary' })).length, SMALL.fileBytes);
+    const tooBig = await refusal(sandbox.writeFile('/workspace/too-big.bin', new Uint8Array(SMALL.fileBytes + 1)));
+    assert.equal(tooBig.code, 'LIMIT_EXCEEDED');
+    assert.equal(tooBig.details?.limit, 'fileBytes');
+    assert.equal(await sandbox.exists('/workspace/too-big.bin'), false, 'nothing of the refused file was written');
+    // Made inside the sandbox, where the relay cannot stop it: reading it back is what the limit refuses.
+    await sandbox.exec(`head -c ${SMALL.fileBytes + 1} /dev/zero > /workspace/grown.bin`);
+    const readBack = await refusal(sandbox.readFile('/workspace/grown.bin'));
+    assert.equal(readBack.code, 'LIMIT_EXCEEDED');
+    assert.equal(readBack.details?.limit, 'fileBytes');
+  });
+
+  it('jsonBodyBytes: a JSON body over the limit is refused with 413 before it is parsed', async () => {
+    const sandbox = small.sandbox();
+    const error = await refusal(sandbox.exec('true', { env: { PADDING: 'x'.repeat(SMALL.jsonBodyBytes) } }));
+    assert.equal(error.code, 'LIMIT_EXCEEDED');
+    assert.equal(error.status, 413);
+    assert.equal(error.details?.limit, 'jsonBodyBytes');
+    assert.equal((await sandbox.exec('echo body-ok')).stdout, 'body-ok\n');
+  });
+
+  it('terminalMessageBytes: a frame over the limit closes that socket with 1009; the session and its other viewers go on', async () => {
+    const sandbox = small.sandbox();
+    const session = await sandbox.createSession();
+    const sender = await TerminalClient.open(sandbox, session);
+    const bystander = await TerminalClient.open(sandbox, session);
+    sender.type('x'.repeat(SMALL.terminalMessageBytes + 1));
+    assert.equal(await sender.waitForClose(), 1009);
+    bystander.type('\x15echo frame-$((3+4))\r');
+    await bystander.waitForOutput('frame-7\r\n');
+    assert.equal(bystander.closeCode, undefined);
+    assert.equal(bystander.output.includes('xxxx'), false, 'none of the oversized frame reached the shell');
+    bystander.close();
+  });
+
+  it('resize bounds: a size outside them gets LIMIT_EXCEEDED naming terminalCols or terminalRows; the size stays, the connection too', async () => {
+    const sandbox = small.sandbox();
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session, { cols: 90, rows: 30 });
+    terminal.control({ type: 'resize', cols: TERMINAL_MAX_COLS + 1, rows: 30 });
+    terminal.control({ type: 'resize', cols: 90, rows: 0 });
+    await waitFor(() => terminal.controls.filter((message) => message.type === 'error').length === 2, 'two errors');
+    const errors = terminal.controls.filter((message) => message.type === 'error');
+    assert.deepEqual(errors.map((error) => [error.code, error.details?.limit]), [['LIMIT_EXCEEDED', 'terminalCols'], ['LIMIT_EXCEEDED', 'terminalRows']]);
+    terminal.type('stty size\r');
+    await terminal.waitForOutput('30 90');
+    assert.equal(terminal.closeCode, undefined);
+    terminal.close();
   });
 });
 

@@ -10,7 +10,10 @@ import type { ErrorPayload } from './errors.ts';
 /** Offered by our clients in `Sec-WebSocket-Protocol`; the relay echoes it back when it speaks it. */
 export const TERMINAL_SUBPROTOCOL = 'sandbox-terminal.v1';
 
-/** Terminal sizes outside these bounds are refused with `BAD_REQUEST` (a PTY cannot be 0 wide, and a huge one wastes memory). */
+/**
+ * Terminal sizes outside these bounds are refused with `LIMIT_EXCEEDED` (`details.limit`: `terminalCols` or
+ * `terminalRows`): a PTY cannot be 0 wide, and a huge one wastes the relay's memory in its screen mirror.
+ */
 export const TERMINAL_MIN_COLS = 2;
 export const TERMINAL_MAX_COLS = 1000;
 export const TERMINAL_MIN_ROWS = 1;
@@ -135,9 +138,29 @@ export function parseClientControl(text: string): ParseResult<ClientControlMessa
   }
   const parsed = clientControlMessage.safeParse(raw);
   if (!parsed.success) {
+    const outOfBounds = type === 'resize' ? sizeOverLimit(raw as Record<string, unknown>) : undefined;
+    if (outOfBounds) return { ok: false, error: outOfBounds };
     return { ok: false, error: { code: 'BAD_REQUEST', message: describeIssues(parsed.error) } };
   }
   return { ok: true, value: parsed.data };
+}
+
+/** A resize that is well-formed except that a dimension is outside the bounds: a limit, named as such. */
+function sizeOverLimit(raw: Record<string, unknown>): ErrorPayload | undefined {
+  const keys = Object.keys(raw).sort().join(',');
+  const { cols, rows } = raw;
+  if (keys !== 'cols,rows,type' || !Number.isSafeInteger(cols) || !Number.isSafeInteger(rows)) return undefined;
+  const bounds = [
+    { limit: 'terminalCols', value: cols as number, min: TERMINAL_MIN_COLS, max: TERMINAL_MAX_COLS },
+    { limit: 'terminalRows', value: rows as number, min: TERMINAL_MIN_ROWS, max: TERMINAL_MAX_ROWS },
+  ];
+  const over = bounds.find(({ value, min, max }) => value < min || value > max);
+  if (!over) return undefined;
+  return {
+    code: 'LIMIT_EXCEEDED',
+    message: `${over.limit === 'terminalCols' ? 'cols' : 'rows'} must be between ${over.min} and ${over.max}`,
+    details: { limit: over.limit, value: over.value < over.min ? over.min : over.max },
+  };
 }
 
 const serverControlTypes = new Set(['ready', 'screen', 'truncated', 'session-recreated', 'exit', 'sleeping', 'error', 'pong']);
