@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 
 /**
  * Serves the demo playground (demo/). The page talks to the relay through this server's proxy, so page and relay
@@ -20,6 +20,8 @@ export default defineConfig({
     strictPort: true,
     proxy: relayProxy,
   },
+  // The workspace packages from their src/*.ts (their exports' `@sandbox-terminal/source` condition): no build needed.
+  resolve: { conditions: ['@sandbox-terminal/source', ...defaultClientConditions] },
   preview: { port: DEMO_PORT, strictPort: true, proxy: relayProxy },
   define: {
     __RELAY_TARGET__: JSON.stringify(RELAY_URL),

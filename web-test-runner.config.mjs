@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
-import { register } from 'tsx/esm/api';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Sessions in these tests must not fall asleep on their own; the sleep test forces it with `sleep-sandbox`. */
@@ -31,7 +30,8 @@ function relayPlugin() {
   return {
     name: 'sandbox-relay',
     async serverStart() {
-      register();
+      // The relay from its TypeScript sources, no build: see scripts/load-sources.mjs.
+      await import('./scripts/load-sources.mjs');
       const { createRelay } = await import('@sandbox-terminal/server');
       dataDir = await mkdtemp(join(tmpdir(), 'sandbox-terminal-browser-tests-'));
       relay = await createRelay({ port: 0, host: '127.0.0.1', idleTimeoutMs: TEST_IDLE_TIMEOUT_MS, dataDir, logger: 'warn' });
@@ -83,7 +83,9 @@ function relayPlugin() {
 export default {
   rootDir: '.',
   files: ['test/browser/**/*.test.ts'],
-  nodeResolve: true,
+  // The page imports the workspace packages' src/*.ts (their `@sandbox-terminal/source` export condition), no build;
+  // `development` is the condition web-test-runner uses by default (Lit's development build).
+  nodeResolve: { exportConditions: ['@sandbox-terminal/source', 'development'] },
   concurrency: 2,
   concurrentBrowsers: 1,
   testsFinishTimeout: 180_000,

@@ -4,7 +4,8 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
+// The relay runs from its TypeScript sources (no build step): see load-sources.mjs.
+import './load-sources.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RELAY_HOST = process.env.RELAY_HOST ?? '127.0.0.1';
@@ -12,8 +13,6 @@ const RELAY_PORT = Number(process.env.RELAY_PORT ?? 8787);
 const DEMO_PORT = Number(process.env.DEMO_PORT ?? 5173);
 const DATA_DIR = resolve(ROOT, process.env.DATA_DIR ?? 'data');
 
-// The relay is TypeScript run as is (no build step): let Node load .ts through tsx.
-register();
 const { createRelay } = await import('@sandbox-terminal/server');
 const { createServer } = await import('vite');
 

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The relay is TypeScript run as it is (no build step): tsx lets Node load the .ts sources.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli.ts');
+// `#cli` is the package's own import map entry (package.json "imports"): the compiled dist/cli.js for everyone
+// running the published package with plain node; inside the monorepo, node run with
+// `--conditions=@sandbox-terminal/source --import tsx` gets src/cli.ts instead, so development needs no build.
+await import('#cli');
