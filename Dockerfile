@@ -3,16 +3,37 @@
 #   docker build -t sandbox-relay .
 #   docker run --privileged -p 8787:8787 -v relay-data:/data -e RELAY_SECRET="$(openssl rand -hex 32)" sandbox-relay
 #
-# Not built in CI (no Docker daemon there). Its npm ci and start commands were run on Debian 12 + Node 20 outside
-# Docker: the relay started with bubblewrap, ran an exec, and saved its sessions on SIGTERM.
+# Not built in CI (no Docker daemon there). Its npm ci, build and start commands were run on Debian 12 + Node 20
+# outside Docker (see docs/deployment.md for what that showed).
 
-# ---- dependencies: node-pty and sqlite3 compile native addons, so this stage has a toolchain the final one lacks.
-FROM node:20-bookworm-slim AS deps
+# ---- build: the relay and the protocol package compiled to dist/ (tsc, a dev dependency of the repository root).
+FROM node:20-bookworm-slim AS build
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Every workspace's manifest: npm ci checks the whole lockfile against them.
+COPY package.json package-lock.json tsconfig.base.json tsconfig.lib.json ./
+COPY packages/protocol/package.json packages/protocol/tsconfig.build.json packages/protocol/
+COPY packages/client/package.json packages/client/
+COPY packages/elements/package.json packages/elements/
+COPY server/package.json server/tsconfig.build.json server/
+COPY demo/package.json demo/
+COPY server/bin server/bin
+# Scripts skipped: compiling needs no native addon.
+RUN npm ci --workspace server --include-workspace-root --ignore-scripts --no-audit --no-fund
+COPY packages/protocol/src packages/protocol/src
+COPY server/src server/src
+# Builds the protocol package too (a project reference of the server's) and copies bashrc.sh beside its module.
+RUN npm run build --workspace server
+
+# ---- dependencies: production only. node-pty and sqlite3 compile native addons, so this stage has a toolchain the
+# final one lacks.
+FROM node:20-bookworm-slim AS deps
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/client/package.json packages/client/
@@ -23,7 +44,7 @@ COPY demo/package.json demo/
 COPY server/bin server/bin
 RUN npm ci --omit=dev --workspace server --no-audit --no-fund
 
-# ---- the relay
+# ---- the relay: compiled JavaScript run by plain node (no TypeScript at run time)
 FROM node:20-bookworm-slim
 # bubblewrap: the sandboxes; util-linux: nsenter, which shells use to join them; procps: ps/pgrep for users'
 # shells; tini: PID 1 that reaps the orphans sandboxes leave behind and forwards SIGTERM to the relay.
@@ -32,8 +53,8 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=deps /app ./
-COPY packages/protocol/src packages/protocol/src
-COPY server/src server/src
+COPY --from=build /app/packages/protocol/dist packages/protocol/dist
+COPY --from=build /app/server/dist server/dist
 
 ENV NODE_ENV=production
 # Fail at start when namespaces are not allowed, rather than fall back to running shells unisolated in the container.
