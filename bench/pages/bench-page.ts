@@ -1,0 +1,253 @@
+// In-page half of `npm run bench` (bundled by bench/lib/page-server.mjs; wetty's own page gets it as an init script).
+// Every time is taken here with performance.now(), so Playwright's round trips never count. "Seen by xterm" means
+// xterm's write callback ran: the bytes are parsed into its buffer.
+import type { Terminal } from '@xterm/xterm';
+
+type Data = string | Uint8Array;
+type Listener = (data: Data, at: number) => void;
+interface Hooked { listeners: Set<Listener> }
+
+const POLL_MS = 5;
+const TAIL_CHARS = 512;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(condition: () => T, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = condition();
+    if (value) return value as NonNullable<T>;
+    if (performance.now() > deadline) throw new Error(`bench page: timed out waiting for ${what}`);
+    await sleep(POLL_MS);
+  }
+}
+
+function tail(data: Data): string {
+  if (typeof data === 'string') return data.slice(-TAIL_CHARS);
+  return String.fromCharCode(...data.subarray(Math.max(0, data.byteLength - TAIL_CHARS)));
+}
+
+/** Whether the data's last bytes hold `char`: cheap, so only the writes that may end the marker are decoded. */
+function tailHas(data: Data, char: string): boolean {
+  if (typeof data === 'string') return data.lastIndexOf(char) >= data.length - TAIL_CHARS;
+  const code = char.charCodeAt(0);
+  for (let i = data.byteLength - 1; i >= Math.max(0, data.byteLength - TAIL_CHARS); i--) if (data[i] === code) return true;
+  return false;
+}
+
+/** Wraps `write` so each callback also tells the bench which data xterm has just parsed. */
+function hook(term: Terminal): Hooked {
+  const existing = (term as unknown as { __bench?: Hooked }).__bench;
+  if (existing) return existing;
+  const hooked: Hooked = { listeners: new Set() };
+  const write = term.write.bind(term);
+  term.write = (data: Data, callback?: () => void) =>
+    write(data, () => {
+      callback?.();
+      const at = performance.now();
+      for (const listener of hooked.listeners) listener(data, at);
+    });
+  (term as unknown as { __bench: Hooked }).__bench = hooked;
+  return hooked;
+}
+
+/** Resolves with the time of the first write callback whose data (with what came before) ends near `marker`. */
+function whenWritten(term: Terminal, test: (data: Data) => boolean): Promise<number> {
+  const hooked = hook(term);
+  return new Promise((resolve) => {
+    const listener: Listener = (data, at) => {
+      if (!test(data)) return;
+      hooked.listeners.delete(listener);
+      resolve(at);
+    };
+    hooked.listeners.add(listener);
+  });
+}
+
+/** The marker may be split across writes: the end of the previous write is kept. */
+function markerSeen(marker: string) {
+  let carried = '';
+  return (data: Data) => {
+    if (!tailHas(data, marker[marker.length - 1]!)) {
+      carried = typeof data === 'string' ? data.slice(-marker.length) : String.fromCharCode(...data.subarray(-marker.length));
+      return false;
+    }
+    const text = carried + tail(data);
+    carried = text.slice(-marker.length);
+    return text.includes(marker);
+  };
+}
+
+function cursorLine(term: Terminal): string {
+  const buffer = term.buffer.active;
+  return buffer.getLine(buffer.baseY + buffer.cursorY)?.translateToString(true) ?? '';
+}
+const atPrompt = (term: Terminal) => /[#$]\s*$/.test(cursorLine(term));
+
+interface SandboxTerminalLike extends HTMLElement {
+  relay: string;
+  sandbox: string;
+  terminal: Terminal | undefined;
+  status: { state: string; restoredCwd?: string };
+  reconnectPolicy: object | undefined;
+}
+
+let current: Terminal | undefined;
+let element: SandboxTerminalLike | undefined;
+const term = () => {
+  if (!current) throw new Error('bench page: no terminal mounted');
+  return current;
+};
+
+function describe(t: Terminal) {
+  const renderer = document.querySelector('.xterm canvas') ? 'canvas/webgl' : 'DOM';
+  return { cols: t.cols, rows: t.rows, renderer };
+}
+
+const bench = {
+  async mountElement({ relay, sandbox, width, height, reconnectPolicy }: { relay: string; sandbox: string; width: number; height: number; reconnectPolicy?: object }) {
+    await customElements.whenDefined('sandbox-terminal');
+    const el = document.createElement('sandbox-terminal') as SandboxTerminalLike;
+    el.relay = relay;
+    el.sandbox = sandbox;
+    if (reconnectPolicy) el.reconnectPolicy = reconnectPolicy;
+    el.style.cssText = `display:block;width:${width}px;height:${height}px`;
+    document.body.append(el);
+    element = el;
+    current = (await until(() => el.status.state === 'connected' && el.terminal && atPrompt(el.terminal) && el.terminal, 'a prompt')) as Terminal;
+    hook(current!);
+    return describe(current!);
+  },
+
+  async useWetty() {
+    const w = window as unknown as { wetty_term?: Terminal };
+    current = (await until(() => w.wetty_term && atPrompt(w.wetty_term) && w.wetty_term, "wetty's prompt")) as Terminal;
+    hook(current!);
+    return describe(current!);
+  },
+
+  /** Types `command` + Enter through xterm's input path; ms until `marker` has been written. */
+  async run(command: string, marker: string) {
+    const t = term();
+    const done = whenWritten(t, markerSeen(marker));
+    const start = performance.now();
+    t.input(`${command}\r`, true);
+    return (await done) - start;
+  },
+
+  size() {
+    return describe(term());
+  },
+
+  /** Ctrl-C, then waits for the prompt. */
+  async interrupt() {
+    term().input('\x03', true);
+    await until(() => atPrompt(term()), 'the prompt after Ctrl-C');
+  },
+
+  async waitPrompt() {
+    await until(() => atPrompt(term()), 'a prompt');
+  },
+
+  /** `count` keys typed one at a time into `cat`; each: input → the echo parsed by xterm. */
+  async echo(count: number) {
+    const t = term();
+    await bench.run('echo CAT-$((20+1))-READY; cat', 'CAT-21-READY');
+    // cat has to be running (and the tty back in canonical echo mode) before the first measured key.
+    await sleep(200);
+    const samples: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const key = String.fromCharCode(97 + (i % 26));
+      const echoed = whenWritten(t, (data) => (typeof data === 'string' ? data.includes(key) : data.includes(key.charCodeAt(0))));
+      const start = performance.now();
+      t.input(key, true);
+      samples.push((await echoed) - start);
+      // a macrotask between keys, as between real key events
+      await sleep(0);
+    }
+    t.input('\x03', true);
+    await until(() => atPrompt(t), 'the prompt after cat');
+    return samples;
+  },
+
+  /** The same bytes, written straight into a fresh xterm like the mounted one: no network, no relay. */
+  async xtermLimit({ line, totalBytes, chunkBytes, maxInFlightBytes }: { line: string; totalBytes: number; chunkBytes: number; maxInFlightBytes: number }) {
+    const like = term();
+    const { Terminal: XTerm } = (window as unknown as { XTerm: { Terminal: typeof Terminal } }).XTerm;
+    const box = document.createElement('div');
+    const size = (like.element?.getBoundingClientRect()) ?? { width: 900, height: 500 };
+    box.style.cssText = `width:${size.width}px;height:${size.height}px`;
+    document.body.append(box);
+    const { fontSize, fontFamily, lineHeight, scrollback, theme } = like.options;
+    const raw = new XTerm({ fontSize, fontFamily, lineHeight, scrollback, theme, cols: like.cols, rows: like.rows });
+    raw.open(box);
+    const lineBytes = new TextEncoder().encode(`${line}\r\n`);
+    const lines = Math.ceil(totalBytes / (lineBytes.byteLength - 1));
+    const data = new Uint8Array(lines * lineBytes.byteLength);
+    data.set(lineBytes);
+    for (let filled = lineBytes.byteLength; filled < data.byteLength; filled *= 2) data.copyWithin(filled, 0, filled);
+    // Warm the parser and renderer as the relay's terminal was warmed by its prompt.
+    await new Promise<void>((resolve) => raw.write('warm up\r\n', resolve));
+    const start = performance.now();
+    await new Promise<void>((resolve) => {
+      let offset = 0;
+      let inFlight = 0;
+      const pump = () => {
+        while (offset < data.byteLength && inFlight < maxInFlightBytes) {
+          const chunk = data.subarray(offset, offset + chunkBytes);
+          offset += chunk.byteLength;
+          inFlight += chunk.byteLength;
+          const last = offset >= data.byteLength;
+          raw.write(chunk, () => {
+            inFlight -= chunk.byteLength;
+            if (last) resolve();
+            else pump();
+          });
+        }
+      };
+      pump();
+    });
+    const ms = performance.now() - start;
+    raw.dispose();
+    box.remove();
+    return { ms, bytes: data.byteLength };
+  },
+
+  /** Armed before the relay drops the socket: wall-clock time of the first output written after the drop. */
+  async watchResume() {
+    const t = term();
+    const el = element!;
+    let dropped = false;
+    let resumedAt: number | undefined;
+    const onStatus = (event: Event) => {
+      if ((event as CustomEvent<{ status: { state: string } }>).detail.status.state !== 'connected') dropped = true;
+    };
+    const onWrite: Listener = () => {
+      if (dropped) resumedAt ??= Date.now();
+    };
+    el.addEventListener('status-change', onStatus);
+    hook(t).listeners.add(onWrite);
+    try {
+      return await until(() => resumedAt, 'output after the reconnection', 30_000);
+    } finally {
+      el.removeEventListener('status-change', onStatus);
+      hook(t).listeners.delete(onWrite);
+    }
+  },
+
+  async waitState(state: string) {
+    await until(() => element!.status.state === state, `state ${state}`);
+  },
+
+  /** Enter in a sleeping session: ms until it is connected again with a prompt on the cursor line. */
+  async wake() {
+    const t = term();
+    const el = element!;
+    const start = performance.now();
+    t.input('\r', true);
+    await until(() => el.status.state === 'connected' && el.status.restoredCwd !== undefined && atPrompt(t), 'the restored prompt', 30_000);
+    return performance.now() - start;
+  },
+};
+
+(window as unknown as { bench: typeof bench }).bench = bench;

@@ -1,0 +1,143 @@
+// `npm run bench`: every workload of the benchmarks issue, side by side in one run on this machine, and the table
+// in BENCHMARKS.md (between its bench markers). Ratios to references measured in the same run are the point:
+// absolute times on a shared 2-core machine are noisy.
+//   npm run bench -- --only throughput,echo   (workloads: bundle memory throughput echo load reconnect exec)
+//   npm run bench -- --repetitions 5 --no-write
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { launchBrowser, openPage } from './lib/browser.mjs';
+import { loadAverage, machine } from './lib/machine.mjs';
+import { startPageServer, benchHelpersScript } from './lib/page-server.mjs';
+import { ensurePeers, peerVersion, startWetty } from './lib/peers.mjs';
+import { killAllGroups } from './lib/processes.mjs';
+import { startRelay } from './lib/relay-process.mjs';
+import { writeReport } from './lib/report.mjs';
+import { bundle } from './workloads/bundle.mjs';
+import { echoLatency, echoUnderLoad } from './workloads/echo-latency.mjs';
+import { exec } from './workloads/exec.mjs';
+import { memory } from './workloads/memory.mjs';
+import { IMMEDIATE_POLICY, reconnect } from './workloads/reconnect.mjs';
+import { throughput } from './workloads/throughput.mjs';
+
+const WORKLOADS = ['bundle', 'memory', 'throughput', 'echo', 'load', 'reconnect', 'exec'];
+/** The element's box in every page, wetty's page included (its terminal fills the window). */
+const TERMINAL_PX = { width: 900, height: 500 };
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    repetitions: { type: 'string', default: '3' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const only = new Set(values.only ? values.only.split(',') : WORKLOADS);
+const wanted = (name) => only.has(name);
+const repetitions = Number(values.repetitions);
+
+const started = performance.now();
+const results = { date: new Date().toISOString(), machine: machine(), loadBefore: loadAverage(), repetitions, command: process.argv.slice(2).length ? `npm run bench -- ${process.argv.slice(2).join(' ')}` : 'npm run bench' };
+const log = (message) => console.error(`bench: ${message} (${((performance.now() - started) / 1000).toFixed(0)} s, load ${loadAverage()})`);
+
+async function withWetty(run) {
+  try {
+    await ensurePeers();
+    results.versions = { wetty: peerVersion('wetty'), cloudflareSandbox: peerVersion('@cloudflare/sandbox') };
+  } catch (error) {
+    results.wettyError = `the peers could not be installed: ${error.message}`;
+    return run(undefined);
+  }
+  let wetty;
+  try {
+    wetty = await startWetty();
+  } catch (error) {
+    results.wettyError = error.message;
+    return run(undefined);
+  }
+  try {
+    return await run(wetty);
+  } finally {
+    await wetty.close();
+  }
+}
+
+async function browserWorkloads() {
+  const needsBrowser = ['throughput', 'echo', 'load', 'reconnect'].some(wanted);
+  if (!needsBrowser && !wanted('exec')) return;
+  const relay = await startRelay();
+  try {
+    if (wanted('exec')) {
+      log('exec');
+      results.exec = await exec({ relayUrl: relay.url });
+    }
+    if (!needsBrowser) return;
+    const server = await startPageServer();
+    const { browser, version } = await launchBrowser();
+    results.machine.chromium = version;
+    try {
+      await withWetty(async (wetty) => {
+        const main = await openPage(browser, server.url);
+        const mount = (page, sandbox) => page.evaluate((args) => window.bench.mountElement(args), { relay: relay.url, sandbox, ...TERMINAL_PX });
+        results.terminal = { element: await mount(main.page, 'bench-main') };
+        let wettyPage;
+        if (wetty && ['throughput', 'echo'].some(wanted)) {
+          wettyPage = (await openPage(browser, wetty.url, { ...TERMINAL_PX, initScript: await benchHelpersScript() })).page;
+          results.terminal.wetty = await wettyPage.evaluate(() => window.bench.useWetty());
+        }
+        if (wanted('throughput')) {
+          log('throughput');
+          results.throughput = await throughput({ page: main.page, wettyPage, repetitions });
+        }
+        if (wanted('echo')) {
+          log('echo latency');
+          results.echo = await echoLatency({ page: main.page, wettyPage });
+        }
+        if (wanted('load')) {
+          log('echo latency under a flood');
+          const flood = await openPage(browser, server.url);
+          await mount(flood.page, 'bench-flood');
+          results.load = await echoUnderLoad({ page: main.page, floodPage: flood.page });
+          await flood.close();
+        }
+        if (wanted('reconnect')) {
+          log('reconnect and wake');
+          const page = await openPage(browser, server.url);
+          await mount(page.page, 'bench-reconnect');
+          const immediate = await openPage(browser, server.url);
+          await immediate.page.evaluate((args) => window.bench.mountElement(args), { relay: relay.url, sandbox: 'bench-reconnect-now', reconnectPolicy: IMMEDIATE_POLICY, ...TERMINAL_PX });
+          results.reconnect = await reconnect({ page: page.page, immediatePage: immediate.page, relay, sandbox: 'bench-reconnect', immediateSandbox: 'bench-reconnect-now' });
+          await immediate.close();
+          await page.close();
+        }
+      });
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  } finally {
+    await relay.close();
+  }
+}
+
+try {
+  if (wanted('bundle')) {
+    log('bundle');
+    await ensurePeers().catch(() => undefined);
+    results.bundle = await bundle();
+  }
+  if (wanted('memory')) {
+    log('memory');
+    results.memory = await memory();
+  }
+  await browserWorkloads();
+  results.loadAfter = loadAverage();
+  results.wallSeconds = (performance.now() - started) / 1000;
+  log('done');
+  const dir = fileURLToPath(new URL('./.results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}latest.json`, JSON.stringify(results, null, 2));
+  const table = writeReport(results, { write: !values['no-write'] && only.size === WORKLOADS.length });
+  console.log(table);
+} finally {
+  killAllGroups();
+}

@@ -1,0 +1,29 @@
+// Workloads 2 and 3: single keys typed one at a time into `cat`, from xterm's input path to the echo parsed by
+// xterm, measured in the page. Idle, against wetty, and while another session of the same relay floods output.
+import { latencies } from '../lib/stats.mjs';
+
+export const KEYS = 1_000;
+/** The flood of workload 3: another sandbox's session, rendered by another page (its own renderer process). */
+const FLOOD_COMMAND = 'yes flood-line-from-the-echo-bench';
+
+const echo = (page) => page.evaluate((count) => window.bench.echo(count), KEYS);
+
+export async function echoLatency({ page, wettyPage }) {
+  const result = { element: latencies(await echo(page)) };
+  if (wettyPage) result.wetty = latencies(await echo(wettyPage));
+  return result;
+}
+
+/** @param {{ page: import('playwright-core').Page, floodPage: import('playwright-core').Page }} context */
+export async function echoUnderLoad({ page, floodPage }) {
+  await floodPage.evaluate((command) => {
+    window.bench.run(command, 'never-printed');
+  }, FLOOD_COMMAND);
+  try {
+    // the flood is running and rendering before the first key
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return { element: latencies(await echo(page)) };
+  } finally {
+    await floodPage.evaluate(() => window.bench.interrupt());
+  }
+}

@@ -1,0 +1,60 @@
+// Workload 1: 50 MiB of text from the shell until xterm's write callback has seen all of it, for our element, and
+// the references of the same run: the same bytes written into a bare xterm in the same page (the browser's limit),
+// the PTY's raw output read in Node (the relay's limit), and wetty serving the same command to the same browser.
+import pty from 'node-pty';
+import { summarize } from '../lib/stats.mjs';
+
+export const TOTAL_BYTES = 50 * 1024 * 1024;
+/** 79 characters + newline: 80-byte lines, no wrapping at the bench's width. */
+export const LINE = 'sandbox-terminal bench: the quick brown fox jumps over the lazy dog 0123456789.';
+const MARKER = 'BENCH-42-DONE';
+/** The marker is computed by the shell so the echo of the typed command does not contain it. */
+export const COMMAND = `yes '${LINE}' | head -c ${TOTAL_BYTES}; echo BENCH-$((40+2))-DONE`;
+/** The warm-up: a tenth of the output, same lines. */
+const WARM_UP_COMMAND = COMMAND.replace(String(TOTAL_BYTES), String(TOTAL_BYTES / 10));
+/** Chunks of the bare-xterm reference, and how much it keeps queued in xterm (it must not hit xterm's 50 MB discard). */
+const RAW_CHUNK_BYTES = 64 * 1024;
+const RAW_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
+
+const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000);
+
+/** The PTY's raw rate: node-pty in this process, bytes not decoded, nothing else done with them. */
+function ptyRaw(cols, rows) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    let bytes = 0;
+    const shell = pty.spawn('/bin/bash', ['-c', COMMAND], { cols, rows, encoding: null, env: { ...process.env, TERM: 'xterm-256color' } });
+    shell.onData((data) => (bytes += data.length));
+    shell.onExit(({ exitCode }) => (exitCode === 0 ? resolve({ ms: performance.now() - start, bytes }) : reject(new Error(`exit ${exitCode}`))));
+  });
+}
+
+/** @param {{ page: import('playwright-core').Page, wettyPage?: import('playwright-core').Page, repetitions: number }} context */
+export async function throughput({ page, wettyPage, repetitions }) {
+  const runs = { element: [], xterm: [], pty: [], wetty: [] };
+  const { cols, rows } = await page.evaluate(() => window.bench.size());
+  // One unmeasured run each, so xterm's parser and the shells are warm (the first write into xterm is ~6x slower).
+  const run = (target, command) => target.evaluate(([c, marker]) => window.bench.run(c, marker), [command, MARKER]);
+  await run(page, WARM_UP_COMMAND);
+  await page.evaluate(() => window.bench.waitPrompt());
+  if (wettyPage) {
+    await run(wettyPage, WARM_UP_COMMAND);
+    await wettyPage.evaluate(() => window.bench.waitPrompt());
+  }
+  for (let i = 0; i < repetitions; i++) {
+    runs.element.push(mbps(TOTAL_BYTES, await run(page, COMMAND)));
+    await page.evaluate(() => window.bench.waitPrompt());
+    const raw = await page.evaluate(
+      (args) => window.bench.xtermLimit(args),
+      { line: LINE, totalBytes: TOTAL_BYTES, chunkBytes: RAW_CHUNK_BYTES, maxInFlightBytes: RAW_IN_FLIGHT_BYTES },
+    );
+    runs.xterm.push(mbps(TOTAL_BYTES, raw.ms));
+    const rawPty = await ptyRaw(cols, rows);
+    runs.pty.push(mbps(TOTAL_BYTES, rawPty.ms));
+    if (wettyPage) {
+      runs.wetty.push(mbps(TOTAL_BYTES, await run(wettyPage, COMMAND)));
+      await wettyPage.evaluate(() => window.bench.waitPrompt());
+    }
+  }
+  return Object.fromEntries(Object.entries(runs).filter(([, values]) => values.length).map(([key, values]) => [key, summarize(values)]));
+}
