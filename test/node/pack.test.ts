@@ -49,9 +49,15 @@ let scratch: string;
 let project: string;
 const packed = new Map<string, { result: PackResult; manifest: Manifest }>();
 
-/** Runs a command in the fresh project with a plain environment: no NODE_OPTIONS (tsx, conditions) from this run. */
+/**
+ * What this run's environment says about the repository: NODE_OPTIONS (tsx, conditions) and, under `npm run`, the
+ * variables npm sets for a script of the root package. None of it may reach the fresh project.
+ */
+const REPOSITORY_ENV = /^(NODE_OPTIONS|INIT_CWD|npm_config_local_prefix|npm_package_.*|npm_lifecycle_.*)$/;
+
+/** Runs a command in the fresh project, with this run's environment minus what points back at the repository. */
 async function inProject(file: string, args: string[], timeout = CHECK_TIMEOUT_MS): Promise<{ stdout: string; stderr: string }> {
-  const { NODE_OPTIONS: _dropped, ...env } = process.env;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !REPOSITORY_ENV.test(name)));
   return run(file, args, { cwd: project, env, timeout, maxBuffer: 16 * 1024 * 1024 });
 }
 
