@@ -2,9 +2,9 @@
 // Storybook and the published package read it, so a stale copy misinforms all of them.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
@@ -41,14 +41,19 @@ const names = (items: { name: string }[] | undefined) => (items ?? []).map((item
 
 describe('custom-elements.json', () => {
   it('is what `npm run manifest` makes of the current sources', { timeout: ANALYZE_TIMEOUT_MS }, async () => {
-    const outDir = await mkdtemp(join(tmpdir(), 'sandbox-terminal-manifest-'));
+    // In a copy of the package: the analyzer writes custom-elements.json into its working directory and points the
+    // package.json there at it, so a run in place (or with --outdir) would change the files under test.
+    const copy = await mkdtemp(join(tmpdir(), 'sandbox-terminal-manifest-'));
     try {
-      // The package's own script (same flags as the committed file was made with); --outdir is relative to its cwd.
-      await run('npm', ['run', '--silent', 'manifest', '-w', 'packages/elements', '--', '--outdir', relative(ELEMENTS, outDir)], { cwd: ROOT });
-      const fresh = await readFile(join(outDir, 'custom-elements.json'), 'utf8');
+      await cp(join(ELEMENTS, 'package.json'), join(copy, 'package.json'));
+      await cp(join(ELEMENTS, 'src'), join(copy, 'src'), { recursive: true });
+      // The package's own script, so the flags are the ones the committed file was made with; cem from the repository.
+      const PATH = [join(ROOT, 'node_modules', '.bin'), process.env.PATH].join(delimiter);
+      await run('npm', ['run', '--silent', 'manifest'], { cwd: copy, env: { ...process.env, PATH } });
+      const fresh = await readFile(join(copy, 'custom-elements.json'), 'utf8');
       assert.ok(fresh === committedText, 'packages/elements/custom-elements.json is out of date: run `npm run manifest` and commit it');
     } finally {
-      await rm(outDir, { recursive: true, force: true });
+      await rm(copy, { recursive: true, force: true });
     }
   });
 

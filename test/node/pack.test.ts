@@ -43,6 +43,7 @@ interface Manifest {
   exports: Record<string, string | Record<string, string>>;
   bin?: Record<string, string>;
   types?: string;
+  customElements?: string;
 }
 
 let scratch: string;
@@ -125,7 +126,10 @@ describe('the packed packages', () => {
         assert.ok(/^(dist\/.*\.(js|d\.ts)|bin\/.*\.mjs|[^/]+\.json)$/.test(target), `${manifest.name}: ${target} is not a built file`);
       }
     }
-    assert.ok(packed.get('@sandbox-terminal/elements')?.result.files.some((file) => file.path === 'custom-elements.json'));
+    // The manifest, where package.json's customElements field (read by IDEs and Storybook) says it is.
+    const elements = packed.get('@sandbox-terminal/elements');
+    assert.equal(elements?.manifest.customElements, 'custom-elements.json');
+    assert.ok(elements?.result.files.some((file) => file.path === 'custom-elements.json'));
     assert.ok(packed.get('@sandbox-terminal/server')?.result.files.some((file) => file.path === 'dist/session/bashrc.sh'), 'the shell integration script is not beside its module');
   });
 
