@@ -1,4 +1,5 @@
 import type { Terminal } from '@xterm/xterm';
+import { OutputCoalescer } from './output-flow-coalescer.ts';
 
 /**
  * Acknowledge rendered output at least every this many bytes. The relay pauses the shell when a viewer is more than
@@ -23,6 +24,7 @@ export class OutputFlow {
   /** Bumped on every new stream (connect, screen), so callbacks of writes from before it are ignored. */
   #stream = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #coalescer = new OutputCoalescer((data, endPosition) => this.#write(data, endPosition));
 
   constructor(terminal: Terminal, sendAck: (position: number) => void) {
     this.#terminal = terminal;
@@ -40,6 +42,8 @@ export class OutputFlow {
 
   /** A new stream starts at `position` (from `ready`); undefined for a relay that does not count positions. */
   start(position: number | undefined): void {
+    // Held output belongs to the old stream: written now, like xterm's own queue, its callbacks no longer count.
+    this.#coalescer.flush();
     this.#stream++;
     this.#cancelTimer();
     this.#next = position;
@@ -71,12 +75,13 @@ export class OutputFlow {
       return;
     }
     this.#next += bytes.byteLength;
-    this.#write(bytes, this.#next);
+    this.#coalescer.push(bytes, this.#next);
   }
 
   dispose(): void {
     this.#stream++;
     this.#cancelTimer();
+    this.#coalescer.dispose();
   }
 
   #write(data: Uint8Array | string, endPosition: number): void {

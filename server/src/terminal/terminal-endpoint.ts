@@ -20,6 +20,7 @@ import { decodePathSegment } from '../http/api-routes.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { SessionViewer, ShellSession } from '../session/shell-session.ts';
 import { MessageRate } from './message-rate.ts';
+import { OutputBatcher } from './output-batcher.ts';
 
 const TERMINAL_PATH = /^\/v1\/sandboxes\/([^/]+)\/sessions\/([^/]+)\/terminal$/;
 
@@ -95,7 +96,14 @@ export class TerminalEndpoint {
     // Without our subprotocol the client is taken for a Cloudflare Sandbox SDK v0.x terminal client: it gets raw
     // bytes and only the `ready`, `exit` and `error` frames it knows (see docs/protocol.md, "Compatibility").
     const protocol = ws.protocol === TERMINAL_SUBPROTOCOL ? 'v1' : 'compat';
+    const output = new OutputBatcher((data) => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(data, { binary: true });
+      this.metrics.terminalOutput(data.length);
+    });
+    ws.once('close', () => output.discard());
     const send = (message: ServerControlMessage) => {
+      output.flush();
       if (ws.readyState !== ws.OPEN) return;
       const shaped = protocol === 'v1' ? message : compatMessage(message);
       if (shaped) ws.send(JSON.stringify(shaped));
@@ -108,15 +116,16 @@ export class TerminalEndpoint {
     const viewer: SessionViewer = {
       protocol,
       sendOutput: (data) => {
-        if (ws.readyState !== ws.OPEN) return;
-        ws.send(data, { binary: true });
-        this.metrics.terminalOutput(data.length);
+        if (ws.readyState === ws.OPEN) output.push(data);
       },
       sendControl: send,
       get bufferedAmount() {
-        return ws.bufferedAmount;
+        return ws.bufferedAmount + output.pendingBytes;
       },
-      close: (code, reason) => ws.close(code, reason),
+      close: (code, reason) => {
+        output.flush();
+        ws.close(code, reason);
+      },
     };
     const rate = new MessageRate(this.limits.terminalMessagesPerSecond);
     ws.on('message', (data, isBinary) => {

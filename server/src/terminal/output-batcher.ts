@@ -1,0 +1,73 @@
+/**
+ * A frame is sent at most this big. PTY reads are ~4 KiB each, and every WebSocket frame costs a `writev` in the relay
+ * and a message task in the browser: 50 MiB as 4 KiB frames spent more time on that than on drawing. Kept at the
+ * element's ack interval (64 KiB) so acknowledgements stay as fine-grained as before.
+ */
+export const OUTPUT_FRAME_BYTES = 64 * 1024;
+
+/**
+ * While output streams (a frame of at least `STREAMING_FRAME_BYTES` went out less than this long ago), chunks are
+ * collected this long before the next frame: a PTY read is ~4 KiB, so without it a flood is still one small frame per
+ * read. Echoes and prompts are smaller frames and are never held.
+ */
+export const STREAMING_COALESCE_MS = 4;
+/** Half a PTY read (reads are at most 4095 bytes): a frame this big means output streams, not an echo or a prompt. */
+export const STREAMING_FRAME_BYTES = 2048;
+
+/**
+ * Joins output chunks into frames: those of one turn of the event loop (sent from `setImmediate`, after the poll
+ * phase that read them), and while output streams, those of a few milliseconds.
+ */
+export class OutputBatcher {
+  readonly #send: (data: Buffer) => void;
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  #scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  #lastSentAt = 0;
+  #lastFrameBytes = 0;
+
+  constructor(send: (data: Buffer) => void) {
+    this.#send = send;
+  }
+
+  /** Bytes accepted but not yet handed to the socket. */
+  get pendingBytes(): number {
+    return this.#bytes;
+  }
+
+  push(data: Buffer): void {
+    this.#chunks.push(data);
+    this.#bytes += data.length;
+    if (this.#bytes >= OUTPUT_FRAME_BYTES) this.flush();
+    else if (!this.#scheduled) {
+      const streaming = this.#lastFrameBytes >= STREAMING_FRAME_BYTES && performance.now() - this.#lastSentAt < STREAMING_COALESCE_MS;
+      this.#scheduled = streaming ? setTimeout(() => this.flush(), STREAMING_COALESCE_MS) : setImmediate(() => this.flush());
+    }
+  }
+
+  /** Sends what is pending now: before any control message, so frames keep their order. */
+  flush(): void {
+    this.#cancel();
+    if (!this.#bytes) return;
+    this.#lastSentAt = performance.now();
+    this.#lastFrameBytes = this.#bytes;
+    const data = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#bytes);
+    this.#chunks = [];
+    this.#bytes = 0;
+    this.#send(data);
+  }
+
+  /** Drops what is pending (the socket is gone). */
+  discard(): void {
+    this.#cancel();
+    this.#chunks = [];
+    this.#bytes = 0;
+  }
+
+  #cancel(): void {
+    if (this.#scheduled === undefined) return;
+    clearImmediate(this.#scheduled as NodeJS.Immediate);
+    clearTimeout(this.#scheduled as NodeJS.Timeout);
+    this.#scheduled = undefined;
+  }
+}
