@@ -86,7 +86,8 @@ async function browserWorkloads() {
         }
         if (wanted('throughput')) {
           log('throughput');
-          results.throughput = await throughput({ page: main.page, wettyPage, repetitions });
+          const cpuRoots = { relay: { root: relay.pid }, chromium: { root: process.pid, comm: 'chrom' } };
+          results.throughput = await throughput({ page: main.page, wettyPage, relayUrl: relay.url, cpuRoots, repetitions });
         }
         if (wanted('echo')) {
           log('echo latency');

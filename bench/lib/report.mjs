@@ -22,6 +22,12 @@ function rows(r) {
     const goal = t.xterm.median * 0.9;
     add('1', 'output throughput, 50 MiB shell → xterm: `<sandbox-terminal>`', `${spread(t.element, mb)} MB/s`, `(a) bare xterm in the same page, no network: ${spread(t.xterm, mb)} MB/s`, `${((100 * t.element.median) / t.xterm.median).toFixed(0)}% of (a)`, '≥ 90% of (a)', met(t.element.median >= goal));
     add('1', '(b) the PTY\'s raw output read in Node (node-pty, unisolated bash)', `${spread(t.pty, mb)} MB/s`, '', `(a) is ${((100 * t.xterm.median) / t.pty.median).toFixed(0)}% of (b)`, '', '');
+    if (t.elementCpu) {
+      const c = t.elementCpu;
+      const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
+      add('1', 'CPU during the median `<sandbox-terminal>` run', `${s(c.ms)} wall: relay process tree (relay, bwrap, bash, yes, head) ${s(c.groups.relay)}, Chromium (all processes) ${s(c.groups.chromium)}`, `machine busy ${(100 * c.machineBusyShare).toFixed(0)}% of 2 cores (${s(c.machineBusyMs)}, other users included)`, '', '', '');
+    }
+    if (t.socket) add('1', '(d) the relay to a Node WebSocket client that acks each frame and renders nothing', `${spread(t.socket, mb)} MB/s`, '', `ours is ${((100 * t.element.median) / t.socket.median).toFixed(0)}% of (d)`, '', '');
     if (t.wetty) add('1', `(c) wetty ${r.versions?.wetty ?? ''}, same command, same browser`, `${spread(t.wetty, mb)} MB/s`, '', `ours ${(t.element.median / t.wetty.median).toFixed(1)}x wetty`, 'faster than wetty', met(t.element.median > t.wetty.median));
     else add('1', '(c) wetty', 'not measured', r.wettyError ?? '', '', 'faster than wetty', 'n/a');
   }

@@ -2,6 +2,8 @@
 // the references of the same run: the same bytes written into a bare xterm in the same page (the browser's limit),
 // the PTY's raw output read in Node (the relay's limit), and wetty serving the same command to the same browser.
 import pty from 'node-pty';
+import { cpuDelta, cpuSnapshot } from '../lib/cpu-time.mjs';
+import { openSocketReader } from '../lib/socket-reader.mjs';
 import { summarize } from '../lib/stats.mjs';
 
 export const TOTAL_BYTES = 50 * 1024 * 1024;
@@ -30,8 +32,12 @@ function ptyRaw(cols, rows) {
 }
 
 /** @param {{ page: import('playwright-core').Page, wettyPage?: import('playwright-core').Page, repetitions: number }} context */
-export async function throughput({ page, wettyPage, repetitions }) {
-  const runs = { element: [], xterm: [], pty: [], wetty: [] };
+/** @param {{ cpuRoots: Record<string, number> }} context  the relay's and the browser's pids, for the CPU split */
+export async function throughput({ page, wettyPage, relayUrl, cpuRoots, repetitions }) {
+  const cpu = [];
+  const runs = { element: [], xterm: [], pty: [], socket: [], wetty: [] };
+  const socket = await openSocketReader(relayUrl, 'bench-socket');
+  await socket.run(WARM_UP_COMMAND, MARKER);
   const { cols, rows } = await page.evaluate(() => window.bench.size());
   // One unmeasured run each, so xterm's parser and the shells are warm (the first write into xterm is ~6x slower).
   const run = (target, command) => target.evaluate(([c, marker]) => window.bench.run(c, marker), [command, MARKER]);
@@ -41,20 +47,34 @@ export async function throughput({ page, wettyPage, repetitions }) {
     await run(wettyPage, WARM_UP_COMMAND);
     await wettyPage.evaluate(() => window.bench.waitPrompt());
   }
+  const progress = (what) => process.env.BENCH_VERBOSE && console.error(`throughput: ${what}`);
   for (let i = 0; i < repetitions; i++) {
-    runs.element.push(mbps(TOTAL_BYTES, await run(page, COMMAND)));
+    progress(`run ${i + 1}: element`);
+    const before = cpuSnapshot(cpuRoots);
+    const elementMs = await run(page, COMMAND);
+    cpu.push({ ...cpuDelta(before, cpuSnapshot(cpuRoots)), ms: elementMs });
+    runs.element.push(mbps(TOTAL_BYTES, elementMs));
     await page.evaluate(() => window.bench.waitPrompt());
     const raw = await page.evaluate(
       (args) => window.bench.xtermLimit(args),
       { line: LINE, totalBytes: TOTAL_BYTES, chunkBytes: RAW_CHUNK_BYTES, maxInFlightBytes: RAW_IN_FLIGHT_BYTES },
     );
+    progress('bare xterm');
     runs.xterm.push(mbps(TOTAL_BYTES, raw.ms));
+    progress('pty');
     const rawPty = await ptyRaw(cols, rows);
     runs.pty.push(mbps(TOTAL_BYTES, rawPty.ms));
+    progress('socket');
+    runs.socket.push(mbps(TOTAL_BYTES, await socket.run(COMMAND, MARKER)));
     if (wettyPage) {
+      progress('wetty');
       runs.wetty.push(mbps(TOTAL_BYTES, await run(wettyPage, COMMAND)));
       await wettyPage.evaluate(() => window.bench.waitPrompt());
     }
   }
-  return Object.fromEntries(Object.entries(runs).filter(([, values]) => values.length).map(([key, values]) => [key, summarize(values)]));
+  socket.close();
+  const summary = Object.fromEntries(Object.entries(runs).filter(([, values]) => values.length).map(([key, values]) => [key, summarize(values)]));
+  // the CPU split of the median element run
+  const medianRun = cpu.sort((a, b) => a.ms - b.ms)[Math.floor(cpu.length / 2)];
+  return { ...summary, elementCpu: medianRun };
 }
