@@ -215,6 +215,23 @@ describe('sandbox isolation (bubblewrap)', () => {
     });
   });
 
+  it('no process in a sandbox holds a descriptor of another terminal (node-pty leaves its PTY masters inheritable)', async () => {
+    // Terminals of another sandbox and of this one exist before this sandbox's processes start.
+    const other = env.sandbox();
+    await other.createSession();
+    await other.createSession();
+    const sandbox = env.sandbox();
+    await sandbox.createSession();
+    const session = await sandbox.createSession();
+    // Every descriptor of every process in the sandbox: its own terminal (a pts) is fine, a PTY master is not.
+    const listing = 'for p in /proc/[0-9]*; do for f in $p/fd/*; do echo "${p#/proc/} ${f##*/} $(readlink $f)"; done; done 2>/dev/null';
+    for (const result of [await sandbox.exec(listing, { session }), await sandbox.exec(listing)]) {
+      const masters = result.stdout.split('\n').filter((line) => line.endsWith('/dev/ptmx'));
+      assert.deepEqual(masters, [], `PTY masters held inside the sandbox:\n${masters.join('\n')}`);
+      assert.match(result.stdout, /\/dev\/pts\/\d+|pipe:/, 'the listing saw no descriptor at all');
+    }
+  });
+
   it('with network off, a sandbox has only the loopback interface', async () => {
     const offline = await startRelay({ network: false });
     try {

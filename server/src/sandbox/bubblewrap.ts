@@ -3,6 +3,7 @@ import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import pty, { type IPty } from 'node-pty';
 import type { CommandSpawnOptions, SandboxBackend, SandboxInstance, SandboxSpec, ShellSpawnOptions } from './backend.ts';
 import { oneShotBashArgs } from './command-wrapper.ts';
+import { withoutInheritedFds } from './inherited-fds.ts';
 import { SandboxCgroups } from './sandbox-cgroups.ts';
 import { findDescendantByName, signalQuietly } from './process-tree.ts';
 
@@ -67,7 +68,7 @@ export class BubblewrapBackend implements SandboxBackend {
     ];
     // Without cgroups the sandbox runs unbounded; the relay says so at start (SECURITY.md, "Limits").
     const cgroups = spec.resources && SandboxCgroups.available() ? SandboxCgroups.create(spec.id, spec.resources) : undefined;
-    const [command, commandArgs] = cgroups ? cgroups.wrap(BWRAP, args) : [BWRAP, args];
+    const [command, commandArgs] = withoutInheritedFds(cgroups ? cgroups.wrap(BWRAP, args) : [BWRAP, args], [3]);
     const init = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
     try {
       const childPid = await readChildPid(init);
@@ -165,10 +166,10 @@ class BubblewrapInstance implements SandboxInstance {
     return processRunning(this.childPid);
   }
 
-  /** nsenter with its arguments, started inside the sandbox's cgroups when there are any. */
+  /** nsenter with its arguments, started inside the sandbox's cgroups when there are any, holding no stray descriptor. */
   private enter(args: string[]): [string, string[]] {
     const full = [...this.nsenterArgs(), ...args];
-    return this.cgroups ? this.cgroups.wrap(NSENTER, full) : [NSENTER, full];
+    return withoutInheritedFds(this.cgroups ? this.cgroups.wrap(NSENTER, full) : [NSENTER, full]);
   }
 
   private nsenterArgs(): string[] {
