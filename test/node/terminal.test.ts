@@ -113,7 +113,7 @@ describe('terminal WebSocket', () => {
     for (const frame of frames) terminal.ws.send(frame);
     await waitFor(() => terminal.controls.filter((message) => message.type === 'error').length === frames.length, 'one error per bad frame');
     const codes = terminal.controls.filter((message) => message.type === 'error').map((message) => (message as { code: string }).code);
-    assert.deepEqual(codes, ['BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST', 'UNKNOWN_MESSAGE', 'BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST']);
+    assert.deepEqual(codes, ['BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST', 'UNKNOWN_MESSAGE', 'LIMIT_EXCEEDED', 'LIMIT_EXCEEDED', 'BAD_REQUEST']);
     terminal.type('echo still-$((2+3))\r');
     await terminal.waitForOutput('still-5');
     terminal.control({ type: 'ping' });
