@@ -177,6 +177,7 @@ describe('per-sandbox resources (cgroups)', async () => {
     assert.equal(flood.stdout.includes('spawned-all'), false, 'every fork succeeded: the process limit is not applied');
     assert.match(flood.stdout, /sh-exit=2/);
     assert.match(flood.stderr, /Cannot fork/);
+    assert.deepEqual(flood.limitsHit, ['sandboxProcesses'], 'the result names the limit the sandbox hit');
     assert.equal((await sandbox.exec('echo session-alive', { session })).stdout, 'session-alive\n');
     assert.equal((await bounded.sandbox().exec('echo neighbour-alive')).stdout, 'neighbour-alive\n');
   });
@@ -196,6 +197,9 @@ describe('per-sandbox resources (cgroups)', async () => {
     const hog = await sandbox.exec(`x=$(head -c ${128 * 1024 * 1024} /dev/zero | tr '\\0' a); echo "held \${#x}"`);
     assert.equal(hog.stdout.includes('held'), false, 'the hog kept 128 MiB: the memory limit is not applied');
     assert.notEqual(hog.exitCode, 0);
-    assert.equal((await sandbox.exec('echo after-oom')).stdout, 'after-oom\n');
+    assert.deepEqual(hog.limitsHit, ['sandboxMemoryBytes'], 'the result names the limit the sandbox hit');
+    const after = await sandbox.exec('echo after-oom');
+    assert.equal(after.stdout, 'after-oom\n');
+    assert.equal(after.limitsHit, undefined, 'a command that hit no limit names none');
   });
 });

@@ -79,7 +79,16 @@ export interface ExecResult {
   sessionRecreated: boolean;
   command: string;
   session?: string;
+  /**
+   * Sandbox-wide limits the kernel enforced while the command ran: a fork refused (`sandboxProcesses`) or a process
+   * killed for memory (`sandboxMemoryBytes`), by this command or by another process of the same sandbox. Absent when
+   * none was hit, and on hosts where the relay cannot apply these limits.
+   */
+  limitsHit?: SandboxLimitName[];
 }
+
+/** The per-sandbox limits the kernel enforces (cgroups); see `ExecResult.limitsHit`. */
+export type SandboxLimitName = 'sandboxProcesses' | 'sandboxMemoryBytes';
 
 /** One line of the `exec/stream` NDJSON response. */
 export type ExecStreamEvent =

@@ -9,6 +9,7 @@ import {
   type ExecResult,
   type ExecStreamEvent,
   type TokenScope,
+  type SandboxLimitName,
 } from '@sandbox-terminal/protocol';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -155,13 +156,23 @@ async function startExec(ctx: RouteContext, sandboxId: string, body: ExecRequest
   else grant.require({ sandbox: sandboxId, session: body.session, scope: 'write' });
   const finished = ctx.metrics.execStarted(body.session ? 'session' : 'one_shot');
   try {
+    const runtime = ctx.pool.sandbox(sandboxId);
+    const instanceBefore = runtime.instance;
+    const eventsBefore = instanceBefore?.limitEvents?.();
     const result = await runExec(ctx, sandboxId, body, onEvent, response);
     finished(result);
-    return result;
+    // A sandbox started (or restarted) for this exec has fresh counters: everything on them happened meanwhile.
+    const limitsHit = limitsHitSince(runtime.instance === instanceBefore ? eventsBefore : undefined, runtime.instance?.limitEvents?.());
+    return limitsHit.length ? { ...result, limitsHit } : result;
   } catch (error) {
     finished();
     throw error;
   }
+}
+
+function limitsHitSince(before: Record<SandboxLimitName, number> | undefined, after: Record<SandboxLimitName, number> | undefined): SandboxLimitName[] {
+  if (!after) return [];
+  return (Object.keys(after) as SandboxLimitName[]).filter((limit) => after[limit] > (before?.[limit] ?? 0));
 }
 
 async function runExec(ctx: RouteContext, sandboxId: string, body: ExecRequest, onEvent: ((event: ExecStreamEvent) => void) | undefined, response: ServerResponse): Promise<ExecResult> {

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { IPty } from 'node-pty';
+import type { SandboxLimitName } from '@sandbox-terminal/protocol';
 import type { SandboxResources } from './sandbox-cgroups.ts';
 
 /**
@@ -63,6 +64,8 @@ export interface SandboxInstance {
    * own exit). Backends without a process of their own may leave it out.
    */
   alive?(): boolean;
+  /** How often each per-sandbox limit has been enforced so far; undefined where none is applied. */
+  limitEvents?(): Record<SandboxLimitName, number> | undefined;
   /** Stops every process in the sandbox. */
   stop(): Promise<void>;
   /** Resolves when the sandbox ended by itself (its init died). */

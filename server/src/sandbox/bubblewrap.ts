@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import pty, { type IPty } from 'node-pty';
+import type { SandboxLimitName } from '@sandbox-terminal/protocol';
 import type { CommandSpawnOptions, SandboxBackend, SandboxInstance, SandboxSpec, ShellSpawnOptions } from './backend.ts';
 import { oneShotBashArgs } from './command-wrapper.ts';
 import { withoutInheritedFds } from './inherited-fds.ts';
@@ -164,6 +165,10 @@ class BubblewrapInstance implements SandboxInstance {
 
   alive(): boolean {
     return processRunning(this.childPid);
+  }
+
+  limitEvents(): Record<SandboxLimitName, number> | undefined {
+    return this.cgroups?.limitEvents();
   }
 
   /** nsenter with its arguments, started inside the sandbox's cgroups when there are any, holding no stray descriptor. */

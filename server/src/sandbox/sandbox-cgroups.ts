@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import type { SandboxLimitName } from '@sandbox-terminal/protocol';
 import { dirname, join } from 'node:path';
 
 /** Where cgroup v1 hierarchies are mounted (Debian 12 on cgroup v1 hosts, many containers). */
@@ -30,6 +31,19 @@ export interface SandboxResources {
  */
 export class SandboxCgroups {
   private constructor(private readonly dirs: string[]) {}
+
+  /**
+   * How often each limit has been enforced since the groups were made: forks refused at `pids.max` (`pids.events`)
+   * and processes the OOM killer ended (`oom_kill` in `memory.oom_control`). A counter the kernel does not offer
+   * reads as 0.
+   */
+  limitEvents(): Record<SandboxLimitName, number> {
+    const [pids, memory] = this.dirs;
+    return {
+      sandboxProcesses: counter(join(pids!, 'pids.events'), 'max'),
+      sandboxMemoryBytes: counter(join(memory!, 'memory.oom_control'), 'oom_kill'),
+    };
+  }
 
   /** Whether this host has writable cgroup v1 `pids` and `memory` hierarchies. */
   static available(): boolean {
@@ -86,5 +100,15 @@ export class SandboxCgroups {
         // other sandboxes of this relay still run
       }
     }
+  }
+}
+
+/** The number after `name` in a cgroup file of `name value` lines; 0 when the file or the line is missing. */
+function counter(file: string, name: string): number {
+  try {
+    const line = readFileSync(file, 'utf8').split('\n').find((entry) => entry.startsWith(`${name} `));
+    return line ? Number(line.slice(name.length + 1)) || 0 : 0;
+  } catch {
+    return 0;
   }
 }
