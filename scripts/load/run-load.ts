@@ -47,6 +47,9 @@ export interface LoadReport {
 
 const RELAY_SCRIPT = fileURLToPath(new URL('./relay-process.ts', import.meta.url));
 const SETUP_TIMEOUT_MS = 60_000;
+/** A common browser terminal's size: the relay's screen mirror of each session (and so its memory) scales with it. */
+const TERMINAL_COLS = 120;
+const TERMINAL_ROWS = 40;
 const END_MARKER_TIMEOUT_MS = 30_000;
 
 /**
@@ -82,8 +85,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     for (let i = 0; i < settings.terminals; i++) {
       const sandbox = sandboxFor();
       const session = await sandbox.createSession();
-      // Wide enough that the typed generator command does not wrap (a wrapped piece would look like a torn line).
-      const terminal = new StreamingTerminal(sandbox.terminalUrl(session, { cols: 400, rows: 50 }));
+      const terminal = new StreamingTerminal(sandbox.terminalUrl(session, { cols: TERMINAL_COLS, rows: TERMINAL_ROWS }));
       terminals.push(terminal);
       await terminal.opened;
     }

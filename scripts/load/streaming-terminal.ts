@@ -5,9 +5,11 @@ import WebSocket from 'ws';
 const ACK_EVERY_BYTES = 32 * 1024;
 /** …or this long after the last unacknowledged byte. */
 const ACK_AFTER_MS = 50;
-/** The generator's lines: `seq <n> <pad>`; the pad makes a line this long. */
-export const LINE_PAD = 'p'.repeat(48);
-const SEQ_LINE = new RegExp(`^seq (\\d+) ${LINE_PAD}$`);
+/** The generator's lines: `L<n> <pad>`, the pad made by the shell so that the typed command does not contain it. */
+const PAD_LENGTH = 48;
+const SEQ_LINE = new RegExp(`^L(\\d+) 0{${PAD_LENGTH}}$`);
+/** A line that is part of a generator line but not a whole one: the start of one, or a run of its pad. */
+const TORN_LINE = /^L\d|0{8}/;
 /** Non-generator lines kept for `waitFor`: a session prints a handful (its prompt, the command, the end marker). */
 const OTHER_LINES_KEPT = 1_000;
 /** OSC (the shell integration's markers, titles) and CSI sequences, which share lines with the output. */
@@ -29,7 +31,7 @@ export function endMarker(index: number): string {
  */
 export function generatorCommand(index: number, linesPerBurst: number, pauseSeconds: number): string {
   const burst = `((i % ${linesPerBurst})) || { [ -e ${STOP_FILE} ] && break; sleep ${pauseSeconds}; }`;
-  return `i=0; while :; do i=$((i+1)); printf 'seq %d %s\\n' $i ${LINE_PAD}; ${burst}; done; echo load-end-$((${index}+1000))\r`;
+  return `printf -v P %0${PAD_LENGTH}d 0; i=0; while :; do i=$((i+1)); printf 'L%d %s\\n' $i $P; ${burst}; done; echo load-end-$((${index}+1000))\r`;
 }
 
 /**
@@ -148,7 +150,7 @@ export class StreamingTerminal {
       this.lastSeq = seq;
       return;
     }
-    if (line.startsWith('seq ') || (this.lastSeq > 0 && line.includes(LINE_PAD.slice(0, 8)) && !line.includes('printf'))) {
+    if (TORN_LINE.test(line)) {
       this.malformed += 1;
       this.#lastMalformed = line;
     }
