@@ -34,6 +34,11 @@ export interface RelayLimits {
    */
   terminalMessagesPerSecond: number;
   /**
+   * HTTP requests one client address may make per second (token bucket of this size); over it: 429 with
+   * LIMIT_EXCEEDED. `/healthz` and `/metrics` do not count. 0 turns it off (e.g. behind a proxy that limits instead).
+   */
+  httpRequestsPerSecond: number;
+  /**
    * Processes (and threads) one sandbox runs at once, all sessions and commands together: a cgroup `pids.max`
    * (bubblewrap backend on hosts with cgroup v1). A fork over it fails inside the sandbox (EAGAIN); the relay goes on.
    */
@@ -74,6 +79,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   reconnectGraceMs: 3_000,
   sandboxesPerRelay: 64,
   terminalMessagesPerSecond: 1_000,
+  httpRequestsPerSecond: 2_000,
   sandboxProcesses: 512,
   sandboxMemoryBytes: 2 * 1024 * 1024 * 1024,
   sandboxCpuCores: 1,

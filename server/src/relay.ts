@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { RelayAuth } from './auth.ts';
+import { limitExceeded } from './errors.ts';
+import { ClientRates } from './http/client-rates.ts';
 import { REQUEST_ID_HEADER, handleApiRequest, requestIdFor, type RouteContext } from './http/api-routes.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIMITS, MIN_IDLE_TIMEOUT_MS, type RelayLimits } from './limits.ts';
 import { RelayMetrics } from './metrics.ts';
@@ -114,6 +116,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   };
 
   const originAllowed = (origin: string | undefined) => !origin || !allowedOrigins || allowedOrigins.includes(origin);
+  const clientRates = new ClientRates(limits.httpRequestsPerSecond);
 
   const handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     const url = new URL(request.url ?? '/', 'http://relay');
@@ -138,6 +141,13 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     if (!originAllowed(origin)) {
       response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'FORBIDDEN', message: `origin ${origin} is not allowed` }));
       log.debug({ method: request.method, route: 'origin refused', status: 403, origin }, 'http request');
+      return true;
+    }
+    if (url.pathname.startsWith('/v1/') && !clientRates.take(request.socket.remoteAddress ?? 'unknown')) {
+      const limit = limits.httpRequestsPerSecond;
+      const body = limitExceeded('httpRequestsPerSecond', limit, `more than ${limit} requests a second from this address`).toPayload();
+      response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify(body));
+      log.debug({ method: request.method, route: 'rate limited', status: 429 }, 'http request');
       return true;
     }
     void handleApiRequest(context, request, response, log);

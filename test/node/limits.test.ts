@@ -203,3 +203,34 @@ describe('per-sandbox resources (cgroups)', async () => {
     assert.equal(after.limitsHit, undefined, 'a command that hit no limit names none');
   });
 });
+
+describe('httpRequestsPerSecond', async () => {
+  const PER_SECOND = 20;
+  const limited = await startRelay({ limits: { httpRequestsPerSecond: PER_SECOND } });
+  after(() => limited.close());
+
+  it('a burst over the limit gets 429 LIMIT_EXCEEDED; health checks and terminals are not counted; the bucket refills', async () => {
+    const sandbox = limited.sandbox();
+    const session = await sandbox.createSession();
+    const terminal = await TerminalClient.open(sandbox, session);
+    const BURST = PER_SECOND * 3;
+    const started = performance.now();
+    const outcomes = await Promise.all(Array.from({ length: BURST }, () => sandbox.listSessions().then(() => 'ok', (error: unknown) => error)));
+    const seconds = (performance.now() - started) / 1000;
+    const refused = outcomes.filter((outcome): outcome is SandboxError => outcome instanceof SandboxError);
+    const allowed = BURST - refused.length;
+    // The bucket: PER_SECOND at once, then PER_SECOND a second for as long as the burst took to arrive.
+    assert.ok(allowed <= PER_SECOND * (1 + seconds) + 1, `${allowed} of ${BURST} allowed in ${seconds.toFixed(2)} s`);
+    assert.ok(allowed >= 1, 'every request was refused');
+    for (const error of refused) {
+      assert.equal(error.code, 'LIMIT_EXCEEDED');
+      assert.equal(error.status, 429);
+      assert.equal(error.details?.limit, 'httpRequestsPerSecond');
+    }
+    assert.equal((await fetch(`${limited.relay.url}/healthz`)).status, 200);
+    terminal.type('echo still-typing-$((2*21))\r');
+    await terminal.waitForOutput('still-typing-42');
+    await waitFor(async () => (await sandbox.exec('echo refilled', { session }).catch(() => undefined))?.stdout === 'refilled\n', 'an exec once the bucket refilled');
+    terminal.close();
+  });
+});
