@@ -1,6 +1,7 @@
 import type { SandboxTerminal, SessionTabs, TerminalTheme } from '@sandbox-terminal/elements';
 import { renderAgentPanel } from './agent-panel.ts';
 import { renderElementDocs } from './element-docs.ts';
+import { renderFrameworkExamples } from './framework-examples.ts';
 import { renderIdleControl } from './idle-control.ts';
 import { renderSnippet } from './snippet.ts';
 
@@ -32,6 +33,7 @@ renderSnippet(document.querySelector('[data-snippet="tabs"]')!, tabsSnippet());
 renderAgentPanel(document.querySelector('#agent-panel')!, { relayUrl, sandboxId: SANDBOX_ID, tabs, single });
 renderIdleControl(document.querySelector('#idle-control')!, { relayUrl, sandboxId: SANDBOX_ID });
 renderElementDocs(document.querySelector('#element-docs')!);
+renderFrameworkExamples(document.querySelector('#framework-examples')!);
 void checkRelay();
 
 function applyTheme(theme: TerminalTheme): void {
