@@ -5,14 +5,15 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
+import { createServer, defaultClientConditions } from 'vite';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FLOOD_SECONDS = Number(process.env.FLOOD_SECONDS ?? 60);
 const SAMPLE_EVERY_MS = 5_000;
 const RELAY_PORT = 18_000 + Math.floor(Math.random() * 1000);
 
-const relay = spawn(process.execPath, ['server/bin/sandbox-relay.mjs', '--port', String(RELAY_PORT), '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+// The workspace packages from their TypeScript sources (their exports' source condition), as `npm run relay` does.
+const relay = spawn(process.execPath, ['--conditions=@sandbox-terminal/source', '--import', 'tsx', 'server/bin/sandbox-relay.mjs', '--port', String(RELAY_PORT), '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((resolve, reject) => {
   relay.stdout.on('data', (chunk) => chunk.toString().includes('listening') && resolve());
   relay.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
@@ -22,6 +23,7 @@ const vite = await createServer({
   configFile: false,
   root: ROOT,
   logLevel: 'warn',
+  resolve: { conditions: ['@sandbox-terminal/source', ...defaultClientConditions] },
   server: { port: 0, proxy: { '/v1': { target: relayUrl, ws: true } } },
 });
 await vite.listen();

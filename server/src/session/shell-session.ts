@@ -8,6 +8,7 @@ import type { SandboxInstance } from '../sandbox/backend.ts';
 import { descendantPids, readProcStat, signalQuietly } from '../sandbox/process-tree.ts';
 import { ExecJob, type ExecJobRequest } from './exec-job.ts';
 import { ShellPipes } from './exec-output-pipes.ts';
+import { JobFile } from './job-file.ts';
 import { MarkerScanner } from './marker-scanner.ts';
 import type { ScreenSnapshot } from './screen-mirror.ts';
 import { SessionOutput, type SessionViewer } from './session-output.ts';
@@ -67,6 +68,9 @@ export class ShellSession {
   readonly #output: SessionOutput;
   #pty: IPty | undefined;
   #pipes: ShellPipes | undefined;
+  #jobFile: JobFile | undefined;
+  /** Control files written for the current job only (its stdin, the tty-restore flag): removed when it settles. */
+  readonly #jobExtraFiles = new Set<string>();
   #scanner = new MarkerScanner(OSC_MARKER_PREFIX, OSC_MARKER_TERMINATOR);
   #markerHoldTimer: NodeJS.Timeout | undefined;
   #instance: SandboxInstance | undefined;
@@ -166,8 +170,10 @@ export class ShellSession {
     const instance = await this.#host.ensureRunning();
     this.#instance = instance;
     const controlDir = this.#host.controlDirFor(this.id);
+    this.#jobFile?.close();
     rmSync(controlDir, { recursive: true, force: true });
     mkdirSync(controlDir, { recursive: true });
+    this.#jobFile = new JobFile(join(controlDir, CONTROL_FILES.job));
     this.#pipes = new ShellPipes(join(controlDir, CONTROL_FILES.stdout), join(controlDir, CONTROL_FILES.stderr), join(controlDir, CONTROL_FILES.state), {
       data: (stream, chunk) => this.#onExecOutput(stream, chunk),
       end: (stream, jobId, exitCode) => this.#onExecOutputEnd(stream, jobId, exitCode),
@@ -373,13 +379,12 @@ export class ShellSession {
     const job = this.#queue.shift();
     if (!job) return;
     this.#current = job;
-    const controlDir = this.#host.controlDirFor(this.id);
     const hasStdin = job.request.stdin !== undefined;
-    if (hasStdin) writeFileSync(join(controlDir, CONTROL_FILES.stdin), job.request.stdin!);
+    if (hasStdin) this.#writeJobExtraFile(CONTROL_FILES.stdin, job.request.stdin!);
     const spec: Parameters<typeof jobScript>[0] = { id: job.id, command: job.request.command, hasStdin };
     if (job.request.cwd !== undefined) spec.cwd = this.#toSandboxPath(job.request.cwd);
     if (job.request.env) spec.env = job.request.env;
-    writeFileSync(join(controlDir, CONTROL_FILES.job), jobScript(spec));
+    this.#jobFile!.write(jobScript(spec));
     this.#atPrompt = false;
     this.#typedSinceDispatch = false;
     job.dispatched();
@@ -416,7 +421,8 @@ export class ShellSession {
     this.#current = undefined;
     clearTimeout(this.#escalation);
     this.#escalation = undefined;
-    for (const file of [CONTROL_FILES.restoreTty, CONTROL_FILES.stdin]) rmSync(join(this.#host.controlDirFor(this.id), file), { force: true });
+    for (const path of this.#jobExtraFiles) rmSync(path, { force: true });
+    this.#jobExtraFiles.clear();
     job.finish(exitCode);
     for (const chunk of this.#heldExecOutput.splice(0)) this.#emitTerminal(chunk);
     for (const chunk of this.#heldTerminalOutput.splice(0)) this.#emitTerminal(chunk);
@@ -454,7 +460,7 @@ export class ShellSession {
         void this.#replaceShell('the command could not be stopped; the shell was restarted').catch(() => undefined);
         return;
       }
-      writeFileSync(join(this.#host.controlDirFor(this.id), CONTROL_FILES.restoreTty), '');
+      this.#writeJobExtraFile(CONTROL_FILES.restoreTty, '');
       for (const pid of descendantPids(bashPid)) signalQuietly(pid, 'SIGKILL');
       signalQuietly(bashPid, 'SIGINT');
       this.#escalation = setTimeout(escalate, this.#host.limits.killEscalationMs);
@@ -502,10 +508,20 @@ export class ShellSession {
     for (const job of this.#queue.splice(0)) job.finish(-1);
     this.#output.closeAll(closeCode, reason);
     this.#output.dispose();
+    this.#jobFile?.close();
+    this.#jobFile = undefined;
     rmSync(this.#host.controlDirFor(this.id), { recursive: true, force: true });
   }
 
+  #writeJobExtraFile(name: string, content: string | Uint8Array): void {
+    const path = join(this.#host.controlDirFor(this.id), name);
+    writeFileSync(path, content);
+    this.#jobExtraFiles.add(path);
+  }
+
   async #endShell(): Promise<void> {
+    // The sandbox may remove the control directory once the shell is gone; the next shell opens a new job file.
+    this.#jobFile?.close();
     const shell = this.#pty;
     if (!shell) return;
     this.#endingOnPurpose = true;
