@@ -86,6 +86,9 @@ describe('terminal WebSocket', () => {
     await terminal.waitForOutput('sleep 0.5; echo user-done | tr a-z A-Z\r\n');
     const result = await sandbox.exec('echo exec-ran', { session });
     assert.equal(result.stdout, 'exec-ran\n');
+    // The terminal's copy of the exec travels on the socket, and may arrive after the HTTP result: wait for it, then
+    // check the order the viewer saw.
+    await terminal.waitForOutput(/exec-ran\r\n/);
     assert.ok(terminal.output.indexOf('USER-DONE\r\n') >= 0, 'the user command ran');
     assert.ok(terminal.output.indexOf('USER-DONE\r\n') < terminal.output.lastIndexOf('exec-ran'), 'the exec ran after the user command ended');
     terminal.close();
