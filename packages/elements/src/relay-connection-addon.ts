@@ -18,7 +18,7 @@ import {
 import { acceptsInput, statuses, withInputDropped, type ConnectionStatus } from './connection-status.ts';
 import { DisposableStore, Emitter } from './emitter.ts';
 import { parseCloudflareControl } from './cloudflare-control.ts';
-import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from './reconnect-policy.ts';
+import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs, type ReconnectPolicy } from './reconnect-policy.ts';
 import { OutputFlow } from './output-flow.ts';
 import { WakeGate } from './wake-gate.ts';
 
@@ -190,9 +190,10 @@ export class RelayConnectionAddon implements ITerminalAddon {
     // partysocket awaits a promise from this provider (see its _getNextProtocols); only its types say otherwise.
     const protocols = (() => (attempt ?? this.#nextAttempt()).then((next) => next.protocols)) as unknown as () => string[];
     const socket = new ReconnectingWebSocket(nextUrl, protocols, {
-      minReconnectionDelay: this.#policy.minDelayMs,
-      maxReconnectionDelay: this.#policy.maxDelayMs,
-      reconnectionDelayGrowFactor: this.#policy.growFactor,
+      // The waiting between attempts is ours (`reconnectDelayMs`, in #nextAttempt): partysocket's own backoff would
+      // delay even the first attempt after a drop by its minimum.
+      minReconnectionDelay: 0,
+      maxReconnectionDelay: 0,
       connectionTimeout: this.#policy.connectTimeoutMs,
       minUptime: STABLE_CONNECTION_MS,
       // Keystrokes are never queued for later: a command typed into a dead connection must not run minutes after.
@@ -247,7 +248,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
       if (!this.#disposed && this.#status.state === 'paused') this.#setStatus(statuses.reconnecting(Math.max(socket?.retryCount ?? 1, 1)));
     }
     const retry = socket?.retryCount ?? 0;
-    if (retry > 0) await delay(this.#jitterMs(retry));
+    if (retry > 0) await delay(reconnectDelayMs(this.#policy, retry, Math.random()));
     const options = this.#options;
     // A Cloudflare Worker is offered no subprotocol: that is how a server tells a v0.x client from ours.
     if (options.protocol === 'cloudflare') return { url: options.url, protocols: [] };
@@ -266,12 +267,6 @@ export class RelayConnectionAddon implements ITerminalAddon {
     const refreshes = options.protocol !== 'cloudflare' && options.endpoint.refreshesToken === true;
     if (code === TERMINAL_CLOSE_CODES.UNAUTHORIZED && refreshes) return undefined;
     return AUTH_CLOSE_CODES.get(code);
-  }
-
-  #jitterMs(retry: number): number {
-    const { minDelayMs, maxDelayMs, growFactor, jitterRatio } = this.#policy;
-    const backoff = Math.min(maxDelayMs, minDelayMs * growFactor ** (retry - 1));
-    return Math.random() * jitterRatio * backoff;
   }
 
   readonly #handleOpen = (): void => {
