@@ -1,47 +1,15 @@
-import { z } from 'zod';
-import { colsSchema, rowsSchema } from './terminal.ts';
+export type { CreateSessionRequest, ExecRequest, MkdirRequest } from './api-schemas.ts';
 
 /**
- * The relay's HTTP API: request bodies (validated by the relay with these schemas) and response shapes.
+ * The relay's HTTP API: request and response shapes (the relay validates request bodies with the zod schemas in
+ * api-schemas.ts).
  * Paths are built by `apiPaths` so server routes and client calls cannot drift apart.
  */
 
 /** Sandbox and session ids: what fits in a URL segment, a file name and a log line without escaping. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-export const idSchema = z.string().regex(ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit');
-
 /** Exported variable names a session may carry: POSIX shell names. */
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const envSchema = z.record(z.string().regex(ENV_NAME_PATTERN, 'env names must be shell identifiers'), z.string());
-const pathSchema = z.string().min(1);
-
-export const createSessionRequest = z
-  .object({
-    id: idSchema.optional(),
-    cwd: pathSchema.optional(),
-    env: envSchema.optional(),
-    cols: colsSchema.optional(),
-    rows: rowsSchema.optional(),
-  })
-  .strict();
-export type CreateSessionRequest = z.infer<typeof createSessionRequest>;
-
-export const execRequest = z
-  .object({
-    command: z.string(),
-    session: idSchema.optional(),
-    cwd: pathSchema.optional(),
-    env: envSchema.optional(),
-    /** Milliseconds; the command's whole process group is killed when it runs out. */
-    timeout: z.number().int().positive().optional(),
-    /** Text given to the command on stdin; without it stdin is empty (/dev/null). */
-    stdin: z.string().optional(),
-  })
-  .strict();
-export type ExecRequest = z.infer<typeof execRequest>;
-
-export const mkdirRequest = z.object({ path: pathSchema, recursive: z.boolean().optional() }).strict();
-export type MkdirRequest = z.infer<typeof mkdirRequest>;
 
 export type SessionStatus = 'active' | 'sleeping' | 'exited';
 

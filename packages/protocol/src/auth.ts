@@ -1,4 +1,4 @@
-import { z } from 'zod';
+export type { TokenClaims } from './auth-schemas.ts';
 
 /**
  * What a token lets its holder do, each including the one before: `read` views (status, lists, file reads, terminal
@@ -8,17 +8,6 @@ import { z } from 'zod';
 export const TOKEN_SCOPES = ['read', 'write', 'admin'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
-/** The claims of a relay token (a JWT signed with HS256 by the relay's secret). */
-export const tokenClaims = z.object({
-  /** The one sandbox this token is for. */
-  sandbox: z.string().min(1).max(128),
-  /** When present, only these sessions of the sandbox (terminals, session calls, exec in a session). */
-  sessions: z.array(z.string().min(1).max(128)).max(1024).optional(),
-  scope: z.enum(TOKEN_SCOPES),
-  /** Expiry, seconds since the epoch; required. */
-  exp: z.number().int(),
-});
-export type TokenClaims = z.infer<typeof tokenClaims>;
 
 /**
  * Browsers cannot set headers on a WebSocket and a token in the URL ends up in access logs, so the terminal socket

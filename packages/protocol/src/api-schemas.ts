@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { ENV_NAME_PATTERN, ID_PATTERN } from './api.ts';
+import { colsSchema, rowsSchema } from './terminal-schemas.ts';
+
+// Request bodies as the relay validates them. Apart from the relay only the types are used, so a browser bundle
+// leaves zod out.
+
+export const idSchema = z.string().regex(ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit');
+
+const envSchema = z.record(z.string().regex(ENV_NAME_PATTERN, 'env names must be shell identifiers'), z.string());
+const pathSchema = z.string().min(1);
+
+export const createSessionRequest = z
+  .object({
+    id: idSchema.optional(),
+    cwd: pathSchema.optional(),
+    env: envSchema.optional(),
+    cols: colsSchema.optional(),
+    rows: rowsSchema.optional(),
+  })
+  .strict();
+export type CreateSessionRequest = z.infer<typeof createSessionRequest>;
+
+export const execRequest = z
+  .object({
+    command: z.string(),
+    session: idSchema.optional(),
+    cwd: pathSchema.optional(),
+    env: envSchema.optional(),
+    /** Milliseconds; the command's whole process group is killed when it runs out. */
+    timeout: z.number().int().positive().optional(),
+    /** Text given to the command on stdin; without it stdin is empty (/dev/null). */
+    stdin: z.string().optional(),
+  })
+  .strict();
+export type ExecRequest = z.infer<typeof execRequest>;
+
+export const mkdirRequest = z.object({ path: pathSchema, recursive: z.boolean().optional() }).strict();
+export type MkdirRequest = z.infer<typeof mkdirRequest>;
