@@ -18,8 +18,8 @@ import {
 
 /** Longer than the first reconnection delay (500 ms) plus its jitter: a reconnecting socket would have shown up. */
 const LONGER_THAN_FIRST_RECONNECT_MS = 2_000;
-/** Tokens that expire while the test watches; jose's `exp` has whole seconds. */
-const SHORT_TOKEN_LIFETIME_S = 1;
+/** Tokens that expire while the test watches; jose's `exp` has whole seconds, so this lives between 1 and 2 s. */
+const SHORT_TOKEN_LIFETIME_S = 2;
 
 async function securedRelayUrl(): Promise<string> {
   const info = await executeServerCommand<{ url: string } | undefined, undefined>('secured-relay-info');

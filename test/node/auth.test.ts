@@ -176,8 +176,11 @@ describe('auth on the terminal WebSocket', () => {
 });
 
 describe('short-lived tokens through getToken', () => {
-  /** Shorter would race jose's whole-second `exp`; the wait below must outlast it. */
-  const TOKEN_LIFETIME_S = 1;
+  /**
+   * jose's `exp` is whole seconds, so a token for N seconds lives between N-1 and N: 2 leaves the first call at least
+   * one second. The wait below must outlast it.
+   */
+  const TOKEN_LIFETIME_S = 2;
 
   it('getToken is asked before every call, so calls go on working after each earlier token has expired', async () => {
     const admin = await as('admin');
