@@ -19,6 +19,7 @@ import { runOneShot } from '../exec/one-shot-exec.ts';
 import type { RelayLimits } from '../limits.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
+import type { SandboxRuntime } from '../sandbox/sandbox-runtime.ts';
 import { readBody, readJson, sendError, sendJson } from './http-io.ts';
 
 export interface RouteContext {
@@ -159,7 +160,7 @@ async function startExec(ctx: RouteContext, sandboxId: string, body: ExecRequest
     const runtime = ctx.pool.sandbox(sandboxId);
     const instanceBefore = runtime.instance;
     const eventsBefore = instanceBefore?.limitEvents?.();
-    const result = await runExec(ctx, sandboxId, body, onEvent, response);
+    const result = await runExec(ctx, runtime, body, onEvent, response);
     finished(result);
     // A sandbox started (or restarted) for this exec has fresh counters: everything on them happened meanwhile.
     const limitsHit = limitsHitSince(runtime.instance === instanceBefore ? eventsBefore : undefined, runtime.instance?.limitEvents?.());
@@ -175,7 +176,7 @@ function limitsHitSince(before: Record<SandboxLimitName, number> | undefined, af
   return (Object.keys(after) as SandboxLimitName[]).filter((limit) => after[limit] > (before?.[limit] ?? 0));
 }
 
-async function runExec(ctx: RouteContext, sandboxId: string, body: ExecRequest, onEvent: ((event: ExecStreamEvent) => void) | undefined, response: ServerResponse): Promise<ExecResult> {
+async function runExec(ctx: RouteContext, runtime: SandboxRuntime, body: ExecRequest, onEvent: ((event: ExecStreamEvent) => void) | undefined, response: ServerResponse): Promise<ExecResult> {
   if (Buffer.byteLength(body.command) > ctx.limits.commandBytes) {
     throw limitExceeded('commandBytes', ctx.limits.commandBytes, `command is longer than ${ctx.limits.commandBytes} bytes`);
   }
@@ -183,7 +184,6 @@ async function runExec(ctx: RouteContext, sandboxId: string, body: ExecRequest, 
   if (body.cwd !== undefined && (!body.cwd.startsWith('/') || body.cwd.includes('\0'))) {
     throw new RelayError('BAD_REQUEST', 'cwd must be an absolute path');
   }
-  const runtime = ctx.pool.sandbox(sandboxId);
   const request = {
     command: body.command,
     ...(body.cwd !== undefined ? { cwd: body.cwd } : {}),
@@ -199,7 +199,7 @@ async function runExec(ctx: RouteContext, sandboxId: string, body: ExecRequest, 
     });
     return runOneShot(runtime, { ...request, signal: abort.signal });
   }
-  const session = await ctx.pool.findSession(sandboxId, body.session);
+  const session = await ctx.pool.findSession(runtime.id, body.session);
   const result = session.exec(request);
   // The caller went away before the end: stop the command as a timeout would, so the session is free again.
   response.once('close', () => {
