@@ -37,8 +37,10 @@ export async function launchBrowser() {
   });
   let nextId = 0;
   const pending = new Map();
+  const listeners = new Set();
   ws.on('message', (data) => {
     const message = JSON.parse(data.toString());
+    if (message.method) for (const listener of listeners) listener(message);
     const waiter = pending.get(message.id);
     if (!waiter) return;
     pending.delete(message.id);
@@ -58,6 +60,8 @@ export async function launchBrowser() {
   const { product } = await send('Browser.getVersion');
   const browser = {
     send,
+    /** DevTools events (`{ method, params, sessionId }`), for profiling and tracing by hand. */
+    onEvent: (listener) => listeners.add(listener),
     async close() {
       await Promise.race([send('Browser.close').catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 3_000))]);
       ws.close();
@@ -74,6 +78,8 @@ export async function openPage(browser, url, { width = 1000, height = 600, initS
   const { targetId } = await browser.send('Target.createTarget', { url: 'about:blank', width, height, browserContextId });
   const { sessionId } = await browser.send('Target.attachToTarget', { targetId, flatten: true });
   const page = {
+    /** A DevTools command to this page's target (Profiler, Performance …: for profiling by hand). */
+    send: (method, params = {}) => browser.send(method, params, sessionId),
     async evaluate(fn, arg) {
       const expression = `(${fn})(${arg === undefined ? '' : JSON.stringify(arg)})`;
       const { result, exceptionDetails } = await browser.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true }, sessionId);

@@ -5,7 +5,7 @@
  * against ~2.5 s for the same bytes in big writes). Fewer, bigger writes draw fewer times per byte.
  */
 export const STREAM_COALESCE_MS = 32;
-/** A batch is written at once when it reaches this size: well under the relay's 512 KiB window, so it never stalls. */
+/** A batch is written at once when it reaches this size: well under the relay's 2 MiB window, so it never stalls. */
 export const STREAM_BATCH_BYTES = 192 * 1024;
 /** A write at least this big (half a PTY read, which is at most 4095 bytes) means output streams; echoes are never held. */
 export const STREAMING_WRITE_BYTES = 2048;
@@ -15,7 +15,7 @@ export const STREAMING_WRITE_BYTES = 2048;
  * else at once, so an echoed keystroke is never held back.
  */
 export class OutputCoalescer {
-  readonly #write: (data: Uint8Array, endPosition: number) => void;
+  readonly #write: (chunks: readonly Uint8Array[], endPosition: number) => void;
   #chunks: Uint8Array[] = [];
   #bytes = 0;
   #endPosition = 0;
@@ -23,14 +23,15 @@ export class OutputCoalescer {
   #lastWriteAt = -Infinity;
   #lastWriteBytes = 0;
 
-  constructor(write: (data: Uint8Array, endPosition: number) => void) {
+  /** @param write  writes the chunks, in order, and counts them rendered up to `endPosition` once xterm has parsed them */
+  constructor(write: (chunks: readonly Uint8Array[], endPosition: number) => void) {
     this.#write = write;
   }
 
   push(bytes: Uint8Array, endPosition: number): void {
     const streaming = this.#bytes > 0 || (this.#lastWriteBytes >= STREAMING_WRITE_BYTES && performance.now() - this.#lastWriteAt < STREAM_COALESCE_MS);
     if (!streaming) {
-      this.#emit(bytes, endPosition);
+      this.#emit([bytes], bytes.byteLength, endPosition);
       return;
     }
     this.#chunks.push(bytes);
@@ -44,18 +45,13 @@ export class OutputCoalescer {
   flush(): void {
     this.#cancelTimer();
     if (!this.#bytes) return;
-    let data = this.#chunks[0]!;
-    if (this.#chunks.length > 1) {
-      data = new Uint8Array(this.#bytes);
-      let offset = 0;
-      for (const chunk of this.#chunks) {
-        data.set(chunk, offset);
-        offset += chunk.byteLength;
-      }
-    }
+    // Handed over as the chunks they came in: xterm queues them and parses them in one go anyway, so joining them
+    // would only copy every byte once more.
+    const chunks = this.#chunks;
+    const bytes = this.#bytes;
     this.#chunks = [];
     this.#bytes = 0;
-    this.#emit(data, this.#endPosition);
+    this.#emit(chunks, bytes, this.#endPosition);
   }
 
   dispose(): void {
@@ -64,10 +60,10 @@ export class OutputCoalescer {
     this.#bytes = 0;
   }
 
-  #emit(data: Uint8Array, endPosition: number): void {
+  #emit(chunks: readonly Uint8Array[], bytes: number, endPosition: number): void {
     this.#lastWriteAt = performance.now();
-    this.#lastWriteBytes = data.byteLength;
-    this.#write(data, endPosition);
+    this.#lastWriteBytes = bytes;
+    this.#write(chunks, endPosition);
   }
 
   #cancelTimer(): void {

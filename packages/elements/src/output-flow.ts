@@ -3,7 +3,7 @@ import { OutputCoalescer } from './output-flow-coalescer.ts';
 
 /**
  * Acknowledge rendered output at least every this many bytes. The relay pauses the shell when a viewer is more than
- * its high watermark (512 KiB by default) behind, so acks must come well before that.
+ * its high watermark (2 MiB by default; an operator may set it much lower) behind, so acks must come well before that.
  */
 export const ACK_EVERY_BYTES = 64 * 1024;
 /** …and this long after the last chunk was rendered, when less than `ACK_EVERY_BYTES` arrived. */
@@ -24,7 +24,7 @@ export class OutputFlow {
   /** Bumped on every new stream (connect, screen), so callbacks of writes from before it are ignored. */
   #stream = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #coalescer = new OutputCoalescer((data, endPosition) => this.#write(data, endPosition));
+  readonly #coalescer = new OutputCoalescer((chunks, endPosition) => this.#write(chunks, endPosition));
 
   constructor(terminal: Terminal, sendAck: (position: number) => void) {
     this.#terminal = terminal;
@@ -65,7 +65,7 @@ export class OutputFlow {
   screen(data: string, position: number): void {
     this.start(position);
     this.#terminal.reset();
-    this.#write(data, position);
+    this.#write([data], position);
   }
 
   /** Live output (or, from an older relay, the replay after `ready`). */
@@ -84,9 +84,11 @@ export class OutputFlow {
     this.#coalescer.dispose();
   }
 
-  #write(data: Uint8Array | string, endPosition: number): void {
+  #write(chunks: ReadonlyArray<Uint8Array | string>, endPosition: number): void {
     const stream = this.#stream;
-    this.#terminal.write(data, () => {
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) this.#terminal.write(chunks[i]!);
+    this.#terminal.write(chunks[last]!, () => {
       if (stream === this.#stream) this.#renderedUpTo(endPosition);
     });
   }

@@ -187,6 +187,8 @@ export class SandboxPool {
     for (const runtime of this.#sandboxes.values()) {
       await runtime.sleep('relay closing');
       for (const session of runtime.sessions.values()) session.closeViewers(TERMINAL_CLOSE_CODES.SHUTTING_DOWN, 'relay shutting down');
+      // The saved screen must hold the last output: the mirror parses lazily.
+      await Promise.all([...runtime.sessions.values()].map((session) => session.settleScreen()));
       await Promise.all([...runtime.sessions.values()].map((session) => runtime.persist(session)));
     }
   }

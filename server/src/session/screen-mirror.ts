@@ -1,11 +1,31 @@
 import serializePackage from '@xterm/addon-serialize';
 import headlessPackage from '@xterm/headless';
+import { fastForwardCut, fastForwardLines } from './screen-fast-forward.ts';
 
 const { Terminal } = headlessPackage;
 const { SerializeAddon } = serializePackage;
+type HeadlessTerminal = InstanceType<typeof Terminal>;
 
 /** Scrollback lines a mirror keeps and a restored screen carries. */
 export const SCREEN_SCROLLBACK_LINES = 1000;
+
+/**
+ * How far the mirror may fall behind the output before it parses: a flood is then parsed in large runs, most of
+ * which can be skipped (`screen-fast-forward.ts`), instead of costing the relay a second terminal's worth of CPU.
+ * Capped at a quarter of the output log (`mirrorLagBytes`), because the log must still hold every unparsed byte.
+ */
+export const MIRROR_LAG_BYTES = 1024 * 1024;
+/** Output quiet this long is parsed at once: a prompt or an echo is in the mirror a few milliseconds later. */
+export const MIRROR_QUIET_MS = 10;
+/** Bytes per xterm write: xterm parses a write whole, so this bounds one parse step (~1 ms of plain text). */
+const PARSE_PIECE_BYTES = 32 * 1024;
+/**
+ * Parse steps run back to back for at most this long, then the mirror yields the event loop: a flood in one session
+ * must not hold up the echo of another (xterm on its own parses for 12 ms at a time).
+ */
+const PARSE_SLICE_MS = 3;
+
+const CRLF = Buffer.from('\r\n');
 
 export interface ScreenSnapshot {
   /** Escape sequences that rebuild the screen (alternate screen and modes included) in an empty terminal. */
@@ -14,56 +34,110 @@ export interface ScreenSnapshot {
   position: number;
 }
 
+/** A resize, queued behind the output that came before it. */
+interface QueuedResize {
+  cols: number;
+  rows: number;
+}
+
+/**
+ * Whether skipping plain text is exact from here (see `screen-fast-forward.ts`): the parser is in its ground state
+ * and the scroll region is the whole screen. xterm has no public API for either, so both are read from its
+ * internals, defensively: where they are missing, the mirror parses everything, as before.
+ */
+function canFastForward(terminal: HeadlessTerminal): boolean {
+  const core = (terminal as unknown as { _core?: Record<string, any> })._core;
+  const buffer = core?._bufferService?.buffer;
+  return core?._inputHandler?._parser?.currentState === 0 && buffer?.scrollTop === 0 && buffer?.scrollBottom === terminal.rows - 1;
+}
+
 /**
  * A headless xterm fed with everything a session shows, so a new viewer, a viewer that fell behind the output
  * log, or a session recreated after sleep starts from the exact current screen instead of a garbled replay.
+ *
+ * It parses lazily: output is queued until `lagBytes` are waiting or the output goes quiet, and a snapshot stands
+ * for the position parsed so far (the output log supplies the bytes after it).
  */
 export class ScreenMirror {
-  readonly #terminal;
+  readonly #terminal: HeadlessTerminal;
   readonly #serializer;
+  readonly #lagBytes: number;
   /** Position up to which the headless terminal has parsed the output (advanced by write callbacks). */
   #parsedPosition: number;
   #writtenPosition: number;
+  /** Output and resizes not handed to xterm yet, in order. */
+  #queue: Array<Buffer | QueuedResize> = [];
+  #queuedBytes = 0;
+  /** Output up to here is parsed without waiting for more (quiet output, a resize, `settled()`). */
+  #parseUntil: number;
+  /** A piece is in xterm and not parsed yet. */
+  #parsing = false;
+  #yielded: NodeJS.Immediate | undefined;
+  #quietTimer: NodeJS.Timeout | undefined;
+  #lastWriteAt = 0;
+  #waiters: Array<{ position: number; resolve: (snapshot: ScreenSnapshot) => void }> = [];
   /** A screen loaded from storage, stood for until the terminal has parsed it. */
   #loading: ScreenSnapshot | undefined;
+  /** Bytes skipped by fast-forwarding, for the metrics and tests. */
+  skippedBytes = 0;
+  readonly #onCaughtUp: () => void;
 
-  constructor(cols: number, rows: number, position = 0) {
+  /**
+   * @param lagBytes  how far behind the mirror may fall before it parses (see `MIRROR_LAG_BYTES`)
+   * @param onCaughtUp  called when a parse run ends (flow control waits on the mirror's backlog)
+   */
+  constructor(cols: number, rows: number, options: { position?: number; lagBytes?: number; onCaughtUp?: () => void } = {}) {
     this.#terminal = new Terminal({ cols, rows, scrollback: SCREEN_SCROLLBACK_LINES, allowProposedApi: true });
     this.#serializer = new SerializeAddon();
     this.#terminal.loadAddon(this.#serializer);
-    this.#parsedPosition = position;
-    this.#writtenPosition = position;
+    this.#parsedPosition = this.#writtenPosition = this.#parseUntil = options.position ?? 0;
+    this.#lagBytes = options.lagBytes ?? MIRROR_LAG_BYTES;
+    this.#onCaughtUp = options.onCaughtUp ?? (() => {});
   }
 
   write(chunk: Buffer): void {
+    if (!chunk.length) return;
     this.#writtenPosition += chunk.length;
-    const end = this.#writtenPosition;
-    this.#terminal.write(chunk, () => (this.#parsedPosition = end));
+    this.#queue.push(chunk);
+    this.#queuedBytes += chunk.length;
+    this.#lastWriteAt = performance.now();
+    if (this.#queuedBytes >= this.#lagBytes) this.#parse();
+    else this.#quietTimer ??= setTimeout(() => this.#onQuietCheck(), MIRROR_QUIET_MS);
   }
 
-  /** Bytes written but not parsed yet: the mirror counts for flow control like a viewer, so its queue stays bounded. */
+  /** Bytes written but not parsed yet. */
   get backlog(): number {
     return this.#writtenPosition - this.#parsedPosition;
+  }
+
+  /** How far behind the mirror falls by design before it parses. */
+  get lagBytes(): number {
+    return this.#lagBytes;
   }
 
   /** Loads a saved screen (after a relay restart) as the state at `position`. */
   load(snapshot: ScreenSnapshot): void {
     this.#terminal.reset();
-    this.#writtenPosition = snapshot.position;
-    this.#parsedPosition = snapshot.position;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#writtenPosition = this.#parsedPosition = this.#parseUntil = snapshot.position;
     this.#loading = snapshot;
     this.#terminal.write(snapshot.data, () => {
       if (this.#loading === snapshot) this.#loading = undefined;
+      this.#resolveWaiters();
     });
   }
 
+  /** Resizes once the output written before it is parsed (it was laid out at the old size). */
   resize(cols: number, rows: number): void {
-    this.#terminal.resize(cols, rows);
+    this.#queue.push({ cols, rows });
+    this.#parseUntil = this.#writtenPosition;
+    this.#parse();
   }
 
   /**
-   * The screen as parsed so far. xterm parses whole write chunks between macrotasks, so the buffer is exactly the
-   * state after the chunk ending at the parsed position; the output log supplies everything after it.
+   * The screen as parsed so far. Pieces are parsed whole between macrotasks, so the buffer is exactly the state
+   * after the output ending at the parsed position; the output log supplies everything after it.
    */
   snapshot(): ScreenSnapshot {
     // Until a loaded screen is parsed, it is the truth (output after it is in the log from its position on).
@@ -71,12 +145,113 @@ export class ScreenMirror {
     return { data: this.#serializer.serialize({ scrollback: SCREEN_SCROLLBACK_LINES }), position: this.#parsedPosition };
   }
 
-  /** Resolves once everything written so far is parsed (tests, and saving before sleep). */
+  /** Parses everything written so far and resolves with the screen then (saving a session, tests). */
   settled(): Promise<ScreenSnapshot> {
-    return new Promise((resolve) => this.#terminal.write('', () => resolve(this.snapshot())));
+    const position = this.#writtenPosition;
+    this.#parseUntil = position;
+    return new Promise((resolve) => {
+      this.#waiters.push({ position, resolve });
+      this.#resolveWaiters();
+      this.#parse();
+    });
   }
 
   dispose(): void {
+    clearTimeout(this.#quietTimer);
+    clearImmediate(this.#yielded);
+    this.#queue = [];
     this.#terminal.dispose();
+  }
+
+  #onQuietCheck(): void {
+    this.#quietTimer = undefined;
+    const quietFor = performance.now() - this.#lastWriteAt;
+    if (quietFor < MIRROR_QUIET_MS) {
+      this.#quietTimer = setTimeout(() => this.#onQuietCheck(), MIRROR_QUIET_MS - quietFor);
+      return;
+    }
+    this.#parseUntil = this.#writtenPosition;
+    this.#parse();
+  }
+
+  /** Hands xterm the next piece, unless one is being parsed or nothing needs parsing yet. */
+  #parse(sliceStart = performance.now()): void {
+    if (this.#parsing || this.#yielded) return;
+    for (;;) {
+      const head = this.#queue[0];
+      const fedPosition = this.#writtenPosition - this.#queuedBytes;
+      if (head === undefined || (fedPosition >= this.#parseUntil && this.#queuedBytes < this.#lagBytes)) {
+        this.#resolveWaiters();
+        this.#onCaughtUp();
+        return;
+      }
+      if (!Buffer.isBuffer(head)) {
+        this.#queue.shift();
+        this.#terminal.resize(head.cols, head.rows);
+        continue;
+      }
+      const skipped = this.#queuedBytes >= this.#lagBytes && !this.#loading && this.#fastForward();
+      const piece = this.#takePiece();
+      const end = this.#writtenPosition - this.#queuedBytes;
+      this.#parsing = true;
+      this.#terminal.write(skipped ? Buffer.concat([CRLF, piece]) : piece, () => {
+        this.#parsing = false;
+        this.#parsedPosition = end;
+        this.#resolveWaiters();
+        if (performance.now() - sliceStart < PARSE_SLICE_MS) this.#parse(sliceStart);
+        else {
+          this.#yielded = setImmediate(() => {
+            this.#yielded = undefined;
+            this.#parse();
+          });
+        }
+      });
+      return;
+    }
+  }
+
+  /** Drops the plain text at the head of the queue that cannot reach a snapshot; true when something was dropped. */
+  #fastForward(): boolean {
+    if (!canFastForward(this.#terminal)) return false;
+    let count = 0;
+    while (count < this.#queue.length && Buffer.isBuffer(this.#queue[count])) count++;
+    const joined = count === 1 ? (this.#queue[0] as Buffer) : Buffer.concat(this.#queue.slice(0, count) as Buffer[]);
+    const cut = fastForwardCut(joined, fastForwardLines(this.#terminal.rows, SCREEN_SCROLLBACK_LINES));
+    if (cut === undefined) {
+      // joined once is joined for the next attempt too
+      this.#queue.splice(0, count, joined);
+      return false;
+    }
+    this.skippedBytes += cut;
+    this.#queuedBytes -= cut;
+    this.#queue.splice(0, count, joined.subarray(cut));
+    return true;
+  }
+
+  /** Up to `PARSE_PIECE_BYTES` of output from the head of the queue (never across a resize). */
+  #takePiece(): Buffer {
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    while (bytes < PARSE_PIECE_BYTES && Buffer.isBuffer(this.#queue[0])) {
+      const head = this.#queue[0];
+      const take = Math.min(head.length, PARSE_PIECE_BYTES - bytes);
+      parts.push(take === head.length ? head : head.subarray(0, take));
+      if (take === head.length) this.#queue.shift();
+      else this.#queue[0] = head.subarray(take);
+      bytes += take;
+    }
+    this.#queuedBytes -= bytes;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
+  }
+
+  #resolveWaiters(): void {
+    if (this.#loading || !this.#waiters.length) return;
+    // A resize queued at the waited-for position is part of what was written before the wait.
+    const resizePending = this.#queue.length > 0 && !Buffer.isBuffer(this.#queue[0]);
+    const ready = this.#waiters.filter((waiter) => this.#parsedPosition >= waiter.position && !(resizePending && this.#parsedPosition === waiter.position));
+    if (!ready.length) return;
+    this.#waiters = this.#waiters.filter((waiter) => !ready.includes(waiter));
+    const snapshot = this.snapshot();
+    for (const waiter of ready) waiter.resolve(snapshot);
   }
 }

@@ -1,7 +1,7 @@
 import { TERMINAL_CLOSE_CODES, type ReadyMessage, type ServerControlMessage } from '@sandbox-terminal/protocol';
 import type { RelayLimits } from '../limits.ts';
 import { OutputLog } from './output-log.ts';
-import { ScreenMirror, type ScreenSnapshot } from './screen-mirror.ts';
+import { MIRROR_LAG_BYTES, ScreenMirror, type ScreenSnapshot } from './screen-mirror.ts';
 
 /** A terminal attached to a session (a WebSocket viewer). */
 export interface SessionViewer {
@@ -55,7 +55,14 @@ export class SessionOutput {
     saved?: ScreenSnapshot,
   ) {
     this.log = new OutputLog(limits.outputLogBytes, saved?.position ?? 0);
-    this.mirror = new ScreenMirror(cols, rows, saved?.position ?? 0);
+    this.mirror = new ScreenMirror(cols, rows, {
+      position: saved?.position ?? 0,
+      // The log must still hold every byte the mirror has not parsed: see #checkFlow.
+      lagBytes: Math.min(MIRROR_LAG_BYTES, Math.floor(limits.outputLogBytes / 4)),
+      onCaughtUp: () => {
+        if (this.#paused) this.#checkFlow();
+      },
+    });
     if (saved) this.mirror.load(saved);
   }
 
@@ -208,11 +215,13 @@ export class SessionOutput {
       worst = Math.max(worst, backlog);
     }
     for (const ghost of this.#ghosts) worst = Math.max(worst, this.log.end - ghost.acked);
-    worst = Math.max(worst, this.mirror.backlog);
-    if (!this.#paused && worst > this.limits.flowHighWatermarkBytes) {
+    // The mirror lags by design (it parses in runs), but never so far that the log has dropped what it has not parsed.
+    const mirrorBehind = this.mirror.backlog > this.limits.outputLogBytes / 2;
+    const mirrorCaughtUp = this.mirror.backlog <= this.mirror.lagBytes;
+    if (!this.#paused && (worst > this.limits.flowHighWatermarkBytes || mirrorBehind)) {
       this.#paused = true;
       this.flow.pause();
-    } else if (this.#paused && worst < this.limits.flowLowWatermarkBytes) {
+    } else if (this.#paused && worst < this.limits.flowLowWatermarkBytes && mirrorCaughtUp) {
       this.#paused = false;
       this.flow.resume();
     }

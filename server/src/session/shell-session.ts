@@ -116,6 +116,11 @@ export class ShellSession {
     return this.#output.mirror.snapshot();
   }
 
+  /** Resolves once the screen holds all output so far (the mirror parses lazily): before saving for a restart. */
+  async settleScreen(): Promise<void> {
+    await this.#output.mirror.settled();
+  }
+
   info(): SessionInfo {
     const info: SessionInfo = {
       id: this.id,

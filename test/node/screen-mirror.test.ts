@@ -1,0 +1,194 @@
+// The screen mirror parses lazily and skips plain text that cannot reach a snapshot (server/src/session/
+// screen-fast-forward.ts). These tests hold it to the only thing that matters: after any output, in any chunking, its
+// screen is exactly the screen of a terminal that parsed every byte.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import serializePackage from '@xterm/addon-serialize';
+import headlessPackage from '@xterm/headless';
+import { fastForwardCut, fastForwardLines } from '../../server/src/session/screen-fast-forward.ts';
+import { SCREEN_SCROLLBACK_LINES, ScreenMirror } from '../../server/src/session/screen-mirror.ts';
+
+const COLS = 40;
+const ROWS = 10;
+const KEEP = fastForwardLines(ROWS, SCREEN_SCROLLBACK_LINES);
+/** Lines of a typical flood in the random streams: independent of KEEP, so a wrong KEEP cannot shrink the test. */
+const FLOOD_LINES = 1050;
+
+/** The screen of a terminal that parsed every byte, serialized like the mirror's. */
+async function referenceScreen(stream: Buffer, resizes: Array<{ at: number; cols: number; rows: number }> = []): Promise<string> {
+  const terminal = new headlessPackage.Terminal({ cols: COLS, rows: ROWS, scrollback: SCREEN_SCROLLBACK_LINES, allowProposedApi: true });
+  const serializer = new serializePackage.SerializeAddon();
+  terminal.loadAddon(serializer);
+  let at = 0;
+  for (const resize of resizes) {
+    await new Promise<void>((resolve) => terminal.write(stream.subarray(at, resize.at), resolve));
+    terminal.resize(resize.cols, resize.rows);
+    at = resize.at;
+  }
+  await new Promise<void>((resolve) => terminal.write(stream.subarray(at), resolve));
+  const screen = serializer.serialize({ scrollback: SCREEN_SCROLLBACK_LINES });
+  terminal.dispose();
+  return screen;
+}
+
+/** A small deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = ['lorem', 'ipsum', 'Grüße', '漢字テスト', '🙂', 'tab\there', 'x'.repeat(70), ''];
+/** Output a terminal meets: floods of plain lines between escape sequences that change state the skip must keep. */
+const PIECES: Array<(next: () => number) => string> = [
+  (next) => {
+    // a flood: enough lines to be skipped, with \r\n or bare \n line ends
+    const lines = Math.floor(next() * 3 * FLOOD_LINES);
+    const bare = next() < 0.2;
+    let text = '';
+    for (let i = 0; i < lines; i++) text += `${i} ${WORDS[Math.floor(next() * WORDS.length)]}${bare ? '\n' : '\r\n'}`;
+    return text;
+  },
+  (next) => `\x1b[${Math.floor(next() * 8) + 30};${next() < 0.5 ? 1 : 4}m`,
+  () => '\x1b[0m',
+  (next) => `\x1b[${Math.floor(next() * ROWS) + 1};${Math.floor(next() * COLS) + 1}H`,
+  (next) => `\x1b[${Math.floor(next() * 3) + 2};${ROWS - Math.floor(next() * 3)}r`, // a scroll region
+  () => '\x1b[r',
+  () => '\x1b[?1049h',
+  () => '\x1b[?1049l',
+  () => '\x1b[2J',
+  (next) => `\x1b]0;title ${Math.floor(next() * 100)}\x07`,
+  () => '\x1b]0;title split across',
+  () => ' a flood\x07',
+  () => '\x1b[4h',
+  () => '\x1b[4l',
+  () => '\x1b(0lqqk\x1b(B',
+  () => '\x1b[?7l',
+  () => '\x1b[?7h',
+  () => '\u009b32m', // a C1 CSI (0xc2 0x9b in UTF-8)
+  () => 'partial line without an end',
+];
+
+function randomStream(seed: number): Buffer {
+  const next = random(seed);
+  const parts: string[] = [];
+  // floods a third of the time, the rest spread over the state changes
+  for (let i = 0; i < 40; i++) parts.push(PIECES[next() < 0.3 ? 0 : Math.floor(next() * PIECES.length)]!(next));
+  // a final flood, so every stream ends with something to skip
+  parts.push(PIECES[0]!(() => 0.9));
+  return Buffer.from(parts.join(''), 'utf8');
+}
+
+/** Writes `stream` into a mirror in random chunks (UTF-8 sequences split too), yielding now and then. */
+async function feedMirror(mirror: ScreenMirror, stream: Buffer, seed: number): Promise<void> {
+  const next = random(seed ^ 0x5eed);
+  let at = 0;
+  while (at < stream.length) {
+    const size = 1 + Math.floor(next() * 6000);
+    mirror.write(stream.subarray(at, at + size));
+    at += size;
+    if (next() < 0.05) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('screen mirror', () => {
+  it('after random output in random chunks, its screen equals a terminal that parsed every byte (30 seeds)', async () => {
+    let skipped = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const stream = randomStream(seed);
+      const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 64 * 1024 });
+      await feedMirror(mirror, stream, seed);
+      const snapshot = await mirror.settled();
+      assert.equal(snapshot.position, stream.length, `seed ${seed}: position`);
+      assert.equal(snapshot.data, await referenceScreen(stream), `seed ${seed}: screen`);
+      skipped += mirror.skippedBytes;
+      mirror.dispose();
+    }
+    // the property is only worth something if the skip happened
+    assert.ok(skipped > 1_000_000, `skipped ${skipped} bytes`);
+  });
+
+  it('skips most of a plain flood, and the screen is still exact', async () => {
+    let text = '';
+    for (let i = 0; i < 40_000; i++) text += `line ${i} of a flood\r\n`;
+    const stream = Buffer.from(`\x1b[31mred from here\r\n${text}tail`);
+    const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 64 * 1024 });
+    await feedMirror(mirror, stream, 7);
+    const snapshot = await mirror.settled();
+    assert.equal(snapshot.data, await referenceScreen(stream));
+    assert.ok(mirror.skippedBytes > stream.length * 0.8, `skipped ${mirror.skippedBytes} of ${stream.length}`);
+    mirror.dispose();
+  });
+
+  it('skips nothing while a scroll region is set or a string sequence is open', async () => {
+    let text = '';
+    for (let i = 0; i < 10_000; i++) text += `line ${i}\r\n`;
+    for (const opening of ['\x1b[2;8r', '\x1b]0;a title that never ends ']) {
+      const stream = Buffer.from(opening + text);
+      const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 16 * 1024 });
+      mirror.write(stream.subarray(0, opening.length));
+      await mirror.settled();
+      await feedMirror(mirror, stream.subarray(opening.length), 3);
+      const snapshot = await mirror.settled();
+      assert.equal(mirror.skippedBytes, 0, JSON.stringify(opening));
+      assert.equal(snapshot.data, await referenceScreen(stream));
+      mirror.dispose();
+    }
+  });
+
+  it('applies a resize after the output written before it', async () => {
+    const before = Buffer.from(`${'w'.repeat(35)} wide line\r\n`.repeat(30));
+    const after = Buffer.from('after the resize\r\n');
+    const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 1024 * 1024 });
+    mirror.write(before);
+    mirror.resize(20, 6);
+    mirror.write(after);
+    const snapshot = await mirror.settled();
+    const stream = Buffer.concat([before, after]);
+    const reference = await referenceScreen(stream, [{ at: before.length, cols: 20, rows: 6 }]);
+    assert.equal(snapshot.data, reference);
+    mirror.dispose();
+  });
+
+  it('is behind by at most its lag while output streams, and parses quiet output by itself', async () => {
+    const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 8 * 1024 });
+    mirror.write(Buffer.from('a prompt$ '));
+    assert.equal(mirror.snapshot().position, 0, 'not parsed at once');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(mirror.snapshot().position, 10, 'parsed once quiet');
+    assert.match(mirror.snapshot().data, /a prompt\$/);
+    mirror.dispose();
+  });
+});
+
+describe('fastForwardCut', () => {
+  const lines = (count: number, end = '\r\n') => Buffer.from(Array.from({ length: count }, (_, i) => `line ${i}${end}`).join(''));
+
+  it('cuts after the \\r\\n that leaves exactly enough line feeds', () => {
+    const stream = lines(KEEP + 5);
+    const cut = fastForwardCut(stream, KEEP);
+    assert.equal(stream.subarray(0, cut).toString(), lines(5).toString());
+  });
+
+  it('finds nothing with too few lines, or when an escape sequence comes first', () => {
+    assert.equal(fastForwardCut(lines(KEEP), KEEP), undefined);
+    assert.equal(fastForwardCut(Buffer.concat([Buffer.from('\x1b[1m'), lines(3 * KEEP)]), KEEP), undefined);
+    assert.equal(fastForwardCut(Buffer.concat([Buffer.from([0x9b]), lines(3 * KEEP)]), KEEP), undefined, 'a continuation byte first');
+  });
+
+  it('stops the plain run at a C1 control, and at a C1 lead byte whose next byte has not arrived', () => {
+    const head = lines(KEEP + 10);
+    assert.equal(fastForwardCut(Buffer.concat([head, Buffer.from([0xc2, 0x9b]), lines(3 * KEEP)]), KEEP), lines(10).length);
+    assert.equal(fastForwardCut(Buffer.concat([head, Buffer.from([0xc2])]), KEEP), lines(10).length);
+    assert.equal(fastForwardCut(Buffer.concat([head, Buffer.from('°'), lines(3 * KEEP)]), KEEP), head.length + Buffer.from('°').length + lines(2 * KEEP).length, 'U+00B0 is plain');
+  });
+
+  it('never cuts after a bare line feed (the column would not be known)', () => {
+    assert.equal(fastForwardCut(lines(3 * KEEP, '\n'), KEEP), undefined);
+  });
+});
