@@ -97,7 +97,7 @@ async function browserWorkloads() {
           log('echo latency under a flood');
           const flood = await openPage(browser, server.url);
           await mount(flood.page, 'bench-flood');
-          results.load = await echoUnderLoad({ page: main.page, floodPage: flood.page });
+          results.load = await echoUnderLoad({ page: main.page, floodPage: flood.page, relay });
           await flood.close();
         }
         if (wanted('reconnect')) {

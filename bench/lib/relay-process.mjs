@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { forkGroup, killGroup } from './processes.mjs';
 
-const HOST = fileURLToPath(new URL('./relay-host.ts', import.meta.url));
+const HOST = process.env.RELAY_HOST ?? fileURLToPath(new URL('./relay-host.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 
@@ -43,6 +43,8 @@ export async function startRelay({ options = {}, execArgv = [] } = {}) {
     dropConnections: (sandbox) => call('drop-connections', sandbox),
     sleepSandbox: (sandbox) => call('sleep-sandbox', sandbox),
     gc: () => call('gc'),
+    /** Per key of an echo workload: ms from its input frame to its echo frame inside the relay (bench/lib/key-latency.ts). */
+    keyLatencies: () => call('key-latencies'),
     rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) * 1024,
     async close() {
       // The relay exits by itself after closing (and writes its --cpu-prof then); the group kill is for what remains.

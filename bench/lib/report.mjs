@@ -21,6 +21,7 @@ function rows(r) {
   if (t) {
     const goal = t.xterm.median * 0.9;
     add('1', 'output throughput, 50 MiB shell → xterm: `<sandbox-terminal>`', `${spread(t.element, mb)} MB/s`, `(a) bare xterm in the same page, no network: ${spread(t.xterm, mb)} MB/s`, `${((100 * t.element.median) / t.xterm.median).toFixed(0)}% of (a)`, '≥ 90% of (a)', met(t.element.median >= goal));
+    if (t.websocket) add('1', '(e) the same bytes from a WebSocket server in Node (from memory, 64 KiB frames, 2 MiB ack window) into a bare xterm in the same page', `${spread(t.websocket, mb)} MB/s`, '', `(e) is ${((100 * t.websocket.median) / t.xterm.median).toFixed(0)}% of (a); ours is ${((100 * t.element.median) / t.websocket.median).toFixed(0)}% of (e)`, '', '');
     add('1', '(b) the PTY\'s raw output read in Node (node-pty, unisolated bash)', `${spread(t.pty, mb)} MB/s`, '', `(a) is ${((100 * t.xterm.median) / t.pty.median).toFixed(0)}% of (b)`, '', '');
     if (t.elementCpu) {
       const c = t.elementCpu;
@@ -36,6 +37,7 @@ function rows(r) {
   }
   if (r.load) {
     add('3', 'keystroke echo while another session of the relay floods (`yes`, rendered in another page)', pcts(r.load.element), r.echo ? `idle: ${pcts(r.echo.element)}` : '', '', 'p99 < 20 ms', met(r.load.element.p99 < 20));
+    if (r.load.relay?.n) add('3', 'the same keys inside the relay: input frame in → echo frame out (`bench/lib/key-latency.ts`)', pcts(r.load.relay), '', `the relay's share of the p99: ${((100 * r.load.relay.p99) / r.load.element.p99).toFixed(0)}%`, '', '');
   }
   const e = r.exec;
   if (e) {

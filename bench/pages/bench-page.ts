@@ -104,6 +104,26 @@ function describe(t: Terminal) {
   return { cols: t.cols, rows: t.rows, renderer };
 }
 
+/** A bare xterm with the mounted terminal's size, font and theme, in a box of its size: the references' terminal. */
+function freshXterm() {
+  const like = term();
+  const { Terminal: XTerm } = (window as unknown as { XTerm: { Terminal: typeof Terminal } }).XTerm;
+  const box = document.createElement('div');
+  const size = like.element?.getBoundingClientRect() ?? { width: 900, height: 500 };
+  box.style.cssText = `width:${size.width}px;height:${size.height}px`;
+  document.body.append(box);
+  const { fontSize, fontFamily, lineHeight, scrollback, theme } = like.options;
+  const terminal = new XTerm({ fontSize, fontFamily, lineHeight, scrollback, theme, cols: like.cols, rows: like.rows });
+  terminal.open(box);
+  return {
+    terminal,
+    dispose() {
+      terminal.dispose();
+      box.remove();
+    },
+  };
+}
+
 const bench = {
   async mountElement({ relay, sandbox, width, height, reconnectPolicy }: { relay: string; sandbox: string; width: number; height: number; reconnectPolicy?: object }) {
     await customElements.whenDefined('sandbox-terminal');
@@ -170,17 +190,46 @@ const bench = {
     return samples;
   },
 
+  /**
+   * Reference (e): bytes from a WebSocket server (bench/lib/socket-source.mjs) written into a fresh xterm like the
+   * mounted one as each message arrives, acknowledged as xterm parses them (every 64 KiB, like the element).
+   */
+  async socketLimit({ url, totalBytes }: { url: string; totalBytes: number }) {
+    const raw = freshXterm();
+    await new Promise<void>((resolve) => raw.terminal.write('warm up\r\n', resolve));
+    const socket = new WebSocket(url);
+    socket.binaryType = 'arraybuffer';
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = reject;
+    });
+    const start = performance.now();
+    await new Promise<void>((resolve) => {
+      let received = 0;
+      let acked = 0;
+      socket.onmessage = (event) => {
+        const bytes = new Uint8Array(event.data as ArrayBuffer);
+        received += bytes.byteLength;
+        const end = received;
+        raw.terminal.write(bytes, () => {
+          if (end - acked >= 64 * 1024 || end >= totalBytes) {
+            acked = end;
+            socket.send(JSON.stringify({ ack: acked }));
+          }
+          if (end >= totalBytes) resolve();
+        });
+      };
+      socket.send(JSON.stringify({ start: true }));
+    });
+    const ms = performance.now() - start;
+    socket.close();
+    raw.dispose();
+    return { ms };
+  },
+
   /** The same bytes, written straight into a fresh xterm like the mounted one: no network, no relay. */
   async xtermLimit({ line, totalBytes, chunkBytes, maxInFlightBytes }: { line: string; totalBytes: number; chunkBytes: number; maxInFlightBytes: number }) {
-    const like = term();
-    const { Terminal: XTerm } = (window as unknown as { XTerm: { Terminal: typeof Terminal } }).XTerm;
-    const box = document.createElement('div');
-    const size = (like.element?.getBoundingClientRect()) ?? { width: 900, height: 500 };
-    box.style.cssText = `width:${size.width}px;height:${size.height}px`;
-    document.body.append(box);
-    const { fontSize, fontFamily, lineHeight, scrollback, theme } = like.options;
-    const raw = new XTerm({ fontSize, fontFamily, lineHeight, scrollback, theme, cols: like.cols, rows: like.rows });
-    raw.open(box);
+    const { terminal: raw, dispose } = freshXterm();
     const lineBytes = new TextEncoder().encode(`${line}\r\n`);
     const lines = Math.ceil(totalBytes / (lineBytes.byteLength - 1));
     const data = new Uint8Array(lines * lineBytes.byteLength);
@@ -208,8 +257,7 @@ const bench = {
       pump();
     });
     const ms = performance.now() - start;
-    raw.dispose();
-    box.remove();
+    dispose();
     return { ms, bytes: data.byteLength };
   },
 

@@ -14,15 +14,18 @@ export async function echoLatency({ page, wettyPage }) {
   return result;
 }
 
-/** @param {{ page: import('playwright-core').Page, floodPage: import('playwright-core').Page }} context */
-export async function echoUnderLoad({ page, floodPage }) {
+/** @param {{ page: object, floodPage: object, relay: { keyLatencies(): Promise<number[]> } }} context */
+export async function echoUnderLoad({ page, floodPage, relay }) {
   await floodPage.evaluate((command) => {
     window.bench.run(command, 'never-printed');
   }, FLOOD_COMMAND);
   try {
     // the flood is running and rendering before the first key
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    return { element: latencies(await echo(page)) };
+    await relay.keyLatencies();
+    const element = latencies(await echo(page));
+    // the keys of the echo loop, from their frame to their echo's frame inside the relay
+    return { element, relay: latencies(await relay.keyLatencies()) };
   } finally {
     await floodPage.evaluate(() => window.bench.interrupt());
   }

@@ -4,6 +4,7 @@
 import pty from 'node-pty';
 import { cpuDelta, cpuSnapshot } from '../lib/cpu-time.mjs';
 import { openSocketReader } from '../lib/socket-reader.mjs';
+import { repeatedLines, startSocketSource } from '../lib/socket-source.mjs';
 import { summarize } from '../lib/stats.mjs';
 
 export const TOTAL_BYTES = 50 * 1024 * 1024;
@@ -35,8 +36,12 @@ function ptyRaw(cols, rows) {
 /** @param {{ cpuRoots: Record<string, number> }} context  the relay's and the browser's pids, for the CPU split */
 export async function throughput({ page, wettyPage, relayUrl, cpuRoots, repetitions }) {
   const cpu = [];
-  const runs = { element: [], xterm: [], pty: [], socket: [], wetty: [] };
+  const runs = { element: [], xterm: [], websocket: [], pty: [], socket: [], wetty: [] };
   const socket = await openSocketReader(relayUrl, 'bench-socket');
+  const sourceBytes = repeatedLines(LINE, TOTAL_BYTES);
+  const source = await startSocketSource(sourceBytes);
+  const socketLimit = () => page.evaluate((args) => window.bench.socketLimit(args), { url: source.url, totalBytes: sourceBytes.length });
+  await socketLimit(); // warm-up
   await socket.run(WARM_UP_COMMAND, MARKER);
   const { cols, rows } = await page.evaluate(() => window.bench.size());
   // One unmeasured run each, so xterm's parser and the shells are warm (the first write into xterm is ~6x slower).
@@ -61,6 +66,8 @@ export async function throughput({ page, wettyPage, relayUrl, cpuRoots, repetiti
     );
     progress('bare xterm');
     runs.xterm.push(mbps(TOTAL_BYTES, raw.ms));
+    progress('websocket');
+    runs.websocket.push(mbps(sourceBytes.length, (await socketLimit()).ms));
     progress('pty');
     const rawPty = await ptyRaw(cols, rows);
     runs.pty.push(mbps(TOTAL_BYTES, rawPty.ms));
@@ -73,6 +80,7 @@ export async function throughput({ page, wettyPage, relayUrl, cpuRoots, repetiti
     }
   }
   socket.close();
+  await source.close();
   const summary = Object.fromEntries(Object.entries(runs).filter(([, values]) => values.length).map(([key, values]) => [key, summarize(values)]));
   // the CPU split of the median element run
   const medianRun = cpu.sort((a, b) => a.ms - b.ms)[Math.floor(cpu.length / 2)];

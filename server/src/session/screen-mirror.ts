@@ -25,6 +25,12 @@ const PARSE_PIECE_BYTES = 32 * 1024;
  */
 const PARSE_SLICE_MS = 3;
 
+/**
+ * A queue this big is worth scanning for plain text to skip, whatever made the mirror parse (lag, quiet output, a
+ * wait): a skip needs ~1 000 lines anyway, and a flood paused by flow control goes quiet with up to `lagBytes` queued.
+ */
+const FAST_FORWARD_MIN_BYTES = 64 * 1024;
+
 const CRLF = Buffer.from('\r\n');
 
 export interface ScreenSnapshot {
@@ -190,7 +196,7 @@ export class ScreenMirror {
         this.#terminal.resize(head.cols, head.rows);
         continue;
       }
-      const skipped = this.#queuedBytes >= this.#lagBytes && !this.#loading && this.#fastForward();
+      const skipped = this.#queuedBytes >= FAST_FORWARD_MIN_BYTES && !this.#loading && this.#fastForward();
       const piece = this.#takePiece();
       const end = this.#writtenPosition - this.#queuedBytes;
       this.#parsing = true;
