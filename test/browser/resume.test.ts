@@ -18,9 +18,17 @@ const FAST_RECONNECT = { minDelayMs: 20, maxDelayMs: 100, growFactor: 1.2, jitte
 // é 😀 世 界 as octal escapes for bash's printf: typing them would test the keyboard, not the output path.
 const UTF8_PRINTF = String.raw`\303\251\360\237\230\200\344\270\226\347\225\214`;
 const UTF8_TEXT = 'é😀世界';
+/**
+ * The seq output is paced (64 KiB every 30 ms, ~2 MB/s) so the 20 drops land while it flows: unpaced, it outruns the
+ * drops, since each reconnect delivers everything the relay read meanwhile (up to its 2 MiB flow window) at once.
+ */
+const PACE_CHUNK_BYTES = 65_536;
+const PACE_SECONDS = 0.03;
 // The shell computes the markers, so the echoed command line cannot match them.
 const COMMAND =
-  `echo BEGIN-$((6*7)); seq 1 ${SEQ_LINES}; ` +
+  `seq 1 ${SEQ_LINES} > /tmp/resume-seq.txt; echo BEGIN-$((6*7)); ` +
+  `for o in $(seq 0 $(( $(stat -c %s /tmp/resume-seq.txt) / ${PACE_CHUNK_BYTES} ))); do ` +
+  `dd if=/tmp/resume-seq.txt bs=${PACE_CHUNK_BYTES} skip=$o count=1 status=none; sleep ${PACE_SECONDS}; done; ` +
   `for i in $(seq 1 ${UTF8_LINES}); do printf '${UTF8_PRINTF}%d\\n' $i; done; echo END-$((6*7))`;
 const BEGIN = 'BEGIN-42\r\n';
 const END = 'END-42\r\n';
