@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import { TERMINAL_SUBPROTOCOL } from '@sandbox-terminal/protocol';
 import WebSocket from 'ws';
 import { TerminalClient, startRelay, waitFor } from './helpers.ts';
+import { seededRandom } from './seeded-random.ts';
 
 const MESSAGE_BYTES = 64 * 1024;
 const env = await startRelay({ limits: { terminalMessageBytes: MESSAGE_BYTES } });
@@ -13,18 +14,6 @@ const SOCKETS = 6;
 const FRAMES_PER_SOCKET = 1_000;
 const MARKER_LINES = 2_000;
 const FUZZ_DEADLINE_MS = 25_000;
-
-/** A small deterministic generator (mulberry32), so a failing run can be repeated with FUZZ_SEED. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
 
@@ -67,7 +56,7 @@ describe('live fuzz', () => {
     await sandbox.writeFile('/workspace/canary', 'alive');
 
     const startedAt = Date.now();
-    const random = generator(SEED);
+    const random = seededRandom(SEED);
     let sent = 0;
     const closeCodes: number[] = [];
     const fuzzers = Array.from({ length: SOCKETS }, async (_, index) => {

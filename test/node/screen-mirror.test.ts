@@ -7,6 +7,7 @@ import serializePackage from '@xterm/addon-serialize';
 import headlessPackage from '@xterm/headless';
 import { fastForwardCut, fastForwardLines } from '../../server/src/session/screen-fast-forward.ts';
 import { SCREEN_SCROLLBACK_LINES, ScreenMirror } from '../../server/src/session/screen-mirror.ts';
+import { seededRandom } from './seeded-random.ts';
 
 const COLS = 40;
 const ROWS = 10;
@@ -29,18 +30,6 @@ async function referenceScreen(stream: Buffer, resizes: Array<{ at: number; cols
   const screen = serializer.serialize({ scrollback: SCREEN_SCROLLBACK_LINES });
   terminal.dispose();
   return screen;
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WORDS = ['lorem', 'ipsum', 'Grüße', '漢字テスト', '🙂', 'tab\there', 'x'.repeat(70), ''];
@@ -75,7 +64,7 @@ const PIECES: Array<(next: () => number) => string> = [
 ];
 
 function randomStream(seed: number): Buffer {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const parts: string[] = [];
   // floods a third of the time, the rest spread over the state changes
   for (let i = 0; i < 40; i++) parts.push(PIECES[next() < 0.3 ? 0 : Math.floor(next() * PIECES.length)]!(next));
@@ -86,7 +75,7 @@ function randomStream(seed: number): Buffer {
 
 /** Writes `stream` into a mirror in random chunks (UTF-8 sequences split too), yielding now and then. */
 async function feedMirror(mirror: ScreenMirror, stream: Buffer, seed: number): Promise<void> {
-  const next = random(seed ^ 0x5eed);
+  const next = seededRandom(seed ^ 0x5eed);
   let at = 0;
   while (at < stream.length) {
     const size = 1 + Math.floor(next() * 6000);
