@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { forkGroup, killGroup } from './processes.mjs';
 
-const HOST = process.env.RELAY_HOST ?? fileURLToPath(new URL('./relay-host.ts', import.meta.url));
+const HOST = fileURLToPath(new URL('./relay-host.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 

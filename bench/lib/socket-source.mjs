@@ -3,8 +3,8 @@
 // relay, no element: what any terminal fed over a WebSocket can reach in this browser on this machine.
 import { WebSocketServer } from 'ws';
 
-export const SOURCE_FRAME_BYTES = 64 * 1024;
-export const SOURCE_WINDOW_BYTES = 2 * 1024 * 1024;
+const SOURCE_FRAME_BYTES = 64 * 1024;
+const SOURCE_WINDOW_BYTES = 2 * 1024 * 1024;
 
 /** @param {Uint8Array} data  the bytes every connection is sent, from the start, once it says `{ "start": true }` */
 export async function startSocketSource(data) {

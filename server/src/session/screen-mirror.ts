@@ -12,7 +12,7 @@ export const SCREEN_SCROLLBACK_LINES = 1000;
 /**
  * How far the mirror may fall behind the output before it parses: a flood is then parsed in large runs, most of
  * which can be skipped (`screen-fast-forward.ts`), instead of costing the relay a second terminal's worth of CPU.
- * Capped at a quarter of the output log (`mirrorLagBytes`), because the log must still hold every unparsed byte.
+ * A session caps it at a quarter of its output log (`SessionOutput`), because the log must hold every unparsed byte.
  */
 export const MIRROR_LAG_BYTES = 1024 * 1024;
 /** Output quiet this long is parsed at once: a prompt or an echo is in the mirror a few milliseconds later. */
@@ -81,10 +81,12 @@ export class ScreenMirror {
   #yielded: NodeJS.Immediate | undefined;
   #quietTimer: NodeJS.Timeout | undefined;
   #lastWriteAt = 0;
+  /** After a scan that found nothing to skip, the next waits for this much more output (it copies the queue). */
+  #nextFastForwardAt = 0;
   #waiters: Array<{ position: number; resolve: (snapshot: ScreenSnapshot) => void }> = [];
   /** A screen loaded from storage, stood for until the terminal has parsed it. */
   #loading: ScreenSnapshot | undefined;
-  /** Bytes skipped by fast-forwarding, for the metrics and tests. */
+  /** Bytes skipped by fast-forwarding (tests check that the skip happens). */
   skippedBytes = 0;
   readonly #onCaughtUp: () => void;
 
@@ -218,7 +220,7 @@ export class ScreenMirror {
 
   /** Drops the plain text at the head of the queue that cannot reach a snapshot; true when something was dropped. */
   #fastForward(): boolean {
-    if (!canFastForward(this.#terminal)) return false;
+    if (this.#writtenPosition < this.#nextFastForwardAt || !canFastForward(this.#terminal)) return false;
     let count = 0;
     while (count < this.#queue.length && Buffer.isBuffer(this.#queue[count])) count++;
     const joined = count === 1 ? (this.#queue[0] as Buffer) : Buffer.concat(this.#queue.slice(0, count) as Buffer[]);
@@ -226,6 +228,9 @@ export class ScreenMirror {
     if (cut === undefined) {
       // joined once is joined for the next attempt too
       this.#queue.splice(0, count, joined);
+      // Without a wait, a flood that is not plain text (colours on every line) would be joined and scanned again
+      // for every piece parsed.
+      this.#nextFastForwardAt = this.#writtenPosition + FAST_FORWARD_MIN_BYTES;
       return false;
     }
     this.skippedBytes += cut;
