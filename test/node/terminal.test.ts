@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { TERMINAL_CLOSE_CODES } from '@sandbox-terminal/protocol';
 import { TerminalClient, startRelay, waitFor } from './helpers.ts';
@@ -66,6 +67,28 @@ describe('terminal WebSocket', () => {
     terminal.type('echo typed-after | tr a-z A-Z\r');
     await terminal.waitForOutput('TYPED-AFTER\r\n');
     terminal.close();
+  });
+
+  it('under CPU load, the output of every exec still follows its command line on the terminal (80 execs)', async () => {
+    // The end markers come through FIFOs and the command line through the PTY, whose master turns readable a little
+    // later (the kernel moves tty data in a work queue): on a busy machine the job settled first and its output was
+    // shown before its command, for 1-2 execs in 60 with three busy loops running. Two loops make that likely here.
+    const busy = Array.from({ length: 2 }, () => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
+    try {
+      const session = await sandbox.createSession();
+      const terminal = await TerminalClient.open(sandbox, session);
+      const outOfOrder: number[] = [];
+      for (let i = 0; i < 80; i++) {
+        await sandbox.exec(`echo ordered-$((1000+${i}))`, { session });
+        await terminal.waitForOutput(`ordered-${1000 + i}\r\n`);
+        const text = terminal.output;
+        if (text.indexOf(`ordered-${1000 + i}\r\n`) < text.indexOf(`echo ordered-$((1000+${i}))`)) outOfOrder.push(i);
+      }
+      assert.deepEqual(outOfOrder, [], 'execs whose output came before their command line');
+      terminal.close();
+    } finally {
+      for (const child of busy) child.kill('SIGKILL');
+    }
   });
 
   it('a half-typed line survives an exec and can be finished afterwards', async () => {

@@ -43,6 +43,12 @@ type ShellStartReason = 'create' | 'wake' | 'restart' | 'replace';
 
 /** Held bytes of a possibly split marker are released after this long (a real marker arrives in one write). */
 const MARKER_HOLD_MS = 15;
+/**
+ * A settled job's output that its `B` marker has not yet preceded on the terminal waits this long for it at most. The
+ * FIFOs and the PTY are read in whatever order the poll returns them, so the end markers can be read before the
+ * command line that the shell printed first.
+ */
+const UNSHOWN_OUTPUT_WAIT_MS = 1_000;
 /** Longest wait for the fresh prompt after a stale one was refreshed. */
 const FRESH_PROMPT_WAIT_MS = 2_000;
 /** Rounds of kill-and-interrupt before a timed-out command's shell is replaced outright. */
@@ -82,6 +88,8 @@ export class ShellSession {
   #heldTerminalOutput: Buffer[] = [];
   /** Exec output that arrived before the job's `B` marker reached the terminal. */
   #heldExecOutput: Buffer[] = [];
+  /** A settled job's held output, still waiting for its `B` marker, so viewers see the command line before it. */
+  #unshownOutput: { jobId: string; chunks: Buffer[]; timer: NodeJS.Timeout } | undefined;
   #escalation: NodeJS.Timeout | undefined;
   /** An empty line was submitted to refresh a stale prompt: P markers until the next prompt cycle are redraws. */
   #awaitingFreshPrompt = false;
@@ -305,7 +313,10 @@ export class ShellSession {
       this.#dispatchNext();
     } else if (kind === 'B' && job && job.id === jobId) {
       job.begun = true;
+      this.#showUnshownOutput();
       for (const chunk of this.#heldExecOutput.splice(0)) this.#output.emit(chunk);
+    } else if (kind === 'B' && this.#unshownOutput?.jobId === jobId) {
+      this.#showUnshownOutput();
     } else if (kind === 'E') {
       if (job && job.id === jobId) job.endedOnTerminal = true;
       // The prompt readline is about to redraw is out of date (the job changed directory): if nobody typed since
@@ -344,6 +355,7 @@ export class ShellSession {
     this.#pipes = undefined;
     const flushed = this.#scanner.flush();
     if (flushed.length) this.#emitTerminal(flushed);
+    this.#showUnshownOutput();
     this.#firstPrompt?.reject(new RelayError('SANDBOX_START_FAILED', `shell exited with code ${exitCode} before its first prompt`));
     this.#settleCurrent(exitCode);
     if (this.#endingOnPurpose) return;
@@ -429,9 +441,24 @@ export class ShellSession {
     for (const path of this.#jobExtraFiles) rmSync(path, { force: true });
     this.#jobExtraFiles.clear();
     job.finish(exitCode);
-    for (const chunk of this.#heldExecOutput.splice(0)) this.#emitTerminal(chunk);
+    this.#showUnshownOutput();
+    const held = this.#heldExecOutput.splice(0);
+    if (!job.begun && this.#pty && held.length) {
+      // The result may go out now; the terminal shows the output once the command line before it has arrived.
+      this.#unshownOutput = { jobId: job.id, chunks: held, timer: setTimeout(() => this.#showUnshownOutput(), UNSHOWN_OUTPUT_WAIT_MS) };
+    } else {
+      for (const chunk of held) this.#emitTerminal(chunk);
+    }
     for (const chunk of this.#heldTerminalOutput.splice(0)) this.#emitTerminal(chunk);
     this.#dispatchNext();
+  }
+
+  #showUnshownOutput(): void {
+    const unshown = this.#unshownOutput;
+    if (!unshown) return;
+    this.#unshownOutput = undefined;
+    clearTimeout(unshown.timer);
+    for (const chunk of unshown.chunks) this.#output.emit(chunk);
   }
 
   /**
