@@ -13,8 +13,11 @@ import {
   type SessionInfo,
   type SessionListResponse,
 } from '@sandbox-terminal/protocol';
+import { defaultTransport } from '#default-transport';
 import { SandboxError } from './errors.ts';
+import { fetchTransport } from './fetch-transport.ts';
 import { readNdjson } from './ndjson.ts';
+import type { Transport, TransportResponse } from './transport.ts';
 
 export interface SandboxOptions {
   /** Sent as a bearer token on every call. */
@@ -25,7 +28,10 @@ export interface SandboxOptions {
    * attempt, which is retried).
    */
   getToken?: () => string | Promise<string>;
-  /** Replaces the global `fetch` (tests, proxies, custom agents). */
+  /**
+   * Makes every HTTP call through this `fetch` (tests, proxies, custom agents). Without it the SDK uses node:http's
+   * global agent in Node, and the global `fetch` elsewhere.
+   */
   fetch?: typeof fetch;
 }
 
@@ -54,14 +60,14 @@ export class Sandbox {
   readonly id: string;
   readonly #token: string | undefined;
   readonly #getToken: (() => string | Promise<string>) | undefined;
-  readonly #fetch: typeof fetch;
+  readonly #transport: Transport;
 
   constructor(relayUrl: string, id: string, options: SandboxOptions = {}) {
     this.relayUrl = relayUrl.replace(/\/+$/, '');
     this.id = id;
     this.#token = options.token;
     this.#getToken = options.getToken;
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#transport = options.fetch ? fetchTransport(options.fetch) : defaultTransport;
   }
 
   /** Starts a new bash session and resolves to its id (a UUID unless `id` is given). */
@@ -76,12 +82,14 @@ export class Sandbox {
     return this.#json<ExecResult>('POST', apiPaths.exec(this.id), { ...rest, command }, signal);
   }
 
-  /** Runs a command and yields `start`, `stdout`, `stderr` and `exit` (or `error`) events as they happen. */
+  /**
+   * Runs a command and yields `start`, `stdout`, `stderr` and `exit` (or `error`) events as they happen. Leaving the
+   * loop early closes the request, and the relay then stops the command as on a timeout.
+   */
   async *execStream(command: string, options: ExecOptions = {}): AsyncGenerator<ExecStreamEvent> {
     const { signal, ...rest } = options;
-    const response = await this.#request('POST', apiPaths.execStream(this.id), JSON.stringify({ ...rest, command }), signal, 'application/json');
-    if (!response.body) throw new SandboxError({ code: 'INTERNAL', message: 'exec stream has no body' });
-    for await (const event of readNdjson(response.body)) yield event as ExecStreamEvent;
+    const response = await this.#send('POST', apiPaths.execStream(this.id), JSON.stringify({ ...rest, command }), signal, 'application/json');
+    for await (const event of readNdjson(response.chunks())) yield event as ExecStreamEvent;
   }
 
   async listSessions(): Promise<SessionInfo[]> {
@@ -106,7 +114,7 @@ export class Sandbox {
 
   /** Ends the session's shell and forgets the id. */
   async deleteSession(sessionId: string): Promise<void> {
-    await this.#request('DELETE', apiPaths.session(this.id, sessionId));
+    await this.#bytes('DELETE', apiPaths.session(this.id, sessionId));
   }
 
   /** Starts a new shell under the same id after the old one exited (or replaces a running one). */
@@ -117,15 +125,14 @@ export class Sandbox {
   /** Writes a file under /workspace (parent directories are created). */
   async writeFile(path: string, content: string | Uint8Array | ArrayBuffer): Promise<void> {
     const body = typeof content === 'string' ? new TextEncoder().encode(content) : content instanceof Uint8Array ? content : new Uint8Array(content);
-    await this.#request('PUT', withPath(apiPaths.files(this.id), path), body, undefined, 'application/octet-stream');
+    await this.#bytes('PUT', withPath(apiPaths.files(this.id), path), body, undefined, 'application/octet-stream');
   }
 
   readFile(path: string, options?: { encoding?: 'utf-8' | 'utf8' }): Promise<string>;
   readFile(path: string, options: { encoding: 'binary' }): Promise<Uint8Array>;
   async readFile(path: string, options: ReadFileOptions = {}): Promise<string | Uint8Array> {
-    const response = await this.#request('GET', withPath(apiPaths.files(this.id), path));
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    return options.encoding === 'binary' ? bytes : new TextDecoder().decode(bytes);
+    const bytes = await this.#bytes('GET', withPath(apiPaths.files(this.id), path));
+    return options.encoding === 'binary' ? bytes : utf8.decode(bytes);
   }
 
   async mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
@@ -133,7 +140,7 @@ export class Sandbox {
   }
 
   async deleteFile(path: string): Promise<void> {
-    await this.#request('DELETE', withPath(apiPaths.files(this.id), path));
+    await this.#bytes('DELETE', withPath(apiPaths.files(this.id), path));
   }
 
   async exists(path: string): Promise<boolean> {
@@ -173,29 +180,26 @@ export class Sandbox {
   }
 
   async #json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const response = await this.#request(method, path, body === undefined ? undefined : JSON.stringify(body), signal, 'application/json');
-    return (await response.json()) as T;
+    const bytes = await this.#bytes(method, path, body === undefined ? undefined : JSON.stringify(body), signal, 'application/json');
+    return JSON.parse(utf8.decode(bytes)) as T;
   }
 
-  async #request(
-    method: string,
-    path: string,
-    body?: string | Uint8Array | ArrayBuffer,
-    signal?: AbortSignal,
-    contentType?: string,
-  ): Promise<Response> {
+  /** The whole body of a successful call (always read, so node:http can reuse the connection). */
+  async #bytes(method: string, path: string, body?: string | Uint8Array, signal?: AbortSignal, contentType?: string): Promise<Uint8Array> {
+    return (await this.#send(method, path, body, signal, contentType)).bytes();
+  }
+
+  /** Makes the call; a refusal is thrown as the relay's `SandboxError`. */
+  async #send(method: string, path: string, body?: string | Uint8Array, signal?: AbortSignal, contentType?: string): Promise<TransportResponse> {
     const headers: Record<string, string> = {};
     if (body !== undefined && contentType) headers['content-type'] = contentType;
     const token = await this.#currentToken();
     if (token) headers.authorization = `Bearer ${token}`;
-    const init: RequestInit = { method, headers };
-    if (body !== undefined) init.body = body as BodyInit;
-    if (signal) init.signal = signal;
-    const response = await this.#fetch(this.relayUrl + path, init);
-    if (!response.ok) {
+    const response = await this.#transport({ method, url: this.relayUrl + path, headers, ...(body !== undefined ? { body } : {}), ...(signal ? { signal } : {}) });
+    if (response.status < 200 || response.status > 299) {
       let parsed: unknown = null;
       try {
-        parsed = await response.json();
+        parsed = JSON.parse(utf8.decode(await response.bytes()));
       } catch {
         // not JSON: reported by status below
       }
@@ -204,6 +208,8 @@ export class Sandbox {
     return response;
   }
 }
+
+const utf8 = new TextDecoder();
 
 function withPath(base: string, path: string): string {
   return `${base}?path=${encodeURIComponent(path)}`;

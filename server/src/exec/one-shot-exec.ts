@@ -5,8 +5,8 @@ import type { ExecJobRequest } from '../session/exec-job.ts';
 import { baseEnvironment } from '../session/session-environment.ts';
 import { OutputCollector } from './output-collector.ts';
 
-/** The same request as a session exec, plus the caller's abort (the HTTP client went away). */
-export type OneShotRequest = ExecJobRequest & { signal?: AbortSignal };
+/** The same request as a session exec (its `signal`: the HTTP client went away). */
+export type OneShotRequest = ExecJobRequest;
 
 /**
  * An exec without a session: a fresh `bash -c` in the sandbox, cwd /workspace unless given, its own process

@@ -192,20 +192,14 @@ async function runExec(ctx: RouteContext, runtime: SandboxRuntime, body: ExecReq
     ...(body.stdin !== undefined ? { stdin: body.stdin } : {}),
     ...(onEvent ? { onEvent } : {}),
   };
-  if (!body.session) {
-    const abort = new AbortController();
-    response.once('close', () => {
-      if (!response.writableFinished) abort.abort();
-    });
-    return runOneShot(runtime, { ...request, signal: abort.signal });
-  }
-  const session = await ctx.pool.findSession(runtime.id, body.session);
-  const result = session.exec(request);
-  // The caller went away before the end: stop the command as a timeout would, so the session is free again.
+  // The caller went away before the end: stop the command as a timeout would, so a session is free again.
+  const abort = new AbortController();
   response.once('close', () => {
-    if (!response.writableFinished) session.cancel(result);
+    if (!response.writableFinished) abort.abort();
   });
-  return result;
+  if (!body.session) return runOneShot(runtime, { ...request, signal: abort.signal });
+  const session = await ctx.pool.findSession(runtime.id, body.session);
+  return session.exec({ ...request, signal: abort.signal });
 }
 
 route('POST', '/v1/sandboxes/:id/exec', 'write', async (ctx, request, response, [sandboxId], _url, _log, grant) => {

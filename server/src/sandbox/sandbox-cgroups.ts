@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmdirSync, writeFileSync } from 'node:fs';
 import type { SandboxLimitName } from '@sandbox-terminal/protocol';
 import { dirname, join } from 'node:path';
 
@@ -30,6 +30,10 @@ export interface SandboxResources {
  * moved into the groups before it execs (see `wrap`), so all its descendants are counted too.
  */
 export class SandboxCgroups {
+  /** Counter files stay open: a positioned read of an open file costs a few µs, an open-read-close about 50 (twice per exec). */
+  readonly #counterFiles = new Map<string, number>();
+  #removed = false;
+
   private constructor(private readonly dirs: string[]) {}
 
   /**
@@ -40,9 +44,27 @@ export class SandboxCgroups {
   limitEvents(): Record<SandboxLimitName, number> {
     const [pids, memory] = this.dirs;
     return {
-      sandboxProcesses: counter(join(pids!, 'pids.events'), 'max'),
-      sandboxMemoryBytes: counter(join(memory!, 'memory.oom_control'), 'oom_kill'),
+      sandboxProcesses: this.#counter(join(pids!, 'pids.events'), 'max'),
+      sandboxMemoryBytes: this.#counter(join(memory!, 'memory.oom_control'), 'oom_kill'),
     };
+  }
+
+  /** The number after `name` in a cgroup file of `name value` lines; 0 when the file or the line is missing. */
+  #counter(file: string, name: string): number {
+    try {
+      let fd = this.#counterFiles.get(file);
+      if (fd === undefined) {
+        if (this.#removed) return 0;
+        fd = openSync(file, 'r');
+        this.#counterFiles.set(file, fd);
+      }
+      // cgroup files are generated afresh by each read from offset 0.
+      const length = readSync(fd, counterBuffer, 0, counterBuffer.length, 0);
+      const line = counterBuffer.toString('latin1', 0, length).split('\n').find((entry) => entry.startsWith(`${name} `));
+      return line ? Number(line.slice(name.length + 1)) || 0 : 0;
+    } catch {
+      return 0;
+    }
   }
 
   /** Whether this host has writable cgroup v1 `pids` and `memory` hierarchies. */
@@ -85,6 +107,9 @@ export class SandboxCgroups {
 
   /** Removes the groups once their processes are gone (the kernel refuses earlier with EBUSY). */
   async remove(): Promise<void> {
+    this.#removed = true;
+    for (const fd of this.#counterFiles.values()) closeSync(fd);
+    this.#counterFiles.clear();
     for (const dir of this.dirs) {
       for (let attempt = 0; attempt < REMOVE_ATTEMPTS && existsSync(dir); attempt++) {
         try {
@@ -103,12 +128,5 @@ export class SandboxCgroups {
   }
 }
 
-/** The number after `name` in a cgroup file of `name value` lines; 0 when the file or the line is missing. */
-function counter(file: string, name: string): number {
-  try {
-    const line = readFileSync(file, 'utf8').split('\n').find((entry) => entry.startsWith(`${name} `));
-    return line ? Number(line.slice(name.length + 1)) || 0 : 0;
-  } catch {
-    return 0;
-  }
-}
+/** Big enough for `memory.oom_control` (three short lines) and `pids.events` (one). */
+const counterBuffer = Buffer.alloc(512);

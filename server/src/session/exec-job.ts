@@ -10,6 +10,8 @@ export interface ExecJobRequest {
   stdin?: string;
   /** Receives stream events as they happen (execStream). */
   onEvent?: (event: ExecStreamEvent) => void;
+  /** Aborting stops the command as a timeout would (exit code 124, `timedOut`). */
+  signal?: AbortSignal;
 }
 
 /**

@@ -376,19 +376,24 @@ export class ShellSession {
     const recreated = await this.ensureShell();
     const job = new ExecJob(request, this.id, this.#host.limits.execOutputBytes);
     job.sessionRecreated = recreated;
+    if (request.signal?.aborted) {
+      job.timedOut = true;
+      job.finish(124);
+      return job.result;
+    }
     this.#queue.push(job);
     if (request.timeoutMs) {
       const timer = setTimeout(() => this.#timeOut(job), request.timeoutMs);
       void job.result.finally(() => clearTimeout(timer));
     }
+    if (request.signal) {
+      // The caller went away (its HTTP request closed): stop the command as a timeout would, so the session is free.
+      const onAbort = () => this.#timeOut(job);
+      request.signal.addEventListener('abort', onAbort, { once: true });
+      void job.result.finally(() => request.signal!.removeEventListener('abort', onAbort));
+    }
     this.#dispatchNext();
     return job.result;
-  }
-
-  /** Stops a job as a timeout would (the HTTP client went away). */
-  cancel(result: Promise<ExecResult>): void {
-    const job = [...this.#queue, this.#current].find((candidate) => candidate?.result === result);
-    if (job) this.#timeOut(job);
   }
 
   #dispatchNext(): void {
