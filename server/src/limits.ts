@@ -25,6 +25,19 @@ export interface RelayLimits {
   stalledViewerCloseMs: number;
   /** After an abnormal disconnect, the viewer's position still counts for flow control this long (so a quick reconnect loses nothing). */
   reconnectGraceMs: number;
+  /**
+   * While someone types in one session, every other session of the relay may put out at most this many bytes per
+   * second (a 64 KiB burst on top), so a flood elsewhere cannot starve the echo of the CPU. Nothing is dropped: the
+   * PTY is read later. 0 turns the pacing off.
+   */
+  bulkOutputBytesPerSecond: number;
+  /** How long after a keystroke the other sessions stay paced (`bulkOutputBytesPerSecond`). */
+  typingWindowMs: number;
+  /**
+   * Pacing starts only when the host's CPUs or the relay's event loop are at least this busy (0–1) while someone
+   * types; 0 paces whenever someone types.
+   */
+  bulkOutputPacingLoad: number;
   /** Sandboxes running (or starting) at once on this relay; sleeping ones do not count. Starting one more is refused. */
   sandboxesPerRelay: number;
   /**
@@ -77,6 +90,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   slowViewerGraceMs: 2_000,
   stalledViewerCloseMs: 30_000,
   reconnectGraceMs: 3_000,
+  bulkOutputBytesPerSecond: 1024 * 1024,
+  typingWindowMs: 1_000,
+  bulkOutputPacingLoad: 0.85,
   sandboxesPerRelay: 64,
   terminalMessagesPerSecond: 1_000,
   httpRequestsPerSecond: 2_000,

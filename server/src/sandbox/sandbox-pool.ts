@@ -10,6 +10,7 @@ import type { ShellSession } from '../session/shell-session.ts';
 import type { SandboxBackend } from './backend.ts';
 import { SandboxRuntime } from './sandbox-runtime.ts';
 import { checkSandboxPath } from './workspace-files.ts';
+import { TypingPriority } from '../session/typing-priority.ts';
 
 export interface SandboxPoolOptions {
   backend: SandboxBackend;
@@ -35,8 +36,12 @@ export class SandboxPool {
   #reaper: NodeJS.Timeout | undefined;
   #closing = false;
 
+  /** Shared by every session of the relay: typing in one paces the output of the others. */
+  readonly #typingPriority: TypingPriority;
+
   constructor(private readonly options: SandboxPoolOptions) {
     this.#idleTimeoutMs = options.idleTimeoutMs;
+    this.#typingPriority = new TypingPriority(options.limits.bulkOutputBytesPerSecond, options.limits.typingWindowMs, options.limits.bulkOutputPacingLoad);
     this.#scheduleReaper();
   }
 
@@ -77,6 +82,7 @@ export class SandboxPool {
         this.options.backend,
         this.options.network,
         this.options.limits,
+        this.#typingPriority,
         this.options.registry,
         this.options.log.child({ sandbox: id }),
         this.options.metrics,

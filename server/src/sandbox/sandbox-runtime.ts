@@ -9,6 +9,7 @@ import { BASHRC, CONTROL_FILES } from '../session/shell-integration.ts';
 import { ShellSession, type SessionHost } from '../session/shell-session.ts';
 import type { SandboxBackend, SandboxInstance } from './backend.ts';
 import { WorkspaceFiles } from './workspace-files.ts';
+import type { TypingPriority } from '../session/typing-priority.ts';
 
 export interface SandboxDirs {
   workspace: string;
@@ -40,6 +41,7 @@ export class SandboxRuntime {
     private readonly backend: SandboxBackend,
     private readonly network: boolean,
     readonly limits: RelayLimits,
+    typingPriority: TypingPriority,
     private readonly registry: SessionRegistry,
     /** Already bound to this sandbox's id (a child logger). */
     private readonly log: Logger,
@@ -50,6 +52,7 @@ export class SandboxRuntime {
     this.#sessionHost = {
       sandboxId: id,
       limits,
+      typingPriority,
       controlDirFor: (sessionId) => join(dirs.control, sessionId),
       ensureRunning: () => this.ensureRunning(),
       sandboxEnded: () => this.#ended(),

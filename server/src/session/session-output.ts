@@ -2,6 +2,7 @@ import { TERMINAL_CLOSE_CODES, type ReadyMessage, type ServerControlMessage } fr
 import type { RelayLimits } from '../limits.ts';
 import { OutputLog } from './output-log.ts';
 import { MIRROR_LAG_BYTES, ScreenMirror, type ScreenSnapshot } from './screen-mirror.ts';
+import type { OutputPacer } from './typing-priority.ts';
 
 /** A terminal attached to a session (a WebSocket viewer). */
 export interface SessionViewer {
@@ -44,7 +45,10 @@ export class SessionOutput {
   readonly mirror: ScreenMirror;
   readonly #viewers = new Map<SessionViewer, ViewerState>();
   #ghosts: Ghost[] = [];
-  #paused = false;
+  /** Flow control holds the PTY (a viewer or the mirror is too far behind). */
+  #flowPaused = false;
+  /** Typing elsewhere holds the PTY until this timer fires (see typing-priority.ts). */
+  #pacing: NodeJS.Timeout | undefined;
   #checkTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -53,6 +57,7 @@ export class SessionOutput {
     rows: number,
     private readonly flow: { pause(): void; resume(): void },
     saved?: ScreenSnapshot,
+    private readonly pacer?: OutputPacer,
   ) {
     this.log = new OutputLog(limits.outputLogBytes, saved?.position ?? 0);
     this.mirror = new ScreenMirror(cols, rows, {
@@ -60,15 +65,15 @@ export class SessionOutput {
       // The log must still hold every byte the mirror has not parsed: see #checkFlow.
       lagBytes: Math.min(MIRROR_LAG_BYTES, Math.floor(limits.outputLogBytes / 4)),
       onCaughtUp: () => {
-        if (this.#paused) this.#checkFlow();
+        if (this.#flowPaused) this.#checkFlow();
       },
     });
     if (saved) this.mirror.load(saved);
   }
 
-  /** Whether flow control has the PTY paused (a new shell starts paused then too). */
+  /** Whether flow control or pacing has the PTY paused (a new shell starts paused then too). */
   get paused(): boolean {
-    return this.#paused;
+    return this.#flowPaused || this.#pacing !== undefined;
   }
 
   get viewerCount(): number {
@@ -87,6 +92,15 @@ export class SessionOutput {
       if (state.lagging) continue;
       state.viewer.sendOutput(data);
       state.sent = this.log.end;
+    }
+    const waitMs = this.pacer?.spend(data.length) ?? 0;
+    if (waitMs > 0 && !this.#pacing) {
+      const wasPaused = this.paused;
+      this.#pacing = setTimeout(() => {
+        this.#pacing = undefined;
+        if (!this.paused) this.flow.resume();
+      }, waitMs);
+      if (!wasPaused) this.flow.pause();
     }
     this.#checkFlow();
   }
@@ -153,6 +167,8 @@ export class SessionOutput {
 
   dispose(): void {
     clearTimeout(this.#checkTimer);
+    clearTimeout(this.#pacing);
+    this.#pacing = undefined;
     this.mirror.dispose();
   }
 
@@ -218,14 +234,14 @@ export class SessionOutput {
     // The mirror lags by design (it parses in runs), but never so far that the log has dropped what it has not parsed.
     const mirrorBehind = this.mirror.backlog > this.limits.outputLogBytes / 2;
     const mirrorCaughtUp = this.mirror.backlog <= this.mirror.lagBytes;
-    if (!this.#paused && (worst > this.limits.flowHighWatermarkBytes || mirrorBehind)) {
-      this.#paused = true;
-      this.flow.pause();
-    } else if (this.#paused && worst < this.limits.flowLowWatermarkBytes && mirrorCaughtUp) {
-      this.#paused = false;
-      this.flow.resume();
+    if (!this.#flowPaused && (worst > this.limits.flowHighWatermarkBytes || mirrorBehind)) {
+      if (!this.paused) this.flow.pause();
+      this.#flowPaused = true;
+    } else if (this.#flowPaused && worst < this.limits.flowLowWatermarkBytes && mirrorCaughtUp) {
+      this.#flowPaused = false;
+      if (!this.paused) this.flow.resume();
     }
-    let needsRecheck = this.#paused || this.#ghosts.length > 0;
+    let needsRecheck = this.#flowPaused || this.#ghosts.length > 0;
     for (const state of this.#viewers.values()) needsRecheck ||= state.lagging || state.slowSince !== undefined;
     if (needsRecheck && !this.#checkTimer) {
       this.#checkTimer = setTimeout(() => {

@@ -21,12 +21,15 @@ import {
   parseStateFile,
 } from './shell-integration.ts';
 import { sessionEnvironment } from './session-environment.ts';
+import { OutputPacer, type TypingPriority } from './typing-priority.ts';
 
 export type { SessionViewer } from './session-output.ts';
 
 export interface SessionHost {
   readonly sandboxId: string;
   readonly limits: RelayLimits;
+  /** The relay's typing priority: this session's keystrokes pace the others' output, and theirs pace this one's. */
+  readonly typingPriority?: TypingPriority;
   /** Host directory for this session's control files. */
   controlDirFor(sessionId: string): string;
   /** Starts the sandbox if needed. */
@@ -112,7 +115,8 @@ export class ShellSession {
     if (init.status) this.status = init.status;
     this.exitCode = init.exitCode;
     if (init.cols && init.rows) [this.cols, this.rows] = [init.cols, init.rows];
-    this.#output = new SessionOutput(host.limits, this.cols, this.rows, { pause: () => this.#pty?.pause(), resume: () => this.#pty?.resume() }, init.screen);
+    const pacer = host.typingPriority ? new OutputPacer(host.typingPriority, this) : undefined;
+    this.#output = new SessionOutput(host.limits, this.cols, this.rows, { pause: () => this.#pty?.pause(), resume: () => this.#pty?.resume() }, init.screen, pacer);
   }
 
   get viewerCount(): number {
@@ -267,6 +271,7 @@ export class ShellSession {
   write(data: Buffer): void {
     if (!this.#pty) return;
     this.#host.touch();
+    this.#host.typingPriority?.typed(this);
     this.lastActiveAt = new Date();
     // Once a line is submitted the shell is no longer at its prompt until it draws the next one.
     if (data.includes(0x0d) || data.includes(0x0a)) this.#atPrompt = false;
@@ -545,6 +550,7 @@ export class ShellSession {
     for (const job of this.#queue.splice(0)) job.finish(-1);
     this.#output.closeAll(closeCode, reason);
     this.#output.dispose();
+    this.#host.typingPriority?.forget(this);
     this.#jobFile?.close();
     this.#jobFile = undefined;
     rmSync(this.#host.controlDirFor(this.id), { recursive: true, force: true });

@@ -22,7 +22,8 @@ export class OutputBatcher {
   readonly #send: (data: Buffer) => void;
   #chunks: Buffer[] = [];
   #bytes = 0;
-  #scheduled: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  /** The pending flush: an immediate, or a timeout while output streams (each must be cleared by its own kind). */
+  #scheduled: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | undefined;
   #lastSentAt = 0;
   #lastFrameBytes = 0;
 
@@ -41,7 +42,7 @@ export class OutputBatcher {
     if (this.#bytes >= OUTPUT_FRAME_BYTES) this.flush();
     else if (!this.#scheduled) {
       const streaming = this.#lastFrameBytes >= STREAMING_FRAME_BYTES && performance.now() - this.#lastSentAt < STREAMING_COALESCE_MS;
-      this.#scheduled = streaming ? setTimeout(() => this.flush(), STREAMING_COALESCE_MS) : setImmediate(() => this.flush());
+      this.#scheduled = streaming ? { timeout: setTimeout(() => this.flush(), STREAMING_COALESCE_MS) } : { immediate: setImmediate(() => this.flush()) };
     }
   }
 
@@ -65,9 +66,11 @@ export class OutputBatcher {
   }
 
   #cancel(): void {
+    // Never clearImmediate() a Timeout: Node then counts one immediate fewer (below zero), marks the Timeout destroyed
+    // so clearTimeout() leaves it in its list, and the event loop never exits and polls without sleeping (100% CPU).
     if (this.#scheduled === undefined) return;
-    clearImmediate(this.#scheduled as NodeJS.Immediate);
-    clearTimeout(this.#scheduled as NodeJS.Timeout);
+    if ('immediate' in this.#scheduled) clearImmediate(this.#scheduled.immediate);
+    else clearTimeout(this.#scheduled.timeout);
     this.#scheduled = undefined;
   }
 }
