@@ -14,13 +14,20 @@ export interface ExecJobRequest {
   signal?: AbortSignal;
 }
 
+const JOB_ID_PREFIX = randomBytes(4).toString('hex');
+let jobCounter = 0;
+
 /**
  * One command sent to a session's shell: its collected output, its end markers, and the promise its caller waits
  * on. The session drives it; this class only keeps the bookkeeping straight.
  */
 export class ExecJob {
-  /** Shell-safe id (hex) written into the job file and the markers. */
-  readonly id = randomBytes(8).toString('hex');
+  /**
+   * Shell-safe id (hex) written into the job file and the markers: unique per relay process, and across processes
+   * through a random prefix (a marker left in a FIFO by an older relay never matches). Not a secret: the shell can
+   * read its job file anyway. A counter, because a getrandom() per exec showed in the exec profile.
+   */
+  readonly id = `${JOB_ID_PREFIX}${(++jobCounter).toString(16)}`;
   readonly stdout: OutputCollector;
   readonly stderr: OutputCollector;
   readonly result: Promise<ExecResult>;
