@@ -24,15 +24,18 @@ function send(call: TransportRequest, mayRetry: boolean): Promise<TransportRespo
     const onAbort = () => request.destroy(abortReason(signal!) as Error);
     const forgetSignal = () => signal?.removeEventListener('abort', onAbort);
     signal?.addEventListener('abort', onAbort, { once: true });
-    request.once('response', (message) => resolve(new NodeResponse(message, signal, forgetSignal)));
+    let answered = false;
+    request.once('response', (message) => {
+      answered = true;
+      resolve(new NodeResponse(message, signal, forgetSignal));
+    });
     request.once('error', (error: NodeJS.ErrnoException) => {
       forgetSignal();
       // A kept-alive connection the server closed as it sat idle fails before any answer. Node's agent stops reusing a
       // connection before the server's announced keep-alive timeout, but a proxy may close sooner: an idempotent call
       // goes once more on a fresh connection (as undici does). A POST (exec!) is not repeated; it might have run.
-      if (mayRetry && request.reusedSocket && IDEMPOTENT.has(call.method) && !signal?.aborted && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
-        resolve(send(call, false));
-      }
+      const resetWhileIdle = !answered && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      if (mayRetry && resetWhileIdle && IDEMPOTENT.has(call.method) && !signal?.aborted) resolve(send(call, false));
       else reject(signal?.aborted ? abortReason(signal) : error);
     });
     request.end(call.body);
