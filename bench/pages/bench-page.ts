@@ -203,10 +203,11 @@ const bench = {
   },
 
   /**
-   * Reference (e): bytes from a WebSocket server (bench/lib/socket-source.mjs) written into a fresh xterm like the
-   * mounted one as each message arrives, acknowledged as xterm parses them (every 64 KiB, like the element).
+   * References (e) and (f): the bytes of a WebSocket server (bench/lib/socket-source.mjs) written into a fresh xterm
+   * like the mounted one as each message arrives, acknowledged as xterm parses them (every 64 KiB, like the element).
+   * Timed from the start request to the write callback of the last byte the server said it sent.
    */
-  async socketLimit({ url, totalBytes }: { url: string; totalBytes: number }) {
+  async socketLimit({ url }: { url: string }) {
     const raw = freshXterm();
     await new Promise<void>((resolve) => raw.terminal.write('warm up\r\n', resolve));
     const socket = new WebSocket(url);
@@ -216,27 +217,36 @@ const bench = {
       socket.onerror = reject;
     });
     const start = performance.now();
-    await new Promise<void>((resolve) => {
+    let lastWrittenAt = start;
+    const bytes = await new Promise<number>((resolve) => {
       let received = 0;
+      let written = 0;
       let acked = 0;
+      let total: number | undefined;
       socket.onmessage = (event) => {
-        const bytes = new Uint8Array(event.data as ArrayBuffer);
-        received += bytes.byteLength;
+        if (typeof event.data === 'string') {
+          total = (JSON.parse(event.data) as { end: number }).end;
+          if (written === total) resolve(total);
+          return;
+        }
+        const data = new Uint8Array(event.data as ArrayBuffer);
+        received += data.byteLength;
         const end = received;
-        raw.terminal.write(bytes, () => {
-          if (end - acked >= 64 * 1024 || end >= totalBytes) {
+        raw.terminal.write(data, () => {
+          written = end;
+          lastWrittenAt = performance.now();
+          if (end - acked >= 64 * 1024) {
             acked = end;
             socket.send(JSON.stringify({ ack: acked }));
           }
-          if (end >= totalBytes) resolve();
+          if (written === total) resolve(total);
         });
       };
-      socket.send(JSON.stringify({ start: true }));
+      socket.send(JSON.stringify({ start: true, cols: raw.terminal.cols, rows: raw.terminal.rows }));
     });
-    const ms = performance.now() - start;
     socket.close();
     raw.dispose();
-    return { ms };
+    return { ms: lastWrittenAt - start, bytes };
   },
 
   /** The same bytes, written straight into a fresh xterm like the mounted one: no network, no relay. */

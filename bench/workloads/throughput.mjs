@@ -1,10 +1,11 @@
 // Workload 1: 50 MiB of text from the shell until xterm's write callback has seen all of it, for our element, and
 // the references of the same run: the same bytes written into a bare xterm in the same page (the browser's limit),
-// the PTY's raw output read in Node (the relay's limit), and wetty serving the same command to the same browser.
+// the PTY's raw output read in Node (the relay's limit), the same bytes over a WebSocket from memory (e) and from a
+// shell on a PTY (f) into a bare xterm, and wetty serving the same command to the same browser.
 import pty from 'node-pty';
 import { cpuDelta, cpuSnapshot } from '../lib/cpu-time.mjs';
 import { openSocketReader } from '../lib/socket-reader.mjs';
-import { repeatedLines, startSocketSource } from '../lib/socket-source.mjs';
+import { repeatedLines, startPtySocketSource, startSocketSource } from '../lib/socket-source.mjs';
 import { summarize } from '../lib/stats.mjs';
 
 export const TOTAL_BYTES = 50 * 1024 * 1024;
@@ -36,12 +37,14 @@ function ptyRaw(cols, rows) {
 /** @param {{ cpuRoots: Record<string, number> }} context  the relay's and the browser's pids, for the CPU split */
 export async function throughput({ page, wettyPage, relayUrl, cpuRoots, repetitions }) {
   const cpu = [];
-  const runs = { element: [], xterm: [], websocket: [], pty: [], socket: [], wetty: [] };
+  const runs = { element: [], xterm: [], websocket: [], ptySocket: [], pty: [], socket: [], wetty: [] };
   const socket = await openSocketReader(relayUrl, 'bench-socket');
   const sourceBytes = repeatedLines(LINE, TOTAL_BYTES);
   const source = await startSocketSource(sourceBytes);
-  const socketLimit = () => page.evaluate((args) => window.bench.socketLimit(args), { url: source.url, totalBytes: sourceBytes.length });
-  await socketLimit(); // warm-up
+  const ptySource = await startPtySocketSource(COMMAND);
+  const socketLimit = (url) => page.evaluate((args) => window.bench.socketLimit(args), { url });
+  await socketLimit(source.url); // warm-ups
+  await socketLimit(ptySource.url);
   await socket.run(WARM_UP_COMMAND, MARKER);
   const { cols, rows } = await page.evaluate(() => window.bench.size());
   // One unmeasured run each, so xterm's parser and the shells are warm (the first write into xterm is ~6x slower).
@@ -67,7 +70,10 @@ export async function throughput({ page, wettyPage, relayUrl, cpuRoots, repetiti
     progress('bare xterm');
     runs.xterm.push(mbps(TOTAL_BYTES, raw.ms));
     progress('websocket');
-    runs.websocket.push(mbps(sourceBytes.length, (await socketLimit()).ms));
+    runs.websocket.push(mbps(sourceBytes.length, (await socketLimit(source.url)).ms));
+    progress('pty websocket');
+    // the shell's bytes, as for the element (the PTY adds a CR to each line on the way)
+    runs.ptySocket.push(mbps(TOTAL_BYTES, (await socketLimit(ptySource.url)).ms));
     progress('pty');
     const rawPty = await ptyRaw(cols, rows);
     runs.pty.push(mbps(TOTAL_BYTES, rawPty.ms));
@@ -81,6 +87,7 @@ export async function throughput({ page, wettyPage, relayUrl, cpuRoots, repetiti
   }
   socket.close();
   await source.close();
+  await ptySource.close();
   const summary = Object.fromEntries(Object.entries(runs).filter(([, values]) => values.length).map(([key, values]) => [key, summarize(values)]));
   // the CPU split of the median element run
   const medianRun = cpu.sort((a, b) => a.ms - b.ms)[Math.floor(cpu.length / 2)];

@@ -1,16 +1,19 @@
 /**
  * A frame is sent at most this big. PTY reads are ~4 KiB each, and every WebSocket frame costs a `writev` in the relay
- * and a message task in the browser: 50 MiB as 4 KiB frames spent more time on that than on drawing. Kept at the
- * element's ack interval (64 KiB) so acknowledgements stay as fine-grained as before.
+ * and a message task in the browser (Mojo, `MessageEvent`, a copy into an `ArrayBuffer`): 50 MiB as 4 KiB frames spent
+ * more time on that than on drawing, and going from 64 KiB to 1 MiB frames gave the element 13% more throughput
+ * (median of 12 interleaved runs, 20.1 → 22.8 MB/s). Flow control still counts every chunk as it arrives, so a frame
+ * never carries more than the viewer's window.
  */
-export const OUTPUT_FRAME_BYTES = 64 * 1024;
+export const OUTPUT_FRAME_BYTES = 1024 * 1024;
 
 /**
  * While output streams (a frame of at least `STREAMING_FRAME_BYTES` went out less than this long ago), chunks are
  * collected this long before the next frame: a PTY read is ~4 KiB, so without it a flood is still one small frame per
- * read. Echoes and prompts are smaller frames and are never held.
+ * read. Half a display frame: the browser draws at most once per 16.7 ms anyway. Echoes and prompts are smaller frames
+ * and are never held.
  */
-export const STREAMING_COALESCE_MS = 4;
+export const STREAMING_COALESCE_MS = 8;
 /** Half a PTY read (reads are at most 4095 bytes): a frame this big means output streams, not an echo or a prompt. */
 export const STREAMING_FRAME_BYTES = 2048;
 
