@@ -49,7 +49,8 @@ async function startServer(connection) {
       },
     };
     const handlers = connection(flow);
-    socket.on('message', (message) => {
+    socket.on('message', (message, isBinary) => {
+      if (isBinary) return handlers.input?.(message);
       const control = JSON.parse(message.toString());
       if (typeof control.ack === 'number') {
         acked = control.ack;
@@ -83,11 +84,12 @@ export function startSocketSource(data) {
   });
 }
 
-/** (f): `command` run by bash on a PTY of the page's size; its output as it is read. */
+/** (f): `command` run by bash on a PTY of the page's size; its output as it is read, binary frames as its input. */
 export function startPtySocketSource(command) {
   return startServer((flow) => {
     let shell;
     return {
+      input: (data) => shell?.write(data),
       start({ cols, rows }) {
         shell = pty.spawn('/bin/bash', ['-c', command], { cols, rows, encoding: null, env: { ...process.env, TERM: 'xterm-256color' } });
         flow.onPause = () => shell.pause();

@@ -126,6 +126,21 @@ function freshXterm() {
   };
 }
 
+/** `count` keys typed one at a time; each: input → the echo parsed by xterm. */
+async function typeKeys(t: Terminal, count: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = String.fromCharCode(97 + (i % 26));
+    const echoed = whenWritten(t, (data) => (typeof data === 'string' ? data.includes(key) : data.includes(key.charCodeAt(0))));
+    const start = performance.now();
+    t.input(key, true);
+    samples.push((await echoed) - start);
+    // a macrotask between keys, as between real key events
+    await sleep(0);
+  }
+  return samples;
+}
+
 const bench = {
   async mountElement({ relay, sandbox, width, height, reconnectPolicy }: { relay: string; sandbox: string; width: number; height: number; reconnectPolicy?: object }) {
     await customElements.whenDefined('sandbox-terminal');
@@ -187,18 +202,31 @@ const bench = {
     await bench.run('echo CAT-$((20+1))-READY; cat', 'CAT-21-READY');
     // cat has to be running (and the tty back in canonical echo mode) before the first measured key.
     await sleep(200);
-    const samples: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const key = String.fromCharCode(97 + (i % 26));
-      const echoed = whenWritten(t, (data) => (typeof data === 'string' ? data.includes(key) : data.includes(key.charCodeAt(0))));
-      const start = performance.now();
-      t.input(key, true);
-      samples.push((await echoed) - start);
-      // a macrotask between keys, as between real key events
-      await sleep(0);
-    }
+    const samples = await typeKeys(t, count);
     t.input('\x03', true);
     await until(() => atPrompt(t), 'the prompt after cat');
+    return samples;
+  },
+
+  /** The same keys into `cat` on the minimal PTY server of reference (f), echoed into a bare xterm. */
+  async socketEcho({ url, count }: { url: string; count: number }) {
+    const raw = freshXterm();
+    const socket = new WebSocket(url);
+    socket.binaryType = 'arraybuffer';
+    await new Promise((resolve, reject) => {
+      socket.onopen = resolve;
+      socket.onerror = reject;
+    });
+    socket.onmessage = (event) => {
+      if (typeof event.data !== 'string') raw.terminal.write(new Uint8Array(event.data as ArrayBuffer));
+    };
+    const encoder = new TextEncoder();
+    raw.terminal.onData((data) => socket.send(encoder.encode(data)));
+    socket.send(JSON.stringify({ start: true, cols: raw.terminal.cols, rows: raw.terminal.rows }));
+    await sleep(200);
+    const samples = await typeKeys(raw.terminal, count);
+    socket.close();
+    raw.dispose();
     return samples;
   },
 

@@ -1,5 +1,7 @@
 // Workloads 2 and 3: single keys typed one at a time into `cat`, from xterm's input path to the echo parsed by
-// xterm, measured in the page. Idle, against wetty, and while another session of the same relay floods output.
+// xterm, measured in the page. Idle, against wetty and the minimal PTY server of reference (f), and while another
+// session of the same relay floods output.
+import { startPtySocketSource } from '../lib/socket-source.mjs';
 import { latencies } from '../lib/stats.mjs';
 
 export const KEYS = 1_000;
@@ -10,6 +12,13 @@ const echo = (page) => page.evaluate((count) => window.bench.echo(count), KEYS);
 
 export async function echoLatency({ page, wettyPage }) {
   const result = { element: latencies(await echo(page)) };
+  // What the platform allows: the same keys through node-pty and ws alone, into a bare xterm in the same page.
+  const ptySource = await startPtySocketSource('cat');
+  try {
+    result.ptySocket = latencies(await page.evaluate((args) => window.bench.socketEcho(args), { url: ptySource.url, count: KEYS }));
+  } finally {
+    await ptySource.close();
+  }
   if (wettyPage) result.wetty = latencies(await echo(wettyPage));
   return result;
 }
