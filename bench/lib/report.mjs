@@ -11,6 +11,7 @@ const ms = (value) => (value < 10 ? value.toFixed(2) : value < 100 ? value.toFix
 const mb = (value) => value.toFixed(value < 10 ? 2 : 1);
 const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
 const spread = (s, format) => `${format(s.median)} [${format(s.min)}–${format(s.max)}]`;
+const signedMs = (value) => `${value < 0 ? '−' : '+'}${ms(Math.abs(value))} ms`;
 const pcts = (l) => `p50 ${ms(l.p50)} ms, p99 ${ms(l.p99)} ms`;
 const met = (ok) => (ok ? 'met' : '**missed**');
 
@@ -35,7 +36,7 @@ function rows(r) {
   }
   if (r.echo) {
     add('2', `keystroke echo, ${r.echo.element.n} keys into \`cat\`: \`<sandbox-terminal>\``, pcts(r.echo.element), r.echo.wetty ? `wetty: ${pcts(r.echo.wetty)}` : 'wetty: not measured', r.echo.wetty ? `p99 ${(r.echo.element.p99 / r.echo.wetty.p99).toFixed(2)}x wetty's` : '', 'p99 < 5 ms', met(r.echo.element.p99 < 5));
-    if (r.echo.ptySocket) add('2', "(f) the same keys into `cat` on reference (f)'s minimal PTY server (node-pty + ws), echoed into a bare xterm in the same page", pcts(r.echo.ptySocket), '', `ours: p50 +${ms(r.echo.element.p50 - r.echo.ptySocket.p50)} ms, p99 ${r.echo.element.p99 >= r.echo.ptySocket.p99 ? '+' : ''}${ms(r.echo.element.p99 - r.echo.ptySocket.p99)} ms`, '', '');
+    if (r.echo.ptySocket) add('2', "(f) the same keys into `cat` on reference (f)'s minimal PTY server (node-pty + ws), echoed into a bare xterm in the same page", pcts(r.echo.ptySocket), '', `ours: p50 ${signedMs(r.echo.element.p50 - r.echo.ptySocket.p50)}, p99 ${signedMs(r.echo.element.p99 - r.echo.ptySocket.p99)}`, '', '');
   }
   if (r.load) {
     add('3', 'keystroke echo while another session of the relay floods (`yes`, rendered in another page)', pcts(r.load.element), r.echo ? `idle: ${pcts(r.echo.element)}` : '', '', 'p99 < 20 ms', met(r.load.element.p99 < 20));

@@ -2,7 +2,8 @@
 // bucket and its load gate on an explicit clock, then a real flood on a real relay while a viewer types elsewhere.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OutputPacer, PACING_BURST_BYTES, TypingPriority, type LoadGauge } from '../../server/src/session/typing-priority.ts';
+import { HostCpuTimes } from '../../server/src/session/host-cpu-times.ts';
+import { HostLoadGauge, OutputPacer, PACING_BURST_BYTES, TypingPriority, type LoadGauge } from '../../server/src/session/typing-priority.ts';
 import { startRelay, TerminalClient } from './helpers.ts';
 
 /** A load the test sets by hand. */
@@ -11,6 +12,15 @@ class FixedLoad implements LoadGauge {
   busyFraction(): number {
     return this.value;
   }
+}
+
+/** Keeps this process's CPU busy for `ms` of wall time; returns the CPU time it got, in ms. */
+function burn(ms: number): number {
+  const before = process.cpuUsage();
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
 }
 
 const RATE = 100_000; // bytes per second: 100 bytes per ms
@@ -104,6 +114,37 @@ describe('a flood while someone types in another session', () => {
       flood.close();
       typist.close();
       await env.close();
+    }
+  });
+});
+
+describe('HostCpuTimes and HostLoadGauge', () => {
+  it("count this process's own CPU time as the host's busy time, in milliseconds", () => {
+    const times = new HostCpuTimes();
+    try {
+      const before = times.read();
+      const own = burn(300);
+      const after = times.read();
+      const busy = after.busy - before.busy;
+      assert.ok(after.total >= before.total && busy <= after.total - before.total, 'busy is part of the total');
+      // Ticks are 10 ms, per CPU: allow one tick of rounding at each end.
+      assert.ok(busy >= own - 20, `host busy ${busy} ms must include this process's ${own.toFixed(0)} ms`);
+      assert.ok(after.total - before.total < 300 * 64, 'milliseconds, not ticks or microseconds');
+    } finally {
+      times.close();
+    }
+  });
+
+  it('reads the load over at least 100 ms: a busy event loop shows, and stays within 0–1', () => {
+    const gauge = new HostLoadGauge();
+    try {
+      const start = performance.now();
+      assert.equal(gauge.busyFraction(start), 0, 'nothing measured yet');
+      burn(150);
+      const load = gauge.busyFraction(performance.now());
+      assert.ok(load >= 0.9 && load <= 1, `an event loop blocked for the whole interval reads as busy (got ${load})`);
+    } finally {
+      gauge.dispose();
     }
   });
 });

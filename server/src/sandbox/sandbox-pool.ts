@@ -197,6 +197,7 @@ export class SandboxPool {
       await Promise.all([...runtime.sessions.values()].map((session) => session.settleScreen()));
       await Promise.all([...runtime.sessions.values()].map((session) => runtime.persist(session)));
     }
+    this.#typingPriority.dispose();
   }
 
   /** All live runtimes (for health and tests). */

@@ -1,5 +1,5 @@
-import { cpus } from 'node:os';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { HostCpuTimes } from './host-cpu-times.ts';
 
 /**
  * Relay-wide priority for typing. When the CPU is saturated, every hop of an echo (relay, shell, and the browser's
@@ -59,32 +59,42 @@ export class TypingPriority {
   forget(session: object): void {
     this.#typedAt.delete(session);
   }
+
+  /** Releases what the load gauge keeps open (the relay is closing). */
+  dispose(): void {
+    this.#load.dispose?.();
+  }
 }
 
 /** How busy things are: the larger of the host CPUs' busy share and the relay's event-loop utilization. */
 export interface LoadGauge {
   /** 0–1, over the last measured interval (about 100 ms); 0 until one has been measured. */
   busyFraction(now: number): number;
+  dispose?(): void;
 }
 
 /** A measurement spans at least this long, and a baseline older than the stale limit is taken afresh. */
 const LOAD_SAMPLE_MIN_MS = 100;
 const LOAD_SAMPLE_STALE_MS = 1_000;
 
-/** Samples `os.cpus()` and the event loop lazily, at most every 100 ms and only when asked (no timer of its own). */
+/**
+ * Samples the host's CPU times and the event loop lazily, at most every 100 ms and only when asked (no timer of its
+ * own). It is asked on every output chunk, an echo's included, so a sample must be cheap (see HostCpuTimes).
+ */
 export class HostLoadGauge implements LoadGauge {
+  readonly #cpuTimes = new HostCpuTimes();
   #baseline: { at: number; busy: number; total: number; loop: EventLoopUtilization } | undefined;
   #last = 0;
 
   busyFraction(now: number): number {
     const baseline = this.#baseline;
     if (!baseline || now - baseline.at > LOAD_SAMPLE_STALE_MS) {
-      this.#baseline = sample(now);
+      this.#baseline = this.#sample(now);
       this.#last = 0;
       return 0;
     }
     if (now - baseline.at < LOAD_SAMPLE_MIN_MS) return this.#last;
-    const current = sample(now);
+    const current = this.#sample(now);
     const total = current.total - baseline.total;
     const cpu = total > 0 ? (current.busy - baseline.busy) / total : 0;
     const loop = performance.eventLoopUtilization(current.loop, baseline.loop).utilization;
@@ -92,17 +102,14 @@ export class HostLoadGauge implements LoadGauge {
     this.#last = Math.max(cpu, loop);
     return this.#last;
   }
-}
 
-function sample(at: number) {
-  let busy = 0;
-  let total = 0;
-  for (const { times } of cpus()) {
-    const all = times.user + times.nice + times.sys + times.idle + times.irq;
-    total += all;
-    busy += all - times.idle;
+  dispose(): void {
+    this.#cpuTimes.close();
   }
-  return { at, busy, total, loop: performance.eventLoopUtilization() };
+
+  #sample(at: number) {
+    return { at, ...this.#cpuTimes.read(), loop: performance.eventLoopUtilization() };
+  }
 }
 
 /** Output a paced session may still send at once, on top of its rate. */
