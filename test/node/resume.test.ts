@@ -184,6 +184,29 @@ describe('flow control', () => {
     slow.close();
   });
 
+  it('an acknowledgement older than one already received is ignored: it cannot make the viewer look behind', async () => {
+    const small = await startRelay({ limits: { flowHighWatermarkBytes: 64 * 1024, flowLowWatermarkBytes: 16 * 1024 } });
+    try {
+      const sandbox = small.sandbox();
+      const session = await sandbox.createSession();
+      const client = new ResumingClient(sandbox.terminalUrl(session));
+      await client.connect();
+      client.type('seq 1 50000; echo acked-$((3*3))-all\r');
+      await waitFor(() => client.tail().includes('acked-9-all\r\n'), 'the output, acknowledged as it renders', 30_000);
+      await waitFor(async () => (await client.screen()) !== '' && client.rendered === client.cursor, 'every byte rendered and acknowledged');
+      assert.ok(client.cursor! > 4 * 64 * 1024, 'far more output than the window has been acknowledged');
+      // An ack from long ago arrives late (it was in flight across a screen restore, say): taken as is, the viewer
+      // would be ~300 KiB behind, over the 64 KiB window, and the PTY would pause with nothing coming to resume it.
+      client.acking = false;
+      client.ws!.send(JSON.stringify({ type: 'ack', position: 0 }));
+      client.type('echo still-$((6*7))-flowing\r');
+      await waitFor(() => client.tail().includes('still-42-flowing\r\n'), 'the shell to answer', 10_000);
+      client.close();
+    } finally {
+      await small.close();
+    }
+  });
+
   it('a client that stops reading is cut off with close code 4429, and the session goes on', async () => {
     const quick = await startRelay({ limits: { slowViewerGraceMs: 200, stalledViewerCloseMs: 1000, flowHighWatermarkBytes: 64 * 1024, flowLowWatermarkBytes: 16 * 1024 } });
     try {

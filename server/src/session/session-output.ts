@@ -140,8 +140,9 @@ export class SessionOutput {
   ack(viewer: SessionViewer, position: number): void {
     const state = this.#viewers.get(viewer);
     if (!state) return;
-    // Never beyond what was sent: a client cannot claim bytes it was not given.
-    state.acked = Math.min(position, state.sent);
+    // Never beyond what was sent: a client cannot claim bytes it was not given. Never backwards: an ack that was in
+    // flight while the relay moved the viewer on (a screen restore) is stale, and would make it look far behind.
+    state.acked = Math.max(state.acked ?? 0, Math.min(position, state.sent));
     this.#checkFlow();
   }
 
