@@ -126,6 +126,17 @@ function freshXterm() {
   };
 }
 
+/** A binary WebSocket to a reference server (bench/lib/socket-source.mjs), once it is open. */
+async function openSocket(url: string): Promise<WebSocket> {
+  const socket = new WebSocket(url);
+  socket.binaryType = 'arraybuffer';
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  return socket;
+}
+
 /** `count` keys typed one at a time; each: input → the echo parsed by xterm. */
 async function typeKeys(t: Terminal, count: number): Promise<number[]> {
   const samples: number[] = [];
@@ -211,12 +222,7 @@ const bench = {
   /** The same keys into `cat` on the minimal PTY server of reference (f), echoed into a bare xterm. */
   async socketEcho({ url, count }: { url: string; count: number }) {
     const raw = freshXterm();
-    const socket = new WebSocket(url);
-    socket.binaryType = 'arraybuffer';
-    await new Promise((resolve, reject) => {
-      socket.onopen = resolve;
-      socket.onerror = reject;
-    });
+    const socket = await openSocket(url);
     socket.onmessage = (event) => {
       if (typeof event.data !== 'string') raw.terminal.write(new Uint8Array(event.data as ArrayBuffer));
     };
@@ -238,12 +244,7 @@ const bench = {
   async socketLimit({ url }: { url: string }) {
     const raw = freshXterm();
     await new Promise<void>((resolve) => raw.terminal.write('warm up\r\n', resolve));
-    const socket = new WebSocket(url);
-    socket.binaryType = 'arraybuffer';
-    await new Promise((resolve, reject) => {
-      socket.onopen = resolve;
-      socket.onerror = reject;
-    });
+    const socket = await openSocket(url);
     const start = performance.now();
     let lastWrittenAt = start;
     const bytes = await new Promise<number>((resolve) => {
