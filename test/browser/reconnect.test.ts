@@ -124,10 +124,21 @@ describe('<sandbox-terminal> connection', () => {
     await relayCommands.dropConnections(sandboxId);
     await waitForState(element, 'paused');
 
-    await typeLine(element, '');
-    expect(element.status.inputDropped).to.equal(true);
-    expect(statusBarText(element)).to.contain('input not sent');
-    await waitForState(element, 'connected');
+    // The reconnection starts on the keystroke and may be back (after 0–150 ms of jitter) before sendKeys returns: what
+    // the user was told is recorded as it is shown, not read afterwards.
+    const statuses: Array<{ inputDropped?: boolean }> = [];
+    element.addEventListener('status-change', (event) => statuses.push(event.detail.status));
+    const barTexts: string[] = [];
+    const observer = new MutationObserver(() => barTexts.push(statusBarText(element)));
+    observer.observe(element.shadowRoot!, { subtree: true, childList: true, characterData: true });
+    try {
+      await typeLine(element, '');
+      await waitForState(element, 'connected');
+    } finally {
+      observer.disconnect();
+    }
+    expect(statuses.find((status) => status.inputDropped)?.inputDropped).to.equal(true);
+    expect(barTexts.find((text) => text.includes('input not sent'))).to.contain('input not sent');
   });
 
   it('with persist-key, a page reload reattaches to the same shell', async () => {
