@@ -1,4 +1,4 @@
-import type { ErrorPayload } from './errors.ts';
+import type { ErrorCode, ErrorPayload } from './errors.ts';
 
 export type { AckMessage, ClientControlMessage, ParseResult, ResizeMessage } from './terminal-schemas.ts';
 
@@ -58,13 +58,23 @@ export interface TruncatedMessage {
   position: number;
 }
 
-/** The sandbox had gone to sleep; the session was started again under the same id with its cwd and env restored. */
+/**
+ * Why a session's shell had to be started again under the same id (its cwd and exported env restored, running
+ * programs lost): `slept` — the sandbox went to sleep after being idle; `relay-restarted` — the relay that ran it
+ * stopped or crashed and the session came back from the registry; `sandbox-stopped` — the sandbox's processes were
+ * killed from outside while the relay ran.
+ */
+export type RecreationReason = 'slept' | 'relay-restarted' | 'sandbox-stopped';
+
+/** The session was started again under the same id with its cwd and env restored (see `RecreationReason`). */
 export interface SessionRecreatedMessage {
   type: 'session-recreated';
   sessionId: string;
   cwd: string;
   /** Names of the exported variables that were restored. */
   restoredEnv: string[];
+  /** Why it had to be recreated; what the user is told depends on it. */
+  reason: RecreationReason;
 }
 
 /** The shell ended (the user typed `exit`, or it was killed). It is not restarted unless a client asks for `restart`. */
@@ -135,3 +145,30 @@ export const TERMINAL_CLOSE_CODES = {
   /** The viewer did not read its output for `stalledViewerCloseMs`; reconnecting restores the screen. */
   TOO_SLOW: 4429,
 } as const;
+
+export type TerminalCloseCode = (typeof TERMINAL_CLOSE_CODES)[keyof typeof TERMINAL_CLOSE_CODES];
+
+/** The close code a terminal attach refused with `code` ends with; codes without their own end as `BAD_REQUEST`. */
+export function closeCodeForError(code: ErrorCode): TerminalCloseCode {
+  switch (code) {
+    case 'SESSION_NOT_FOUND':
+    case 'UNAUTHORIZED':
+    case 'FORBIDDEN':
+    case 'LIMIT_EXCEEDED':
+    case 'SHUTTING_DOWN':
+      return TERMINAL_CLOSE_CODES[code];
+    default:
+      return TERMINAL_CLOSE_CODES.BAD_REQUEST;
+  }
+}
+
+/** The error a client reports for each close code the relay ends a connection with (the inverse of `closeCodeForError`). */
+export const ERROR_BY_CLOSE_CODE: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
+  [TERMINAL_CLOSE_CODES.SESSION_NOT_FOUND, 'SESSION_NOT_FOUND'],
+  [TERMINAL_CLOSE_CODES.SESSION_DELETED, 'SESSION_NOT_FOUND'],
+  [TERMINAL_CLOSE_CODES.BAD_REQUEST, 'BAD_REQUEST'],
+  [TERMINAL_CLOSE_CODES.UNAUTHORIZED, 'UNAUTHORIZED'],
+  [TERMINAL_CLOSE_CODES.FORBIDDEN, 'FORBIDDEN'],
+  [TERMINAL_CLOSE_CODES.LIMIT_EXCEEDED, 'LIMIT_EXCEEDED'],
+  [TERMINAL_CLOSE_CODES.SHUTTING_DOWN, 'SHUTTING_DOWN'],
+]);

@@ -580,7 +580,7 @@ export class ShellSession {
 
   /** Tells attached viewers the session was recreated, then resends `ready` and the screen. */
   announceRecreated(restoredEnv: string[]): void {
-    for (const viewer of this.#output.viewers()) viewer.sendControl({ type: 'session-recreated', sessionId: this.id, cwd: this.cwd, restoredEnv });
+    for (const viewer of this.#output.viewers()) viewer.sendControl({ type: 'session-recreated', sessionId: this.id, cwd: this.cwd, restoredEnv, reason: 'slept' });
     this.#output.resendScreen((position, resumed) => this.#ready('recreated', position, resumed));
   }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   TERMINAL_CLOSE_CODES,
+  closeCodeForError,
   TERMINAL_MAX_COLS,
   TERMINAL_MAX_ROWS,
   TERMINAL_MIN_COLS,
@@ -147,7 +148,7 @@ export class TerminalEndpoint {
       if (size && session.viewerCount === 0 && verified.allows('write')) session.resize(size.cols, size.rows);
       const recreated = session.status === 'exited' ? false : await session.ensureShell();
       if (ws.readyState !== ws.OPEN) return;
-      if (recreated) send({ type: 'session-recreated', sessionId, cwd: session.cwd, restoredEnv: Object.keys(session.env) });
+      if (recreated) send({ type: 'session-recreated', sessionId, cwd: session.cwd, restoredEnv: Object.keys(session.env), reason: 'slept' });
       session.attach(viewer, recreated ? 'recreated' : 'attached', cursorParam(url));
       // 1000/1001 are deliberate closes; anything else (1006: the connection dropped) is probably coming back.
       ws.once('close', (code) => session?.detach(viewer, code !== 1000 && code !== 1001));
@@ -156,13 +157,7 @@ export class TerminalEndpoint {
     } catch (error) {
       const payload = toErrorPayload(error);
       send({ type: 'error', ...payload });
-      const code =
-        payload.code === 'SESSION_NOT_FOUND' ? TERMINAL_CLOSE_CODES.SESSION_NOT_FOUND
-        : payload.code === 'UNAUTHORIZED' ? TERMINAL_CLOSE_CODES.UNAUTHORIZED
-        : payload.code === 'FORBIDDEN' ? TERMINAL_CLOSE_CODES.FORBIDDEN
-        : payload.code === 'LIMIT_EXCEEDED' ? TERMINAL_CLOSE_CODES.LIMIT_EXCEEDED
-        : payload.code === 'SHUTTING_DOWN' ? TERMINAL_CLOSE_CODES.SHUTTING_DOWN
-        : TERMINAL_CLOSE_CODES.BAD_REQUEST;
+      const code = closeCodeForError(payload.code);
       if (payload.code === 'INTERNAL') this.log.error({ err: error, sandbox: sandboxId, session: sessionId }, 'terminal attach failed');
       ws.close(code, payload.message.slice(0, 120));
     }
