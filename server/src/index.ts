@@ -4,6 +4,9 @@ export { DEFAULT_LIMITS, DEFAULT_IDLE_TIMEOUT_MS, MIN_IDLE_TIMEOUT_MS } from './
 export type { RelayLimits } from './limits.ts';
 export type { SandboxBackend, SandboxInstance, SandboxSpec } from './sandbox/backend.ts';
 export { BubblewrapBackend } from './sandbox/bubblewrap.ts';
+export type { BubblewrapOptions } from './sandbox/bubblewrap.ts';
+export { DEFAULT_SANDBOX_IDS, parseSandboxIds } from './sandbox/sandbox-ids.ts';
+export type { SandboxIds } from './sandbox/sandbox-ids.ts';
 export { UnisolatedBackend } from './sandbox/unisolated.ts';
 export { RelayError } from './errors.ts';
 export { issueToken, MIN_SECRET_BYTES } from './auth.ts';

@@ -66,6 +66,18 @@ export interface RelayLimits {
    * the sandbox's processes are throttled, not killed.
    */
   sandboxCpuCores: number;
+  /**
+   * Size of each sandbox's `/tmp`, a tmpfs of its own (its pages also count against `sandboxMemoryBytes`). Over it a
+   * write inside fails with ENOSPC (`No space left on device`); other sandboxes and the relay's disk are untouched.
+   */
+  sandboxTmpBytes: number;
+  /**
+   * Upload bytes (writeFile bodies) the relay accepts at once, all clients together: each upload reserves its
+   * `Content-Length` (or `fileBytes` when it sends none) until it ends. Over it: 429 LIMIT_EXCEEDED, try again later.
+   */
+  uploadBytesInFlight: number;
+  /** The same for one client address (so one client cannot take every slot). */
+  uploadBytesInFlightPerClient: number;
   /** Sessions one sandbox may hold (active, sleeping or exited). */
   sessionsPerSandbox: number;
   /** Viewers attached to one session at once. */
@@ -99,6 +111,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   sandboxProcesses: 512,
   sandboxMemoryBytes: 2 * 1024 * 1024 * 1024,
   sandboxCpuCores: 1,
+  sandboxTmpBytes: 512 * 1024 * 1024,
+  uploadBytesInFlight: 1024 * 1024 * 1024,
+  uploadBytesInFlightPerClient: 256 * 1024 * 1024,
   sessionsPerSandbox: 64,
   viewersPerSession: 16,
   shellStartTimeoutMs: 10_000,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { RelayAuth } from './auth.ts';
 import { limitExceeded } from './errors.ts';
 import { ClientRates } from './http/client-rates.ts';
+import { UploadBudget } from './http/upload-budget.ts';
 import { REQUEST_ID_HEADER, handleApiRequest, requestIdFor, type RouteContext } from './http/api-routes.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIMITS, MIN_IDLE_TIMEOUT_MS, type RelayLimits } from './limits.ts';
 import { RelayMetrics } from './metrics.ts';
@@ -16,6 +17,7 @@ import type { SandboxBackend } from './sandbox/backend.ts';
 import { BubblewrapBackend } from './sandbox/bubblewrap.ts';
 import { SandboxCgroups } from './sandbox/sandbox-cgroups.ts';
 import { SandboxPool } from './sandbox/sandbox-pool.ts';
+import { DEFAULT_SANDBOX_IDS, makePrivateDirectory, type SandboxIds } from './sandbox/sandbox-ids.ts';
 import { UnisolatedBackend } from './sandbox/unisolated.ts';
 import { TerminalEndpoint } from './terminal/terminal-endpoint.ts';
 
@@ -36,8 +38,16 @@ export interface RelayOptions {
   redisUrl?: string;
   /** `bubblewrap`, `unisolated`, or `auto` (bubblewrap where it works, else unisolated with a warning). Or a backend object. */
   backend?: 'auto' | 'bubblewrap' | 'unisolated' | SandboxBackend;
-  /** Whether sandboxes reach the network. Default true. */
+  /**
+   * Whether sandboxes reach the network: through their own network namespace and pasta (user-mode networking), with
+   * the host's loopback and addresses, private and link-local ranges refused (SECURITY.md, "Network"). Off: loopback
+   * only. Default true; without pasta the sandboxes run offline and the relay says so.
+   */
   network?: boolean;
+  /** IPv4 CIDR ranges sandboxes may reach although they are private or the host's (e.g. a package mirror). */
+  networkAllow?: string[];
+  /** The host uid/gid range sandboxes run under (root inside is `sandboxIds.uid` outside). Default `DEFAULT_SANDBOX_IDS`. */
+  sandboxIds?: SandboxIds;
   /** Origins allowed to call the API from a browser and to open terminals. Default: any (development). */
   allowedOrigins?: string[];
   /** Enables /v1/admin/* (idle timeout, sleep now) for the demo and tests. Default false. */
@@ -80,13 +90,25 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const auth = new RelayAuth(options.secret);
   const idleTimeoutMs = Math.max(MIN_IDLE_TIMEOUT_MS, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
-  const backend = chooseBackend(options.backend ?? 'auto', logger);
+  const sandboxIds = options.sandboxIds ?? DEFAULT_SANDBOX_IDS;
+  const backend = chooseBackend(options.backend ?? 'auto', logger, sandboxIds, options.networkAllow ?? []);
+  const ids = backend.ids;
   if (!(backend instanceof BubblewrapBackend && SandboxCgroups.available())) {
     logger.warn({ backend: backend.name }, 'sandbox process and memory limits are NOT enforced (they need the bubblewrap backend and cgroup v1 pids/memory hierarchies)');
   }
+  if (backend instanceof BubblewrapBackend) {
+    for (const change of backend.hostChanges) logger.info(change);
+    if ((options.network ?? true) && backend.networkUnavailable) logger.warn({ reason: backend.networkUnavailable }, 'sandboxes run OFFLINE (network on needs pasta)');
+    const stale = SandboxCgroups.available() ? SandboxCgroups.removeStale() : 0;
+    if (stale) logger.info({ relays: stale }, 'removed the cgroups of relays that were killed');
+  }
+  removeStaleRuntimeDirs(logger);
   const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'sandbox-terminal-data-'));
-  const runtimeDir = mkdtempSync(join(tmpdir(), 'sandbox-terminal-run-'));
-  mkdirSync(dataDir, { recursive: true });
+  const runtimeDir = mkdtempSync(join(tmpdir(), `${RUNTIME_DIR_PREFIX}${process.pid}-`));
+  // Only root and the sandboxes' group pass through these; other host users never reach a workspace.
+  makePrivateDirectory(dataDir, ids);
+  makePrivateDirectory(join(dataDir, 'sandboxes'), ids);
+  makePrivateDirectory(runtimeDir, ids);
   const registry = new SessionRegistry({ ...(options.dataDir ? { dataDir } : {}), ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ttlMs: limits.sessionRecordTtlMs });
   try {
     await registry.check();
@@ -96,7 +118,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     throw error;
   }
   const metrics: RelayMetrics = new RelayMetrics(() => pool.runtimes());
-  const pool = new SandboxPool({ backend, dataDir, runtimeDir, network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, metrics });
+  const pool = new SandboxPool({ backend, dataDir, runtimeDir, ...(ids ? { ids } : {}), network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, metrics });
   const terminals = new TerminalEndpoint(pool, limits, logger, metrics, auth);
   const allowedOrigins = options.allowedOrigins;
   const context: RouteContext = {
@@ -105,6 +127,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     devEndpoints: options.devEndpoints ?? false,
     metrics,
     auth,
+    uploads: new UploadBudget(limits.uploadBytesInFlight, limits.uploadBytesInFlightPerClient),
     health: () => ({
       ok: true,
       backend: backend.name,
@@ -218,14 +241,36 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   };
 }
 
-function chooseBackend(choice: NonNullable<RelayOptions['backend']>, logger: Logger): SandboxBackend {
+/** `sandbox-terminal-run-<pid>-XXXXXX` in the temporary directory: one relay process's control files. */
+const RUNTIME_DIR_PREFIX = 'sandbox-terminal-run-';
+
+/** Removes the runtime directories of relays that no longer run (a `kill -9` leaves them). */
+function removeStaleRuntimeDirs(logger: Logger): void {
+  for (const entry of readdirSync(tmpdir())) {
+    const pid = Number(/^sandbox-terminal-run-(\d+)-/.exec(entry)?.[1]);
+    if (!pid || pid === process.pid || processExists(pid)) continue;
+    rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    logger.debug({ dir: entry }, 'removed the runtime directory of a relay that was killed');
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function chooseBackend(choice: NonNullable<RelayOptions['backend']>, logger: Logger, ids: SandboxIds, networkAllow: string[]): SandboxBackend {
   if (typeof choice === 'object') return choice;
   if (choice === 'unisolated') {
     logger.warn('sandboxes are NOT isolated (backend "unisolated"): shells run on the host as the relay user');
     return new UnisolatedBackend();
   }
-  const probe = BubblewrapBackend.probe();
-  if (probe.ok) return new BubblewrapBackend();
+  const probe = BubblewrapBackend.probe(ids);
+  if (probe.ok) return new BubblewrapBackend({ ids, network: { allow: networkAllow } });
   if (choice === 'bubblewrap') throw new Error(`the bubblewrap backend cannot run here: ${probe.reason}`);
   logger.warn({ reason: probe.reason }, 'bubblewrap is unavailable: sandboxes are NOT isolated (fallback backend "unisolated"); install bubblewrap and run as root for isolation');
   return new UnisolatedBackend();

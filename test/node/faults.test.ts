@@ -7,12 +7,23 @@ const env = await startRelay({ backend: 'bubblewrap' });
 after(() => env.close());
 
 /** Host pids of the bwrap processes holding one sandbox (found by its workspace bind in their arguments). */
+/** The sandbox's bwrap processes: the one the relay started (its instance's `hostPid`) and the bwraps below it. */
 function bwrapPids(sandboxId: string): number[] {
-  const table = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return table
-    .split('\n')
-    .filter((line) => line.includes('/usr/bin/bwrap') && line.includes(`/sandboxes/${sandboxId}/workspace `))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
+  const hostPid = env.relay.pool.runtimes().find((runtime) => runtime.id === sandboxId)?.instance?.hostPid;
+  if (hostPid === undefined) return [];
+  const table = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' });
+  const rows = table.split('\n').map((line) => line.trim().split(/\s+/)).filter((row) => row.length === 3);
+  const found = [hostPid];
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid, comm] of rows) {
+      if (comm === 'bwrap' && found.includes(Number(ppid)) && !found.includes(Number(pid))) {
+        found.push(Number(pid));
+        grew = true;
+      }
+    }
+  }
+  return found;
 }
 
 describe('faults', () => {

@@ -4,8 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BubblewrapBackend, type SandboxInstance } from '@sandbox-terminal/server';
+import { BubblewrapBackend, DEFAULT_SANDBOX_IDS, type SandboxInstance } from '@sandbox-terminal/server';
 import { SandboxError, type Sandbox } from '@sandbox-terminal/client';
+import { makePrivateDirectory } from '../../server/src/sandbox/sandbox-ids.ts';
 import { startRelay, waitFor } from './helpers.ts';
 
 // Our own data dir, so the test knows where workspaces live on the host and can look for them from inside.
@@ -143,7 +144,7 @@ describe('sandbox isolation (bubblewrap)', () => {
     it('host paths outside the read-only system dirs do not exist inside', async () => {
       const runtime = env.relay.pool.runtimes().find((candidate) => candidate.id === sandbox.id);
       assert.ok(runtime, 'the relay knows the sandbox');
-      const hostPaths = ['/root', '/work', '/home', '/srv', '/var', '/mnt', dataDir, runtime.dirs.workspace, runtime.dirs.tmp, runtime.dirs.control, process.cwd()];
+      const hostPaths = ['/root', '/work', '/home', '/srv', '/var', '/mnt', dataDir, runtime.dirs.workspace, runtime.dirs.control, process.cwd()];
       const present = hostPaths.filter((path) => existsSync(path));
       for (const required of ['/root', dataDir, runtime.dirs.workspace, process.cwd()]) assert.ok(present.includes(required), `${required} exists on the host`);
 
@@ -247,11 +248,12 @@ describe('sandbox isolation (bubblewrap)', () => {
   });
 
   describe('the bubblewrap backend on its own', () => {
-    const backend = new BubblewrapBackend();
+    const backend = new BubblewrapBackend({ ids: DEFAULT_SANDBOX_IDS, network: { allow: [] } });
     let root: string;
     let started = 0;
     before(() => {
       root = mkdtempSync(join(tmpdir(), 'isolation-start-'));
+      makePrivateDirectory(root, DEFAULT_SANDBOX_IDS);
     });
     after(() => {
       // Whatever a failed stop() left running is ended here, so this file can exit.
@@ -261,8 +263,9 @@ describe('sandbox isolation (bubblewrap)', () => {
 
     async function startOne(): Promise<{ instance: SandboxInstance; workspaceDir: string }> {
       const index = started++;
-      const dirs = { workspaceDir: join(root, `${index}/workspace`), tmpDir: join(root, `${index}/tmp`), controlDir: join(root, `${index}/control`) };
-      for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+      const dirs = { workspaceDir: join(root, `${index}/workspace`), controlDir: join(root, `${index}/control`) };
+      // As the relay makes them: passable for the sandboxes' group (bwrap runs as their uid), no one else.
+      for (const dir of Object.values(dirs)) makePrivateDirectory(dir, DEFAULT_SANDBOX_IDS);
       return { instance: await backend.start({ id: `start-${index}`, ...dirs, network: false }), workspaceDir: dirs.workspaceDir };
     }
 

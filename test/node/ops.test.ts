@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { BubblewrapBackend, UnisolatedBackend, type SandboxBackend } from '@sandbox-terminal/server';
+import { BubblewrapBackend, DEFAULT_SANDBOX_IDS, UnisolatedBackend, type SandboxBackend } from '@sandbox-terminal/server';
 import { getSandbox } from '@sandbox-terminal/client';
 import { pino } from 'pino';
 import { TerminalClient, startRelay, waitFor } from './helpers.ts';
@@ -152,7 +152,7 @@ describe('request ids and logs', () => {
 
   it('an INTERNAL error is logged at error with its request id, sandbox and stack', async () => {
     const captured = capturingLogger();
-    const broken = await startRelay({ logger: captured.logger, backend: failingCommands(BubblewrapBackend.probe().ok ? new BubblewrapBackend() : new UnisolatedBackend()) });
+    const broken = await startRelay({ logger: captured.logger, backend: failingCommands(BubblewrapBackend.probe(DEFAULT_SANDBOX_IDS).ok ? new BubblewrapBackend({ ids: DEFAULT_SANDBOX_IDS, network: { allow: [] } }) : new UnisolatedBackend()) });
     try {
       const sandbox = getSandbox(broken.relay.url, 'broken-box');
       const response = await fetch(`${broken.relay.url}/v1/sandboxes/broken-box/exec`, {
@@ -178,6 +178,7 @@ function failingCommands(backend: SandboxBackend): SandboxBackend {
   return {
     name: backend.name,
     isolated: backend.isolated,
+    ...(backend.ids ? { ids: backend.ids } : {}),
     async start(spec) {
       const instance = await backend.start(spec);
       instance.spawnCommand = () => {

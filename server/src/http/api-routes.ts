@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import {
   createSessionRequest,
   execRequest,
@@ -21,6 +22,7 @@ import type { RelayMetrics } from '../metrics.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { SandboxRuntime } from '../sandbox/sandbox-runtime.ts';
 import { readBody, readJson, sendError, sendJson } from './http-io.ts';
+import type { UploadBudget } from './upload-budget.ts';
 
 export interface RouteContext {
   pool: SandboxPool;
@@ -30,6 +32,8 @@ export interface RouteContext {
   health: () => Record<string, unknown>;
   metrics: RelayMetrics;
   auth: RelayAuth;
+  /** writeFile bodies being streamed to disk (`uploadBytesInFlight`, `uploadBytesInFlightPerClient`). */
+  uploads: UploadBudget;
 }
 
 type Handler = (ctx: RouteContext, request: IncomingMessage, response: ServerResponse, params: string[], url: URL, log: Logger, grant: Grant) => Promise<void>;
@@ -130,8 +134,10 @@ route('POST', '/v1/sandboxes/:id/sessions', 'admin', async (ctx, request, respon
   sendJson(response, 201, { id: session.id, session: session.info() });
 });
 
-route('GET', '/v1/sandboxes/:id/sessions', 'read', async (ctx, _request, response, [sandboxId]) => {
-  sendJson(response, 200, { sessions: await ctx.pool.listSessions(sandboxId!) });
+route('GET', '/v1/sandboxes/:id/sessions', 'read', async (ctx, _request, response, [sandboxId], _url, _log, grant) => {
+  // A token for some sessions lists those only: the others' ids, cwd and times are not its business.
+  const sessions = (await ctx.pool.listSessions(sandboxId!)).filter((session) => grant.coversSession(session.id));
+  sendJson(response, 200, { sessions });
 });
 
 route('GET', '/v1/sandboxes/:id/sessions/:id', 'read', async (ctx, _request, response, [sandboxId, sessionId]) => {
@@ -234,17 +240,32 @@ function pathParam(url: URL): string {
   return path;
 }
 
+// The body streams into a temporary file beside the target, renamed into place once complete (see WorkspaceFiles).
 route('PUT', '/v1/sandboxes/:id/files', 'write', async (ctx, request, response, [sandboxId], url) => {
   const path = pathParam(url);
-  const content = await readBody(request, ctx.limits.fileBytes, 'fileBytes');
-  await ctx.pool.sandbox(sandboxId!).files.write(path, content);
+  const limit = ctx.limits.fileBytes;
+  const declared = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
+  if (declared !== undefined && declared > limit) {
+    request.resume();
+    throw limitExceeded('fileBytes', limit, `request body of ${declared} bytes is over the ${limit}-byte limit`);
+  }
+  const release = ctx.uploads.reserve(request.socket.remoteAddress ?? 'unknown', declared ?? limit);
+  try {
+    await ctx.pool.sandbox(sandboxId!).files.writeStream(path, request);
+  } catch (error) {
+    // What the client still sends is read and dropped, so it gets the error instead of a reset connection.
+    request.resume();
+    throw error;
+  } finally {
+    release();
+  }
   response.writeHead(204).end();
 });
 
 route('GET', '/v1/sandboxes/:id/files', 'read', async (ctx, _request, response, [sandboxId], url) => {
-  const content = await ctx.pool.sandbox(sandboxId!).files.read(pathParam(url));
-  response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.byteLength });
-  response.end(content);
+  const { size, stream } = await ctx.pool.sandbox(sandboxId!).files.openRead(pathParam(url));
+  response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+  await pipeline(stream, response);
 });
 
 route('DELETE', '/v1/sandboxes/:id/files', 'write', async (ctx, _request, response, [sandboxId], url) => {

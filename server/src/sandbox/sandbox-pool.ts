@@ -10,14 +10,17 @@ import type { ShellSession } from '../session/shell-session.ts';
 import type { SandboxBackend } from './backend.ts';
 import { SandboxRuntime } from './sandbox-runtime.ts';
 import { checkSandboxPath } from './workspace-files.ts';
+import type { SandboxIds } from './sandbox-ids.ts';
 import { TypingPriority } from '../session/typing-priority.ts';
 
 export interface SandboxPoolOptions {
   backend: SandboxBackend;
   /** Workspaces live under `<dataDir>/sandboxes/<id>/workspace`. */
   dataDir: string;
-  /** Per-process scratch space: each sandbox's /tmp and control files. */
+  /** Per-process scratch space: each sandbox's control files. */
   runtimeDir: string;
+  /** The host ids sandboxes run under (the bubblewrap backend); undefined without isolation. */
+  ids?: SandboxIds;
   network: boolean;
   idleTimeoutMs: number;
   limits: RelayLimits;
@@ -78,7 +81,7 @@ export class SandboxPool {
       const { dataDir, runtimeDir } = this.options;
       runtime = new SandboxRuntime(
         id,
-        { workspace: join(dataDir, 'sandboxes', id, 'workspace'), tmp: join(runtimeDir, id, 'tmp'), control: join(runtimeDir, id, 'control') },
+        { workspace: join(dataDir, 'sandboxes', id, 'workspace'), control: join(runtimeDir, id, 'control') },
         this.options.backend,
         this.options.network,
         this.options.limits,
@@ -86,6 +89,7 @@ export class SandboxPool {
         this.options.registry,
         this.options.log.child({ sandbox: id }),
         this.options.metrics,
+        this.options.ids,
       );
       const started = runtime;
       runtime.admitStart = () => this.#admitStart(started);

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { RelayError } from '../errors.ts';
@@ -9,11 +9,12 @@ import { BASHRC, CONTROL_FILES } from '../session/shell-integration.ts';
 import { ShellSession, type SessionHost } from '../session/shell-session.ts';
 import type { SandboxBackend, SandboxInstance } from './backend.ts';
 import { WorkspaceFiles } from './workspace-files.ts';
+import { makePrivateDirectory, type SandboxIds } from './sandbox-ids.ts';
+import { prepareWorkspace } from './workspace-ownership.ts';
 import type { TypingPriority } from '../session/typing-priority.ts';
 
 export interface SandboxDirs {
   workspace: string;
-  tmp: string;
   control: string;
 }
 
@@ -28,6 +29,7 @@ export class SandboxRuntime {
   /** One-off execs running right now (they keep the sandbox awake). */
   oneShotRuns = 0;
   #instance: SandboxInstance | undefined;
+  readonly #workspaceReady: Promise<void>;
   #starting: Promise<SandboxInstance> | undefined;
   /** A sleep in progress; a wake waits for it so two instances never share the directories. */
   #stopping: Promise<void> | undefined;
@@ -46,9 +48,15 @@ export class SandboxRuntime {
     /** Already bound to this sandbox's id (a child logger). */
     private readonly log: Logger,
     private readonly metrics?: RelayMetrics,
+    /** The host ids the sandbox runs under; undefined without isolation. */
+    private readonly ids?: SandboxIds,
   ) {
-    mkdirSync(dirs.workspace, { recursive: true });
-    this.files = new WorkspaceFiles(dirs.workspace, limits.fileBytes);
+    this.#workspaceReady = prepareWorkspace(dirs.workspace, ids).then(({ migrated }) => {
+      if (migrated) this.log.warn({ entries: migrated }, 'workspace moved to the sandbox id range (it was made by a relay that ran sandboxes as host root)');
+    });
+    this.#workspaceReady.catch((error: unknown) => this.log.error({ err: error }, 'could not prepare the workspace'));
+    // A file call before the first start must not find the directory missing or still host root's.
+    this.files = new WorkspaceFiles(dirs.workspace, limits.fileBytes, ids, this.#workspaceReady);
     this.#sessionHost = {
       sandboxId: id,
       limits,
@@ -108,27 +116,33 @@ export class SandboxRuntime {
     return this.#starting;
   }
 
+  /** The workspace exists with its owner (migrated once if needed): file calls and starts wait for it. */
+  get workspaceReady(): Promise<void> {
+    return this.#workspaceReady;
+  }
+
   async #start(): Promise<SandboxInstance> {
     await this.#stopping;
-    // A container's /tmp does not survive a restart; the control dir is the relay's and is rebuilt.
-    rmSync(this.dirs.tmp, { recursive: true, force: true });
-    rmSync(this.dirs.control, { recursive: true, force: true });
-    mkdirSync(this.dirs.tmp, { recursive: true, mode: 0o1777 });
-    mkdirSync(this.dirs.control, { recursive: true });
-    mkdirSync(this.dirs.workspace, { recursive: true });
-    writeFileSync(join(this.dirs.control, CONTROL_FILES.bashrc), BASHRC);
     let instance: SandboxInstance;
     try {
+      await this.#workspaceReady;
+      // The control dir is the relay's and is rebuilt; /tmp is a fresh tmpfs in the backend.
+      rmSync(this.dirs.control, { recursive: true, force: true });
+      makePrivateDirectory(this.dirs.control, this.ids);
+      writeFileSync(join(this.dirs.control, CONTROL_FILES.bashrc), BASHRC, { mode: 0o644 });
       instance = await this.backend.start({
         id: this.id,
         workspaceDir: this.dirs.workspace,
-        tmpDir: this.dirs.tmp,
         controlDir: this.dirs.control,
         network: this.network,
-        resources: { processes: this.limits.sandboxProcesses, memoryBytes: this.limits.sandboxMemoryBytes, cpuCores: this.limits.sandboxCpuCores },
+        resources: { processes: this.limits.sandboxProcesses, memoryBytes: this.limits.sandboxMemoryBytes, cpuCores: this.limits.sandboxCpuCores, tmpBytes: this.limits.sandboxTmpBytes },
       });
     } catch (error) {
-      throw new RelayError('SANDBOX_START_FAILED', `sandbox ${this.id} could not start: ${(error as Error).message}`);
+      this.log.error({ err: error }, 'sandbox could not start');
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw new RelayError('NO_SPACE', `sandbox ${this.id} could not start: the relay's disk is full`);
+      // The reason is logged; the client is told what happened without the host's paths in it.
+      throw new RelayError('SANDBOX_START_FAILED', `sandbox ${this.id} could not start (the relay's log says why)`);
     }
     this.#instance = instance;
     this.touch();

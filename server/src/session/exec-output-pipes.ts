@@ -25,7 +25,8 @@ export class ShellPipes {
   readonly #sockets: Socket[] = [];
 
   constructor(stdoutPath: string, stderrPath: string, statePath: string, handlers: OutputPipeHandlers) {
-    execFileSync('mkfifo', ['-m', '600', stdoutPath, stderrPath, statePath]);
+    // Writable by the sandbox's user (an unprivileged host uid); no other host user can reach the control dir.
+    execFileSync('mkfifo', ['-m', '622', stdoutPath, stderrPath, statePath]);
     this.#readState(statePath, handlers);
     for (const [stream, path] of [['stdout', stdoutPath], ['stderr', stderrPath]] as const) {
       const socket = this.#open(path);
