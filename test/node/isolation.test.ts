@@ -28,12 +28,12 @@ function commandLine(pid: number): string {
   }
 }
 
-/** Host processes whose command line names `text` (a sandbox's host dirs appear in its bwrap's arguments). */
-function processesMentioning(text: string): number[] {
+/** Host processes whose command line is exactly `args` (a marker started in a sandbox). */
+function processesRunning(args: string): number[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
     .map(Number)
-    .filter((pid) => commandLine(pid).includes(text));
+    .filter((pid) => commandLine(pid).trim() === args);
 }
 
 function signalIfAlive(pid: number): void {
@@ -242,7 +242,7 @@ describe('sandbox isolation (bubblewrap)', () => {
     } finally {
       await offline.close();
     }
-    // With the network on (the default), the sandbox sees the host's interfaces.
+    // With the network on (the default), the sandbox has an interface of its own too: pasta's, in its own namespace.
     const online = await run(env.sandbox(), "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '");
     assert.ok(online.trim().split('\n').some((name) => name !== 'lo'), `interfaces with network on: ${online}`);
   });
@@ -257,7 +257,7 @@ describe('sandbox isolation (bubblewrap)', () => {
     });
     after(() => {
       // Whatever a failed stop() left running is ended here, so this file can exit.
-      for (const pid of processesMentioning(root)) signalIfAlive(pid);
+      for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)) if (/^sleep 300\d\./.test(commandLine(pid))) signalIfAlive(pid);
       rmSync(root, { recursive: true, force: true });
     });
 
@@ -293,12 +293,16 @@ describe('sandbox isolation (bubblewrap)', () => {
     it('stop() right after start() ends every process of the sandbox', async () => {
       const leaked: string[] = [];
       for (let round = 0; round < 5; round++) {
-        const { instance, workspaceDir } = await startOne();
+        const { instance } = await startOne();
+        const marker = `sleep ${3000 + round}.${process.pid % 1000}`;
+        instance.spawnCommand({ command: `exec ${marker}`, cwd: '/workspace', env: { PATH: '/usr/bin:/bin' } });
+        await waitFor(() => processesRunning(marker).length > 0, `${marker} to start`);
+        const bwrap = instance.hostPid;
         await instance.stop();
         try {
-          await waitFor(() => processesMentioning(workspaceDir).length === 0, `the processes of ${workspaceDir} to end`, 1000);
+          await waitFor(() => processesRunning(marker).length === 0 && (bwrap === undefined || !existsSync(`/proc/${bwrap}/stat`) || commandLine(bwrap) === ''), `the processes of round ${round} to end`, 1000);
         } catch {
-          leaked.push(...processesMentioning(workspaceDir).map((pid) => `${pid} ${commandLine(pid).slice(0, 60)}…`));
+          leaked.push(...processesRunning(marker).map((pid) => `${pid} ${commandLine(pid).slice(0, 60)}…`));
         }
       }
       assert.deepEqual(leaked, [], 'processes of stopped sandboxes still running');

@@ -189,7 +189,7 @@ static napi_value js_readdir(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/** Reads two fields of /proc/self/stat: the bounds of the original argv (47, 48) and environment (49, 50) blocks. */
+/** Reads four fields of /proc/self/stat: the bounds of the original argv (48, 49) and environment (50, 51) blocks. */
 static int process_blocks(unsigned long bounds[4]) {
   FILE *file = fopen("/proc/self/stat", "re");
   if (!file) return -1;
@@ -199,13 +199,14 @@ static int process_blocks(unsigned long bounds[4]) {
   text[length] = 0;
   char *cursor = strrchr(text, ')');
   if (!cursor) return -1;
-  // Field 3 (state) follows ") "; fields 47-50 are arg_start, arg_end, env_start, env_end.
+  // Field 3 (state) follows ") "; fields 48-51 are arg_start, arg_end, env_start, env_end (proc(5)).
   int field = 2;
   for (char *token = strtok(cursor + 1, " "); token; token = strtok(NULL, " ")) {
     field++;
-    if (field >= 47 && field <= 50) bounds[field - 47] = strtoul(token, NULL, 10);
+    if (field >= 48 && field <= 51) bounds[field - 48] = strtoul(token, NULL, 10);
   }
-  return field >= 50 ? 0 : -1;
+  if (field < 51 || bounds[0] > bounds[1] || bounds[2] > bounds[3]) return -1;
+  return 0;
 }
 
 static int scrub_block(char *start, char *end, const char *needle, size_t length) {

@@ -119,7 +119,8 @@ export class WorkspaceFiles {
     const walk = new WorkspaceWalk(this.hostRoot, path);
     try {
       const fs = this.#fs;
-      const fd = this.#openFinal(walk, path, fs.O_RDONLY | fs.O_NOFOLLOW | fs.O_NONBLOCK);
+      // Checked again on the descriptor: the name may have been swapped for a FIFO since (then O_NONBLOCK keeps the open from blocking).
+      const fd = this.#openFinal(walk, path, fs.O_RDONLY | fs.O_NOFOLLOW | fs.O_NONBLOCK, true);
       try {
         const info = fstatSync(fd);
         if (info.isDirectory()) throw new RelayError('NOT_A_FILE', `${path} is a directory`);
@@ -227,12 +228,17 @@ export class WorkspaceFiles {
     }
   }
 
-  /** Opens the file a path names (symlinks inside the workspace followed), retrying when it changes under the walk. */
-  #openFinal(walk: WorkspaceWalk, path: string, flags: number): number {
+  /**
+   * Opens the file a path names (symlinks inside the workspace followed), retrying when it changes under the walk.
+   * With `regular`, anything else is refused before it is opened (opening a FIFO or a device can have effects).
+   */
+  #openFinal(walk: WorkspaceWalk, path: string, flags: number, regular = false): number {
     const sandboxPath = checkSandboxPath(path);
     for (let attempt = 0; attempt < 8; attempt++) {
       const target = walk.resolve(sandboxPath);
       if (!target.stat) throw new RelayError('FILE_NOT_FOUND', `no such file or directory: ${path}`);
+      if (regular && fileType(target.stat) === 'directory') throw new RelayError('NOT_A_FILE', `${path} is a directory`);
+      if (regular && fileType(target.stat) !== 'file') throw new RelayError('NOT_A_FILE', `${path} is not a regular file`);
       if (target.name === '') return walk.call(() => this.#fs.openat(target.parentFd, '.', flags, 0));
       const fd = walk.openIn(target.parentFd, target.name, flags);
       if (fd !== undefined) return fd;

@@ -227,6 +227,10 @@ export function fileError(path: string, error: unknown): RelayError {
       return new RelayError('FILE_NOT_FOUND', `no such file or directory: ${path}`, details);
     case 'EISDIR':
       return new RelayError('NOT_A_FILE', `${path} is a directory`, details);
+    case 'ENXIO':
+    case 'ENODEV':
+    case 'EOPNOTSUPP':
+      return new RelayError('NOT_A_FILE', `${path} is not a regular file`, details);
     case 'ENOTDIR':
       return new RelayError('NOT_A_FILE', `${path}: a parent is not a directory`, details);
     case 'ELOOP':
