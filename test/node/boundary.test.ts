@@ -1,7 +1,7 @@
 // The sandbox as a boundary, tried as an attacker would (issue 15): each test is an attack that worked when sandbox
 // root was host root, the files API resolved paths by name and sandboxes shared the host's network, and must fail now.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { issueToken } from '@sandbox-terminal/server';
 import { SandboxError, getSandbox, type Sandbox } from '@sandbox-terminal/client';
-import { startRelay, waitFor } from './helpers.ts';
+import { spawnRelayProcess, startRelay, waitFor } from './helpers.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'boundary-data-'));
 const env = await startRelay({ dataDir });
@@ -387,7 +387,7 @@ describe('the sandbox is a boundary', () => {
         ['--secret', ['--secret', secret], {}],
       ] as const) {
         it(`read from ${how}, it signs tokens and is in neither /proc/<pid>/environ nor /proc/<pid>/cmdline`, { timeout: ATTACK_TIMEOUT_MS }, async () => {
-          const relay = await spawnRelay(args.map((arg) => arg.replace('<dir>', secretDir)), Object.fromEntries(Object.entries(extraEnv).map(([key, value]) => [key, value.replace('<dir>', secretDir)])));
+          const relay = await spawnRelayProcess(args.map((arg) => arg.replace('<dir>', secretDir)), Object.fromEntries(Object.entries(extraEnv).map(([key, value]) => [key, value.replace('<dir>', secretDir)])));
           try {
             const id = 'secret-box';
             const token = await issueToken({ secret, sandbox: id, scope: 'read', expiresIn: 60 });
@@ -433,23 +433,3 @@ describe('the sandbox is a boundary', () => {
     }
   });
 });
-
-/** The relay CLI in its own process (tokens on), as an operator runs it. */
-async function spawnRelay(args: string[], extraEnv: Record<string, string>): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--conditions=@sandbox-terminal/source', '--import', 'tsx', 'server/bin/sandbox-relay.mjs', '--port', '0', '--log-level', 'warn', ...args], {
-    cwd: join(import.meta.dirname, '../..'),
-    env: { ...process.env, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], 'the relay to listen', 30_000);
-  return {
-    url,
-    pid: child.pid!,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
-}

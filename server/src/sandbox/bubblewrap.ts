@@ -244,6 +244,8 @@ function startChild(init: ChildProcess, mapIds: (pid: number) => void): Promise<
 class BubblewrapInstance implements SandboxInstance {
   readonly paths = { workspace: '/workspace', control: CONTROL_PATH };
   readonly exited: Promise<void>;
+  /** Settles once pasta is gone and the cgroups are removed, after the sandbox's processes ended. */
+  readonly #cleanedUp: Promise<void>;
 
   constructor(
     private readonly init: ChildProcess,
@@ -253,9 +255,9 @@ class BubblewrapInstance implements SandboxInstance {
     private readonly pasta: ChildProcess | undefined,
   ) {
     this.exited = new Promise((resolve) => init.once('exit', () => resolve()));
-    void this.exited.then(() => {
+    this.#cleanedUp = this.exited.then(async () => {
       this.pasta?.kill('SIGKILL');
-      return this.cgroups?.remove();
+      await this.cgroups?.remove();
     });
   }
 
@@ -302,10 +304,11 @@ class BubblewrapInstance implements SandboxInstance {
   }
 
   async stop(): Promise<void> {
-    if (this.init.exitCode !== null || this.init.signalCode !== null) return;
+    if (this.init.exitCode !== null || this.init.signalCode !== null) return this.#cleanedUp;
     // bwrap's --die-with-parent chain: killing the outer bwrap kills the namespace's init, which ends every process in it.
     signalQuietly(this.init.pid!, 'SIGKILL');
-    await this.exited;
+    // A relay that closes (or sleeps every sandbox) leaves no cgroup behind.
+    await this.#cleanedUp;
   }
 }
 
