@@ -23,12 +23,15 @@ const STATE_RECORD_MAX_BYTES = 1024 * 1024;
  */
 export class ShellPipes {
   readonly #sockets: Socket[] = [];
+  /** The exec output FIFOs (not the state FIFO): paused with the PTY, so a command's output is flow-controlled too. */
+  readonly #output: Socket[] = [];
 
   constructor(stdoutPath: string, stderrPath: string, statePath: string, handlers: OutputPipeHandlers) {
     execFileSync('mkfifo', ['-m', '600', stdoutPath, stderrPath, statePath]);
     this.#readState(statePath, handlers);
     for (const [stream, path] of [['stdout', stdoutPath], ['stderr', stderrPath]] as const) {
       const socket = this.#open(path);
+      this.#output.push(socket);
       const scanner = new MarkerScanner(OUTPUT_END_PREFIX, OUTPUT_END_TERMINATOR, 64);
       socket.on('data', (chunk: Buffer) => {
         for (const segment of scanner.push(chunk)) {
@@ -68,6 +71,18 @@ export class ShellPipes {
     socket.on('error', () => socket.destroy());
     this.#sockets.push(socket);
     return socket;
+  }
+
+  /**
+   * Stops reading exec output: the command then blocks on its next write once the FIFO's kernel buffer (64 KiB) is
+   * full, as a program writing to a terminal nobody reads does.
+   */
+  pause(): void {
+    for (const socket of this.#output) socket.pause();
+  }
+
+  resume(): void {
+    for (const socket of this.#output) socket.resume();
   }
 
   close(): void {
