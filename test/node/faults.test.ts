@@ -86,12 +86,18 @@ describe('faults', () => {
     const sandbox = env.sandbox();
     const session = await sandbox.createSession();
     await sandbox.exec('cd /tmp && export FAULT_KEPT=yes', { session });
+    const viewer = await TerminalClient.open(sandbox, session);
     const pids = bwrapPids(sandbox.id);
     assert.ok(pids.length >= 1, 'no bwrap process found for the sandbox');
     for (const pid of pids) process.kill(pid, 'SIGKILL');
     await waitFor(() => env.relay.pool.runtimes().find((runtime) => runtime.id === sandbox.id)?.running === false, 'the relay noticed the sandbox died');
     const result = await sandbox.exec('echo "recreated-$FAULT_KEPT"; pwd', { session });
     assert.equal(result.sessionRecreated, true, 'the recreation was not said out loud');
+    assert.equal(result.recreationReason, 'sandbox-stopped');
+    const told = await viewer.waitForControl('session-recreated');
+    assert.deepEqual([told.reason, told.cwd], ['sandbox-stopped', '/tmp']);
+    await viewer.waitForOutput('the sandbox was stopped: session restored in /tmp');
+    viewer.close();
     assert.equal(result.stdout, 'recreated-yes\n/tmp\n');
     assert.equal((await sandbox.exec('echo one-shot-works')).stdout, 'one-shot-works\n');
   });

@@ -67,7 +67,7 @@ export class SandboxRuntime {
       ensureRunning: () => this.ensureRunning(),
       sandboxEnded: () => this.#ended(),
       touch: () => this.touch(),
-      persist: (session) => void this.persist(session),
+      persist: (session) => this.persist(session),
     };
   }
 

@@ -30,8 +30,8 @@ export interface SessionHost {
   /** Starts the sandbox if needed. */
   ensureRunning(): Promise<SandboxInstance>;
   touch(): void;
-  /** The session's record changed (status, cwd, env): persist it. */
-  persist(session: ShellSession): void;
+  /** The session's record changed (status, cwd, env): persist it. Resolves once it is saved (never rejects). */
+  persist(session: ShellSession): Promise<void>;
   /** True when the sandbox itself has ended (its processes were killed), not just this shell. */
   sandboxEnded(): boolean;
 }
@@ -78,6 +78,8 @@ export class ShellSession {
   #escalation: { cancel(): void } | undefined;
   /** The last state record, to save only what changed. */
   #lastState: Buffer | undefined;
+  /** The latest save of a changed cwd or env: an exec's result waits for it, so what it changed outlives a crash. */
+  #stateSaved: Promise<void> = Promise.resolve();
   readonly #recreatedListeners = new Set<(recreation: Recreation) => void>();
 
   constructor(host: SessionHost, init: SessionInit) {
@@ -231,7 +233,7 @@ export class ShellSession {
     // Suspended or disposed while it started: that shell is already being ended.
     if (this.#shell !== shell) throw new RelayError('SANDBOX_START_FAILED', `the sandbox of session ${this.id} stopped while its shell started`);
     this.#rest = undefined;
-    this.#host.persist(this);
+    void this.#host.persist(this);
     if (recreation) this.#announce(recreation);
     if (kind === 'restart') this.#output.resendScreen((position, resumed) => this.#ready('created', position, resumed));
     return recreation;
@@ -261,7 +263,7 @@ export class ShellSession {
     this.#rest = { status: 'exited', exitCode: end.exitCode, ...(end.signal !== undefined ? { signal: end.signal } : {}) };
     this.#queue.failWaiting({ exitCode: -1 });
     for (const viewer of this.#output.viewers()) viewer.sendControl({ type: 'exit', exitCode: end.exitCode, signal: exit.signal });
-    this.#host.persist(this);
+    void this.#host.persist(this);
   }
 
   /** The shell reported its cwd and exported env (at its prompt or the end of an exec): saved when they changed. */
@@ -273,7 +275,7 @@ export class ShellSession {
     this.#lastState = Buffer.from(record);
     this.cwd = fromShellPath(paths, state.cwd);
     this.env = state.env;
-    this.#host.persist(this);
+    this.#stateSaved = this.#host.persist(this);
   }
 
   // ------------------------------------------------------------------ exec
@@ -285,7 +287,9 @@ export class ShellSession {
     job.recreation = recreation?.reason;
     this.#queue.add(job);
     this.#pump();
-    return job.result;
+    const result = await job.result;
+    await this.#stateSaved;
+    return result;
   }
 
   #pump(): void {
@@ -407,7 +411,7 @@ export class ShellSession {
     this.#queue.failWaiting({ exitCode: -1 });
     void shell?.end();
     this.#rest = { status: 'sleeping', reason };
-    this.#host.persist(this);
+    void this.#host.persist(this);
     for (const viewer of this.#output.viewers()) viewer.sendControl({ type: 'sleeping' });
   }
 
