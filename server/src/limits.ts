@@ -23,6 +23,12 @@ export interface RelayLimits {
   slowViewerGraceMs: number;
   /** A viewer that has not drained its backlog for this long is disconnected (close code 4429). */
   stalledViewerCloseMs: number;
+  /**
+   * Most output the relay holds for one viewer (sent and not acknowledged, or queued on its socket), PTY and exec
+   * output alike. Output that would take a viewer past it is not sent to it: it gets the screen once it has drained,
+   * or is closed after `stalledViewerCloseMs`. Bounds the relay's memory per viewer whatever the viewer does.
+   */
+  viewerBacklogBytes: number;
   /** After an abnormal disconnect, the viewer's position still counts for flow control this long (so a quick reconnect loses nothing). */
   reconnectGraceMs: number;
   /**
@@ -89,6 +95,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   flowLowWatermarkBytes: 1024 * 1024,
   slowViewerGraceMs: 2_000,
   stalledViewerCloseMs: 30_000,
+  viewerBacklogBytes: 8 * 1024 * 1024,
   reconnectGraceMs: 3_000,
   bulkOutputBytesPerSecond: 1024 * 1024,
   typingWindowMs: 1_000,
