@@ -9,6 +9,18 @@ export interface RelayLimits {
   commandBytes: number;
   /** Largest JSON request body. */
   jsonBodyBytes: number;
+  /**
+   * Most JSON values (array elements, object entries) one request body may hold; counted as it arrives and refused
+   * before it is parsed, since parsing costs per value (1.5 M entries held the event loop for ~1 s).
+   */
+  jsonBodyValues: number;
+  /** Most environment variables one createSession or exec call may set. */
+  envEntries: number;
+  /**
+   * Most bytes those variables may take (name, `=`, value and a NUL each). Below Linux's 128 KiB for one variable and
+   * its ~2 MiB for a whole environment, so a process the relay starts is never refused with E2BIG.
+   */
+  envBytes: number;
   /** Largest file accepted by writeFile or returned by readFile. */
   fileBytes: number;
   /** Largest WebSocket message (terminal input or control frame). */
@@ -88,6 +100,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   execOutputBytes: 10 * 1024 * 1024,
   commandBytes: 1024 * 1024,
   jsonBodyBytes: 32 * 1024 * 1024,
+  jsonBodyValues: 10_000,
+  envEntries: 1_024,
+  envBytes: 64 * 1024,
   fileBytes: 100 * 1024 * 1024,
   terminalMessageBytes: 1024 * 1024,
   outputLogBytes: 4 * 1024 * 1024,

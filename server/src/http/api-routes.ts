@@ -18,12 +18,18 @@ import { z } from 'zod';
 import { Grant, RelayAuth } from '../auth.ts';
 import { RelayError, limitExceeded, toErrorPayload } from '../errors.ts';
 import { runOneShot } from '../exec/one-shot-exec.ts';
+import { checkEnvLimits } from '../session/env-limits.ts';
 import type { RelayLimits } from '../limits.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { SandboxRuntime } from '../sandbox/sandbox-runtime.ts';
-import { readBody, readJson, sendError, sendJson } from './http-io.ts';
+import { readBody, sendError, sendJson } from './http-io.ts';
+import { readJson } from './json-body.ts';
 import { decodePathSegment, routePattern } from './route-pattern.ts';
+
+function jsonLimits(ctx: RouteContext): { bytes: number; values: number } {
+  return { bytes: ctx.limits.jsonBodyBytes, values: ctx.limits.jsonBodyValues };
+}
 
 export interface RouteContext {
   pool: SandboxPool;
@@ -116,7 +122,8 @@ route('GET', API_ROUTES.metrics, 'public', async (ctx, _request, response) => {
 // ------------------------------------------------------------------ sessions
 
 route('POST', API_ROUTES.sessions, 'admin', async (ctx, request, response, [sandboxId], _url, _log, grant) => {
-  const body = await readJson(request, createSessionRequest, ctx.limits.jsonBodyBytes);
+  const body = await readJson(request, createSessionRequest, jsonLimits(ctx));
+  checkEnvLimits(body.env, ctx.limits);
   if (body.id === undefined) grant.requireAnySession();
   else grant.require({ sandbox: sandboxId!, session: body.id, scope: 'admin' });
   const session = await ctx.pool.createSession(sandboxId!, body);
@@ -173,6 +180,7 @@ async function runExec(ctx: RouteContext, runtime: SandboxRuntime, body: ExecReq
   if (Buffer.byteLength(body.command) > ctx.limits.commandBytes) {
     throw limitExceeded('commandBytes', ctx.limits.commandBytes, `command is longer than ${ctx.limits.commandBytes} bytes`);
   }
+  checkEnvLimits(body.env, ctx.limits);
   const request = {
     command: body.command,
     ...(body.cwd !== undefined ? { cwd: body.cwd } : {}),
@@ -192,14 +200,14 @@ async function runExec(ctx: RouteContext, runtime: SandboxRuntime, body: ExecReq
 }
 
 route('POST', API_ROUTES.exec, 'write', async (ctx, request, response, [sandboxId], _url, _log, grant) => {
-  const body = await readJson(request, execRequest, ctx.limits.jsonBodyBytes);
+  const body = await readJson(request, execRequest, jsonLimits(ctx));
   const result = await startExec(ctx, sandboxId!, body, undefined, response, grant);
   if (result.sessionRecreated) response.setHeader(SESSION_RECREATED_HEADER, 'true');
   sendJson(response, 200, result);
 });
 
 route('POST', API_ROUTES.execStream, 'write', async (ctx, request, response, [sandboxId], _url, log, grant) => {
-  const body = await readJson(request, execRequest, ctx.limits.jsonBodyBytes);
+  const body = await readJson(request, execRequest, jsonLimits(ctx));
   const send = (event: ExecStreamEvent) => {
     if (!response.headersSent) response.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
     response.write(`${JSON.stringify(event)}\n`);
@@ -251,7 +259,7 @@ route('GET', API_ROUTES.exists, 'read', async (ctx, _request, response, [sandbox
 });
 
 route('POST', API_ROUTES.mkdir, 'write', async (ctx, request, response, [sandboxId]) => {
-  const body = await readJson(request, mkdirRequest, ctx.limits.jsonBodyBytes);
+  const body = await readJson(request, mkdirRequest, jsonLimits(ctx));
   await ctx.pool.sandbox(sandboxId!).files.mkdir(body.path, body.recursive ?? false);
   sendJson(response, 200, { path: body.path });
 });
@@ -262,7 +270,7 @@ const idleTimeoutRequest = z.object({ ms: z.number().int().min(1000).max(86_400_
 
 route('POST', API_ROUTES.adminIdleTimeout, 'relay', async (ctx, request, response) => {
   if (!ctx.devEndpoints) throw new RelayError('NOT_FOUND', 'development endpoints are off');
-  const body = await readJson(request, idleTimeoutRequest, ctx.limits.jsonBodyBytes);
+  const body = await readJson(request, idleTimeoutRequest, jsonLimits(ctx));
   ctx.pool.setIdleTimeout(body.ms);
   sendJson(response, 200, { idleTimeoutMs: ctx.pool.idleTimeoutMs });
 });
