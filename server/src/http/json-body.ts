@@ -34,21 +34,10 @@ export async function readJson<T extends z.ZodType>(request: IncomingMessage, sc
 
 function readBoundedJson(request: IncomingMessage, limits: JsonBodyLimits): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const refuse = (error: RelayError) => {
-      request.removeListener('data', onData);
-      reject(error);
-      // Drained, not kept: the client can still read the answer.
-      request.resume();
-    };
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > limits.bytes) {
-      refuse(limitExceeded('jsonBodyBytes', limits.bytes, `request body of ${declared} bytes is over the ${limits.bytes}-byte limit`));
-      return;
-    }
     const chunks: Buffer[] = [];
     const counter = new JsonValueCounter();
     let size = 0;
-    const onData = (chunk: Buffer) => {
+    function onData(chunk: Buffer): void {
       size += chunk.length;
       if (size > limits.bytes) return refuse(limitExceeded('jsonBodyBytes', limits.bytes, `request body is over the ${limits.bytes}-byte limit`));
       counter.push(chunk);
@@ -56,7 +45,18 @@ function readBoundedJson(request: IncomingMessage, limits: JsonBodyLimits): Prom
         return refuse(limitExceeded('jsonBodyValues', limits.values, `request body holds more than ${limits.values} JSON values`));
       }
       chunks.push(chunk);
-    };
+    }
+    function refuse(error: RelayError): void {
+      request.removeListener('data', onData);
+      reject(error);
+      // Drained, not kept: the client can still read the answer.
+      request.resume();
+    }
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > limits.bytes) {
+      refuse(limitExceeded('jsonBodyBytes', limits.bytes, `request body of ${declared} bytes is over the ${limits.bytes}-byte limit`));
+      return;
+    }
     request.on('data', onData);
     request.on('end', () => resolve(Buffer.concat(chunks, size)));
     request.on('error', reject);
