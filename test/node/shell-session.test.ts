@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import type { IPty } from 'node-pty';
 import { DEFAULT_LIMITS, type SandboxInstance } from '@sandbox-terminal/server';
 import { ShellSession, type SessionHost } from '../../server/src/session/shell-session.ts';
-import { CONTROL_FILES, EXEC_KEY } from '../../server/src/session/shell-integration.ts';
+import { CONTROL_FILES, EXEC_KEY } from '../../server/src/session/bash-contract.ts';
 import { waitFor } from './helpers.ts';
 
 const MARKER = (payload: string) => `\x1b]6973;${payload}\x07`;

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { RelayError } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
 import type { SessionRegistry } from '../registry/session-registry.ts';
-import { BASHRC, CONTROL_FILES } from '../session/shell-integration.ts';
+import { BASHRC, CONTROL_FILES } from '../session/bash-contract.ts';
 import { ShellSession, type SessionHost, type SessionInit } from '../session/shell-session.ts';
 import type { SandboxBackend, SandboxInstance } from './backend.ts';
 import { WorkspaceFiles } from './workspace-files.ts';

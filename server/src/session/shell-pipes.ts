@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { constants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { MarkerScanner } from './marker-scanner.ts';
-import { OUTPUT_END_PREFIX, OUTPUT_END_TERMINATOR, STATE_END_PREFIX, STATE_END_TERMINATOR } from './shell-integration.ts';
+import { OUTPUT_END_PREFIX, OUTPUT_END_TERMINATOR, STATE_END_PREFIX, STATE_END_TERMINATOR } from './bash-contract.ts';
 
 export interface OutputPipeHandlers {
   data(stream: 'stdout' | 'stderr', chunk: Buffer): void;

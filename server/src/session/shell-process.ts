@@ -8,7 +8,7 @@ import { signalQuietly } from '../sandbox/process-tree.ts';
 import { JobFile } from './job-file.ts';
 import { MarkerScanner } from './marker-scanner.ts';
 import { ShellPipes } from './shell-pipes.ts';
-import { CONTROL_FILES, EXEC_KEY, OSC_MARKER_PREFIX, OSC_MARKER_TERMINATOR, jobScript, type JobSpec } from './shell-integration.ts';
+import { CONTROL_FILES, EXEC_KEY, OSC_MARKER_PREFIX, OSC_MARKER_TERMINATOR, jobScript, type JobSpec } from './bash-contract.ts';
 
 /**
  * Where one shell is in its life. It only moves forward (`#moveTo` refuses anything else), so "ready after ended"

@@ -1,52 +1,24 @@
 import { rmSync } from 'node:fs';
 import type { ExecResult, ReadyMessage, RecreationReason, SessionInfo, SessionStatus } from '@sandbox-terminal/protocol';
 import { RelayError } from '../errors.ts';
-import type { RelayLimits } from '../limits.ts';
-import type { SandboxInstance, SandboxPaths } from '../sandbox/backend.ts';
+import type { SandboxPaths } from '../sandbox/backend.ts';
 import { fromShellPath, toShellPath } from '../sandbox/shell-paths.ts';
 import { ExecJob, execEnd, type ExecEnd, type ExecJobRequest } from './exec-job.ts';
 import { ExecQueue } from './exec-queue.ts';
 import { recreationNotice, type Recreation } from './recreation.ts';
-import type { ScreenSnapshot } from './screen-mirror.ts';
 import { sessionEnvironment } from './session-environment.ts';
 import { SessionOutput, type SessionViewer } from './session-output.ts';
-import { CONTROL_FILES, parseStateFile } from './shell-integration.ts';
+import { CONTROL_FILES, parseStateFile } from './bash-contract.ts';
 import { ShellProcess, type ShellExit } from './shell-process.ts';
 import { TerminalOrder } from './terminal-order.ts';
 import { escalateTimeout } from './timeout-escalation.ts';
-import { OutputPacer, type TypingPriority } from './typing-priority.ts';
+import type { ScreenSnapshot } from './screen-mirror.ts';
+import type { SessionHost, SessionInit } from './session-host.ts';
+import { OutputPacer } from './typing-priority.ts';
 
 export type { SessionViewer } from './session-output.ts';
 export type { Recreation } from './recreation.ts';
-
-/** What a session needs from its sandbox: the seam that unit tests fake. */
-export interface SessionHost {
-  readonly sandboxId: string;
-  readonly limits: RelayLimits;
-  /** The relay's typing priority: this session's keystrokes pace the others' output, and theirs pace this one's. */
-  readonly typingPriority?: TypingPriority;
-  /** Host directory for this session's control files. */
-  controlDirFor(sessionId: string): string;
-  /** Starts the sandbox if needed. */
-  ensureRunning(): Promise<SandboxInstance>;
-  touch(): void;
-  /** The session's record changed (status, cwd, env): persist it. Resolves once it is saved (never rejects). */
-  persist(session: ShellSession): Promise<void>;
-  /** True when the sandbox itself has ended (its processes were killed), not just this shell. */
-  sandboxEnded(): boolean;
-}
-
-export interface SessionInit {
-  id: string;
-  cwd: string;
-  env: Record<string, string>;
-  createdAt?: Date;
-  /** A session loaded from its record: asleep (and why its next start is a recreation), or exited. */
-  rest?: { status: 'sleeping'; reason: RecreationReason } | { status: 'exited'; exitCode: number; signal?: number };
-  screen?: ScreenSnapshot;
-  cols?: number;
-  rows?: number;
-}
+export type { SessionHost, SessionInit } from './session-host.ts';
 
 /** Why a new shell starts: a new session, a wake after the shell was lost, a restart asked for, a stuck shell replaced. */
 type LaunchKind = 'create' | 'wake' | 'restart' | 'replace';
@@ -148,8 +120,9 @@ export class ShellSession {
     return info;
   }
 
+  /** A shell runs or starts (not asleep, not exited). */
   get hasShell(): boolean {
-    return this.#shell !== undefined;
+    return this.#shell !== undefined && this.#shell.state !== 'ended';
   }
 
   /** Whether a shell is starting or an exec is queued or running (the sandbox is not idle then). */
@@ -189,8 +162,7 @@ export class ShellSession {
   }
 
   async #startShell(kind: LaunchKind, notice: string | undefined): Promise<Recreation | undefined> {
-    const previous = this.#shell;
-    if (previous) await previous.end();
+    await this.#shell?.end();
     const instance = await this.#host.ensureRunning();
     const reason = kind === 'wake' ? this.recreationReason : undefined;
     const recreation: Recreation | undefined = reason && { reason, cwd: this.cwd, restoredEnv: Object.keys(this.env) };
@@ -209,10 +181,7 @@ export class ShellSession {
         startTimeoutMs: this.#host.limits.shellStartTimeoutMs,
       },
       {
-        terminal: (data) => {
-          this.#host.touch();
-          this.#order.terminal(data);
-        },
+        terminal: (data) => this.#onTerminal(data),
         jobBegun: (jobId) => this.#order.begun(jobId),
         jobEndedOnTerminal: (jobId) => this.#order.endedOnTerminal(jobId),
         prompt: () => this.#pump(),
@@ -237,6 +206,11 @@ export class ShellSession {
     if (recreation) this.#announce(recreation);
     if (kind === 'restart') this.#output.resendScreen((position, resumed) => this.#ready('created', position, resumed));
     return recreation;
+  }
+
+  #onTerminal(data: Buffer): void {
+    this.#host.touch();
+    this.#order.terminal(data);
   }
 
   /** Tells attached viewers and listeners, once: `session-recreated`, then `ready` and the screen again. */
@@ -403,25 +377,28 @@ export class ShellSession {
   /** The sandbox stops (`reason`: why the next start will be a recreation): save the state, end the shell, tell viewers. */
   suspend(reason: RecreationReason): void {
     if (this.#rest) return;
-    const shell = this.#shell;
-    this.#shell = undefined;
-    this.#settle({ exitCode: -1 });
-    this.#order.flush();
-    // Callers waiting behind the stopped one would wait for a wake nobody asks for.
-    this.#queue.failWaiting({ exitCode: -1 });
-    void shell?.end();
+    void this.#dropShell()?.end();
     this.#rest = { status: 'sleeping', reason };
     void this.#host.persist(this);
     for (const viewer of this.#output.viewers()) viewer.sendControl({ type: 'sleeping' });
   }
 
-  /** Ends the shell for good (session deleted or relay closing). */
-  async dispose(closeCode: number, reason: string): Promise<void> {
+  /**
+   * Lets go of the shell (its exit is no longer the session's business) and ends the calls on it: the running one and,
+   * as nothing will wake the session for them, the waiting ones.
+   */
+  #dropShell(): ShellProcess | undefined {
     const shell = this.#shell;
     this.#shell = undefined;
     this.#settle({ exitCode: -1 });
+    this.#order.flush();
     this.#queue.failWaiting({ exitCode: -1 });
-    await shell?.end();
+    return shell;
+  }
+
+  /** Ends the shell for good (session deleted or relay closing). */
+  async dispose(closeCode: number, reason: string): Promise<void> {
+    await this.#dropShell()?.end();
     this.#output.closeAll(closeCode, reason);
     this.#output.dispose();
     this.#host.typingPriority?.forget(this);
