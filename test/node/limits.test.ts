@@ -304,9 +304,11 @@ describe('environment and JSON body limits', async () => {
     assert.equal(answer.status, 413);
     assert.deepEqual([answer.body.code, answer.body.details?.limit], ['LIMIT_EXCEEDED', 'jsonBodyValues']);
     const maxDelayMs = delay.max / 1e6;
-    // The relay runs in this process, so its event loop is this one. On main this request held it for seconds.
+    // The relay runs in this process, so its event loop is this one. On main this request held it for 5.1 s; here the
+    // longest delay is ~20-40 ms on a quiet machine. The delay is wall-clock time, so on a shared 2-core machine under
+    // the whole suite, waiting for a core adds to it (318 ms seen once): the bound fails main, not a busy machine.
     console.log(`# jsonBodyValues: event-loop delay max ${maxDelayMs.toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms; /healthz meanwhile at most ${Math.max(0, ...healthMs).toFixed(1)} ms (${healthMs.length} calls)`);
-    assert.ok(maxDelayMs < 150, `the event loop was held for ${maxDelayMs.toFixed(0)} ms`);
+    assert.ok(maxDelayMs < 1_000, `the event loop was held for ${maxDelayMs.toFixed(0)} ms`);
     assert.equal((await sandbox.exec('echo still-serving')).stdout, 'still-serving\n');
   });
 });
