@@ -104,12 +104,18 @@ export class ShellProcess {
     this.ready = new Promise((resolve, reject) => (this.#readyOutcome = { resolve, reject }));
     // A start that fails is reported through `ready`; nobody else needs to hear of it.
     this.ready.catch(() => undefined);
-    this.#pty = launch.instance.spawnShell({
-      env: launch.env,
-      cols: launch.cols,
-      rows: launch.rows,
-      args: ['--rcfile', `${launch.instance.paths.control}/${CONTROL_FILES.bashrc}`, '-i'],
-    });
+    try {
+      this.#pty = launch.instance.spawnShell({
+        env: launch.env,
+        cols: launch.cols,
+        rows: launch.rows,
+        args: ['--rcfile', `${launch.instance.paths.control}/${CONTROL_FILES.bashrc}`, '-i'],
+      });
+    } catch (error) {
+      this.#pipes.close();
+      this.#jobFile.close();
+      throw new RelayError('SANDBOX_START_FAILED', `the shell could not be started: ${(error as Error).message}`);
+    }
     if (launch.paused) this.pause();
     this.exited = new Promise((resolve) => {
       this.#pty.onExit(({ exitCode, signal }) => resolve(this.#onExit(exitCode, signal ?? null)));
