@@ -9,6 +9,18 @@ export interface RelayLimits {
   commandBytes: number;
   /** Largest JSON request body. */
   jsonBodyBytes: number;
+  /**
+   * Most JSON values (array elements, object entries) one request body may hold; counted as it arrives and refused
+   * before it is parsed, since parsing costs per value (1.5 M entries held the event loop for ~1 s).
+   */
+  jsonBodyValues: number;
+  /** Most environment variables one createSession or exec call may set. */
+  envEntries: number;
+  /**
+   * Most bytes those variables may take (name, `=`, value and a NUL each). Below Linux's 128 KiB for one variable and
+   * its ~2 MiB for a whole environment, so a process the relay starts is never refused with E2BIG.
+   */
+  envBytes: number;
   /** Largest file accepted by writeFile or returned by readFile. */
   fileBytes: number;
   /** Largest WebSocket message (terminal input or control frame). */
@@ -23,6 +35,12 @@ export interface RelayLimits {
   slowViewerGraceMs: number;
   /** A viewer that has not drained its backlog for this long is disconnected (close code 4429). */
   stalledViewerCloseMs: number;
+  /**
+   * Most output the relay holds for one viewer (sent and not acknowledged, or queued on its socket), PTY and exec
+   * output alike. Output that would take a viewer past it is not sent to it: it gets the screen once it has drained,
+   * or is closed after `stalledViewerCloseMs`. Bounds the relay's memory per viewer whatever the viewer does.
+   */
+  viewerBacklogBytes: number;
   /** After an abnormal disconnect, the viewer's position still counts for flow control this long (so a quick reconnect loses nothing). */
   reconnectGraceMs: number;
   /**
@@ -94,6 +112,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   execOutputBytes: 10 * 1024 * 1024,
   commandBytes: 1024 * 1024,
   jsonBodyBytes: 32 * 1024 * 1024,
+  jsonBodyValues: 10_000,
+  envEntries: 1_024,
+  envBytes: 64 * 1024,
   fileBytes: 100 * 1024 * 1024,
   terminalMessageBytes: 1024 * 1024,
   outputLogBytes: 4 * 1024 * 1024,
@@ -101,6 +122,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   flowLowWatermarkBytes: 1024 * 1024,
   slowViewerGraceMs: 2_000,
   stalledViewerCloseMs: 30_000,
+  viewerBacklogBytes: 8 * 1024 * 1024,
   reconnectGraceMs: 3_000,
   bulkOutputBytesPerSecond: 1024 * 1024,
   typingWindowMs: 1_000,

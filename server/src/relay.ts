@@ -4,12 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { API_PREFIX, API_ROUTES, REQUEST_ID_HEADER, SESSION_RECREATED_HEADER } from '@sandbox-terminal/protocol';
 import { pino, type Logger } from 'pino';
 import { RelayAuth } from './auth.ts';
 import { limitExceeded } from './errors.ts';
 import { ClientRates } from './http/client-rates.ts';
 import { UploadBudget } from './http/upload-budget.ts';
-import { REQUEST_ID_HEADER, handleApiRequest, requestIdFor, type RouteContext } from './http/api-routes.ts';
+import { handleApiRequest, requestIdFor, type RouteContext } from './http/api-routes.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIMITS, MIN_IDLE_TIMEOUT_MS, type RelayLimits } from './limits.ts';
 import { RelayMetrics } from './metrics.ts';
 import { SessionRegistry } from './registry/session-registry.ts';
@@ -19,7 +20,7 @@ import { SandboxCgroups } from './sandbox/sandbox-cgroups.ts';
 import { SandboxPool } from './sandbox/sandbox-pool.ts';
 import { DEFAULT_SANDBOX_IDS, makePrivateDirectory, type SandboxIds } from './sandbox/sandbox-ids.ts';
 import { UnisolatedBackend } from './sandbox/unisolated.ts';
-import { TerminalEndpoint } from './terminal/terminal-endpoint.ts';
+import { TerminalSocketServer } from './terminal/terminal-socket-server.ts';
 
 export interface RelayOptions {
   /** TCP port; 0 picks a free one. Default 8787. */
@@ -118,8 +119,8 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     throw error;
   }
   const metrics: RelayMetrics = new RelayMetrics(() => pool.runtimes());
-  const pool = new SandboxPool({ backend, dataDir, runtimeDir, ...(ids ? { ids } : {}), network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, metrics });
-  const terminals = new TerminalEndpoint(pool, limits, logger, metrics, auth);
+  const pool = new SandboxPool({ backend, dataDir, runtimeDir, ...(ids ? { ids } : {}), network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, observer: metrics });
+  const terminals = new TerminalSocketServer(pool, limits, logger, metrics, auth);
   const allowedOrigins = options.allowedOrigins;
   const context: RouteContext = {
     pool,
@@ -143,7 +144,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
 
   const handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     const url = new URL(request.url ?? '/', 'http://relay');
-    if (!url.pathname.startsWith('/v1/') && url.pathname !== '/healthz' && url.pathname !== '/metrics') return false;
+    if (!url.pathname.startsWith(API_PREFIX) && url.pathname !== API_ROUTES.health && url.pathname !== API_ROUTES.metrics) return false;
     const requestId = requestIdFor(request);
     response.setHeader(REQUEST_ID_HEADER, requestId);
     const log = logger.child({ requestId });
@@ -151,7 +152,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     if (origin && originAllowed(origin)) {
       response.setHeader('access-control-allow-origin', origin);
       response.setHeader('vary', 'Origin');
-      response.setHeader('access-control-expose-headers', `x-session-recreated, ${REQUEST_ID_HEADER}`);
+      response.setHeader('access-control-expose-headers', `${SESSION_RECREATED_HEADER}, ${REQUEST_ID_HEADER}`);
     }
     if (request.method === 'OPTIONS') {
       response.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE, OPTIONS');
@@ -166,7 +167,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       log.debug({ method: request.method, route: 'origin refused', status: 403, origin }, 'http request');
       return true;
     }
-    if (url.pathname.startsWith('/v1/') && !clientRates.take(request.socket.remoteAddress ?? 'unknown')) {
+    if (url.pathname.startsWith(API_PREFIX) && !clientRates.take(request.socket.remoteAddress ?? 'unknown')) {
       const limit = limits.httpRequestsPerSecond;
       const body = limitExceeded('httpRequestsPerSecond', limit, `more than ${limit} requests a second from this address`).toPayload();
       response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify(body));

@@ -35,7 +35,8 @@ export interface SandboxOptions {
   fetch?: typeof fetch;
 }
 
-export type CreateSessionOptions = Omit<CreateSessionRequest, never>;
+/** `createSession` options: the request body as the relay validates it. */
+export type CreateSessionOptions = CreateSessionRequest;
 export type ExecOptions = Omit<ExecRequest, 'command'> & {
   /** Aborts the HTTP request; the relay then kills the command as on a timeout. */
   signal?: AbortSignal;

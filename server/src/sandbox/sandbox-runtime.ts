@@ -1,12 +1,12 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RecreationReason } from '@sandbox-terminal/protocol';
 import type { Logger } from 'pino';
 import { RelayError } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
-import type { RelayMetrics } from '../metrics.ts';
 import type { SessionRegistry } from '../registry/session-registry.ts';
-import { BASHRC, CONTROL_FILES } from '../session/shell-integration.ts';
-import { ShellSession, type SessionHost } from '../session/shell-session.ts';
+import { BASHRC, CONTROL_FILES } from '../session/bash-contract.ts';
+import { ShellSession, type SessionHost, type SessionInit } from '../session/shell-session.ts';
 import type { SandboxBackend, SandboxInstance } from './backend.ts';
 import { WorkspaceFiles } from './workspace-files.ts';
 import { makePrivateDirectory, type SandboxIds } from './sandbox-ids.ts';
@@ -18,12 +18,24 @@ export interface SandboxDirs {
   control: string;
 }
 
+/** Why a sandbox goes to sleep: idle (the reaper), asked for (the admin endpoint, tests), or the relay closing. */
+export type SleepCause = 'idle' | 'requested' | 'relay-closing';
+
+/** The next start of a session suspended for each cause is a recreation for this reason. */
+const RECREATION_AFTER: Record<SleepCause, RecreationReason> = { idle: 'slept', requested: 'slept', 'relay-closing': 'relay-restarted' };
+
+/** Who hears what happens to sandboxes and sessions (the relay's metrics); every method optional. */
+export interface SandboxObserver {
+  sandboxSlept?(): void;
+  sessionRecreated?(reason: RecreationReason): void;
+}
+
 /**
  * One sandbox as the relay sees it: its directories, its running instance (when awake), its sessions, and when
  * it was last active. Starting is on demand; sleeping stops every process and keeps /workspace and the sessions.
  */
 export class SandboxRuntime {
-  readonly sessions = new Map<string, ShellSession>();
+  readonly #sessions = new Map<string, ShellSession>();
   readonly files: WorkspaceFiles;
   lastActivityAt = Date.now();
   /** One-off execs running right now (they keep the sandbox awake). */
@@ -34,8 +46,6 @@ export class SandboxRuntime {
   /** A sleep in progress; a wake waits for it so two instances never share the directories. */
   #stopping: Promise<void> | undefined;
   readonly #sessionHost: SessionHost;
-  /** Sessions last saved as asleep: their next start is a recreation (a restart or a replaced shell is not). */
-  readonly #asleep = new WeakSet<ShellSession>();
 
   constructor(
     readonly id: string,
@@ -47,7 +57,7 @@ export class SandboxRuntime {
     private readonly registry: SessionRegistry,
     /** Already bound to this sandbox's id (a child logger). */
     private readonly log: Logger,
-    private readonly metrics?: RelayMetrics,
+    private readonly observer: SandboxObserver = {},
     /** The host ids the sandbox runs under; undefined without isolation. */
     private readonly ids?: SandboxIds,
   ) {
@@ -65,10 +75,7 @@ export class SandboxRuntime {
       ensureRunning: () => this.ensureRunning(),
       sandboxEnded: () => this.#ended(),
       touch: () => this.touch(),
-      persist: (session) => {
-        this.#noteRecreation(session);
-        void this.persist(session);
-      },
+      persist: (session) => this.persist(session),
     };
   }
 
@@ -86,7 +93,9 @@ export class SandboxRuntime {
   }
 
   get busy(): boolean {
-    return this.oneShotRuns > 0 || [...this.sessions.values()].some((session) => session.busy);
+    if (this.oneShotRuns > 0) return true;
+    for (const session of this.#sessions.values()) if (session.busy) return true;
+    return false;
   }
 
   /** True when the sandbox's processes have ended, even before the backend's exit event has arrived. */
@@ -151,34 +160,52 @@ export class SandboxRuntime {
       if (this.#instance !== instance) return;
       // Everything in it died (killed from outside): sessions become recreatable, as after a sleep.
       this.log.warn('sandbox ended unexpectedly');
-      for (const session of this.sessions.values()) session.suspend();
+      for (const session of this.#sessions.values()) session.suspend('sandbox-stopped');
       this.#instance = undefined;
     });
     return instance;
   }
 
   /** Saves every session's state, stops all processes, and keeps the files. */
-  async sleep(reason: string): Promise<void> {
+  async sleep(cause: SleepCause, detail?: string): Promise<void> {
     const instance = this.#instance;
     if (!instance) return;
-    for (const session of this.sessions.values()) session.suspend();
+    for (const session of this.#sessions.values()) session.suspend(RECREATION_AFTER[cause]);
     this.#instance = undefined;
     this.#stopping = instance.stop().finally(() => (this.#stopping = undefined));
     await this.#stopping;
-    this.metrics?.sandboxSlept();
-    this.log.info({ reason }, 'sandbox asleep');
+    this.observer.sandboxSlept?.();
+    this.log.info({ cause, ...(detail ? { detail } : {}) }, 'sandbox asleep');
+  }
+
+  /** The session with this id, if this sandbox holds it in memory. */
+  session(id: string): ShellSession | undefined {
+    return this.#sessions.get(id);
+  }
+
+  /** Every session held in memory, in the order they were added. */
+  sessionList(): ShellSession[] {
+    return [...this.#sessions.values()];
   }
 
   /** A new session object bound to this sandbox (not started). */
-  newSession(init: ConstructorParameters<typeof ShellSession>[1]): ShellSession {
+  addSession(init: SessionInit): ShellSession {
     const session = new ShellSession(this.#sessionHost, init);
-    if (init.status === 'sleeping') this.#asleep.add(session);
-    this.sessions.set(session.id, session);
+    session.onRecreated((recreation) => {
+      this.observer.sessionRecreated?.(recreation.reason);
+      this.log.info({ session: session.id, cwd: recreation.cwd, reason: recreation.reason }, 'session recreated');
+    });
+    this.#sessions.set(session.id, session);
     return session;
   }
 
+  /** Forgets a session (deleted, expired, or never started); its record is the caller's business. */
+  removeSession(id: string): void {
+    this.#sessions.delete(id);
+  }
+
   async persist(session: ShellSession): Promise<void> {
-    if (!this.sessions.has(session.id)) return;
+    if (this.#sessions.get(session.id) !== session) return;
     try {
       await this.registry.put({
         id: session.id,
@@ -188,19 +215,13 @@ export class SandboxRuntime {
         env: session.env,
         createdAt: session.createdAt.toISOString(),
         ...(session.exitCode !== undefined ? { exitCode: session.exitCode } : {}),
+        ...(session.exitSignal !== undefined ? { exitSignal: session.exitSignal } : {}),
+        ...(session.recreationReason !== undefined ? { recreationReason: session.recreationReason } : {}),
         // The screen only matters once the shell is gone (asleep, exited, relay closing): skip it while active.
         ...(session.status !== 'active' && session.status !== 'starting' ? { screen: session.screen(), cols: session.cols, rows: session.rows } : {}),
       });
     } catch (error) {
       this.log.error({ session: session.id, err: error }, 'could not save session record');
-    }
-  }
-
-  #noteRecreation(session: ShellSession): void {
-    if (session.status === 'sleeping') this.#asleep.add(session);
-    else if (session.status === 'active' && this.#asleep.delete(session)) {
-      this.metrics?.sessionRecreated();
-      this.log.info({ session: session.id, cwd: session.cwd }, 'session recreated');
     }
   }
 }
