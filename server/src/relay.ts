@@ -106,10 +106,10 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   removeStaleRuntimeDirs(logger);
   const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'sandbox-terminal-data-'));
   const runtimeDir = mkdtempSync(join(tmpdir(), `${RUNTIME_DIR_PREFIX}${process.pid}-`));
-  // Only root and the sandboxes' group pass through these; other host users never reach a workspace.
-  makePrivateDirectory(dataDir, ids);
-  makePrivateDirectory(join(dataDir, 'sandboxes'), ids);
-  makePrivateDirectory(runtimeDir, ids);
+  // Only root passes through these: other host users never reach a workspace or a session's FIFOs.
+  makePrivateDirectory(join(dataDir, 'sandboxes'));
+  makePrivateDirectory(dataDir);
+  makePrivateDirectory(runtimeDir);
   const registry = new SessionRegistry({ ...(options.dataDir ? { dataDir } : {}), ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ttlMs: limits.sessionRecordTtlMs });
   try {
     await registry.check();
@@ -212,7 +212,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   if (!auth.enabled) {
     logger.warn(
       { host: options.listen === false ? 'mounted' : (options.host ?? '127.0.0.1') },
-      'DEVELOPMENT MODE: no secret is set (RELAY_SECRET / --secret), so ANYONE who reaches this relay gets a shell; set a secret before exposing it beyond loopback',
+      'DEVELOPMENT MODE: no secret is set (--secret-file / RELAY_SECRET_FILE / RELAY_SECRET), so ANYONE who reaches this relay gets a shell; set a secret before exposing it beyond loopback',
     );
   }
 

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { BubblewrapBackend, DEFAULT_SANDBOX_IDS, type SandboxInstance } from '@sandbox-terminal/server';
 import { SandboxError, type Sandbox } from '@sandbox-terminal/client';
 import { makePrivateDirectory } from '../../server/src/sandbox/sandbox-ids.ts';
+import { prepareWorkspace } from '../../server/src/sandbox/workspace-ownership.ts';
 import { startRelay, waitFor } from './helpers.ts';
 
 // Our own data dir, so the test knows where workspaces live on the host and can look for them from inside.
@@ -253,7 +254,7 @@ describe('sandbox isolation (bubblewrap)', () => {
     let started = 0;
     before(() => {
       root = mkdtempSync(join(tmpdir(), 'isolation-start-'));
-      makePrivateDirectory(root, DEFAULT_SANDBOX_IDS);
+      makePrivateDirectory(root);
     });
     after(() => {
       // Whatever a failed stop() left running is ended here, so this file can exit.
@@ -264,8 +265,10 @@ describe('sandbox isolation (bubblewrap)', () => {
     async function startOne(): Promise<{ instance: SandboxInstance; workspaceDir: string }> {
       const index = started++;
       const dirs = { workspaceDir: join(root, `${index}/workspace`), controlDir: join(root, `${index}/control`) };
-      // As the relay makes them: passable for the sandboxes' group (bwrap runs as their uid), no one else.
-      for (const dir of Object.values(dirs)) makePrivateDirectory(dir, DEFAULT_SANDBOX_IDS);
+      // As the relay makes them: the workspace the sandbox root's, the control dir passable inside, both below root-only dirs.
+      await prepareWorkspace(dirs.workspaceDir, DEFAULT_SANDBOX_IDS);
+      makePrivateDirectory(join(root, String(index)));
+      mkdirSync(dirs.controlDir, { mode: 0o755 });
       return { instance: await backend.start({ id: `start-${index}`, ...dirs, network: false }), workspaceDir: dirs.workspaceDir };
     }
 

@@ -1,13 +1,15 @@
 // sandbox-enter: starts one program inside a running sandbox, as the sandbox's own unprivileged user.
 //
 //   sandbox-enter --pid PID [--cgroup-procs FILE]... [--cwd DIR] -- PROGRAM [ARG]...
-//   sandbox-enter --become UID:GID [--keep-fds N] [--cgroup-procs FILE]... -- PROGRAM [ARG]...
+//   sandbox-enter --become UID:GID [--keep-fds N] [--stage-at DIR --stage SRC...] [--cgroup-procs FILE]... -- PROGRAM [ARG]...
 //   sandbox-enter --print-seccomp-bpf          (the filter as raw BPF, for `bwrap --seccomp FD`)
 //
 // --become starts a host-side program of the sandbox (bwrap itself, pasta) in its cgroups as the sandbox's host
 // uid/gid, with no capabilities and no supplementary groups, killed with its parent (the relay), and holding no
 // descriptor from N up (default 3): node-pty leaves every terminal master inheritable, and bwrap's init would keep
-// them inside the sandbox.
+// them inside the sandbox. With --stage, it first gives itself a private mount namespace, mounts a small tmpfs on
+// DIR and binds each SRC on DIR/0, DIR/1, …: bwrap, no longer root, can then bind them although they lie below
+// directories only root may pass (the data dir is 0700), and nothing of this shows in the host's mount table.
 //
 // PID is the sandbox's init (bwrap's child). The relay runs this as host root; the program ends up
 //   - in the sandbox's cgroups (joined first, while still root, so every descendant is counted),
@@ -33,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +45,7 @@
 #include "seccomp-policy.h"
 
 #define MAX_CGROUPS 8
+#define MAX_STAGED 4
 
 /** What root inside may still do: Docker's usual set minus raw sockets, mknod, chroot and capability games. */
 static const int KEPT_CAPABILITIES[] = {
@@ -63,7 +68,7 @@ static void fail(const char *what) {
 
 static void usage(void) {
   fputs("usage: sandbox-enter --pid PID [--cgroup-procs FILE]... [--cwd DIR] -- PROGRAM [ARG]...\n"
-        "       sandbox-enter --become UID:GID [--keep-fds N] [--cgroup-procs FILE]... -- PROGRAM [ARG]...\n"
+        "       sandbox-enter --become UID:GID [--keep-fds N] [--stage-at DIR --stage SRC]... [--cgroup-procs FILE]... -- PROGRAM [ARG]...\n"
         "       sandbox-enter --print-seccomp-bpf\n", stderr);
   exit(2);
 }
@@ -199,6 +204,19 @@ static int wait_and_mirror(void) {
   return 128 + signal;
 }
 
+/** Binds each of `sources` on `at`/0, `at`/1, … in a mount namespace of this process's own (see --stage). */
+static void stage(const char *at, const char *sources[], int count) {
+  if (unshare(CLONE_NEWNS) < 0) fail("a private mount namespace");
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail("making mounts private");
+  if (mount("sandbox-stage", at, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0) fail(at);
+  for (int n = 0; n < count; n++) {
+    char target[4096];
+    snprintf(target, sizeof target, "%s/%d", at, n);
+    if (mkdir(target, 0755) < 0) fail(target);
+    if (mount(sources[n], target, NULL, MS_BIND, NULL) < 0) fail(sources[n]);
+  }
+}
+
 /** --become: cgroups, then down to an unprivileged host user for good, then exec in place (no namespaces, no fork). */
 static int become(const char *ids, unsigned keep_fds, char **argv) {
   char *end;
@@ -234,6 +252,9 @@ int main(int argc, char **argv) {
   long pid = 0;
   const char *become_ids = NULL;
   unsigned keep_fds = 3;
+  const char *stage_at = NULL;
+  const char *staged[MAX_STAGED];
+  int staged_count = 0;
   const char *cwd = "/";
   const char *cgroups[MAX_CGROUPS];
   int cgroup_count = 0;
@@ -251,6 +272,11 @@ int main(int argc, char **argv) {
       if (*end || pid <= 0) usage();
     } else if (strcmp(argv[i], "--become") == 0) {
       become_ids = argv[++i];
+    } else if (strcmp(argv[i], "--stage-at") == 0) {
+      stage_at = argv[++i];
+    } else if (strcmp(argv[i], "--stage") == 0) {
+      if (staged_count == MAX_STAGED) usage();
+      staged[staged_count++] = argv[++i];
     } else if (strcmp(argv[i], "--keep-fds") == 0) {
       char *end;
       long value = strtol(argv[++i], &end, 10);
@@ -267,7 +293,9 @@ int main(int argc, char **argv) {
   }
   if (i >= argc || !pid == !become_ids) usage();
   if (become_ids) {
+    if (staged_count && !stage_at) usage();
     for (int c = 0; c < cgroup_count; c++) join_cgroup(cgroups[c]);
+    if (staged_count) stage(stage_at, staged, staged_count);
     return become(become_ids, keep_fds, &argv[i]);
   }
 

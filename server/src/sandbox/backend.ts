@@ -23,7 +23,7 @@ export interface SandboxBackend {
 
 export interface SandboxSpec {
   id: string;
-  /** Host directory that is the sandbox's persistent `/workspace` (and below, the control dir): with `ids`, passable by that group. */
+  /** Host directory that is the sandbox's persistent `/workspace`; with `ids`, owned by the sandbox's root (`prepareWorkspace`). */
   workspaceDir: string;
   /** Host directory shared with the shells for the relay's shell integration (job files, output FIFOs). */
   controlDir: string;

@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess, type IOType } from 'node:child_process';
-import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import pty, { type IPty } from 'node-pty';
 import type { SandboxLimitName } from '@sandbox-terminal/protocol';
@@ -23,6 +22,11 @@ const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx
 const READ_ONLY_PROC = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/bus', '/proc/fs'];
 /** Host information under /proc a sandbox has no need of (Docker's masked paths): covered with an empty file. */
 const MASKED_PROC = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats', '/proc/kallsyms'];
+/**
+ * Where `sandbox-enter --stage` mounts its small tmpfs of binds, in bwrap's own mount namespace only: the first that
+ * exists (bwrap never needs what it hides there).
+ */
+const STAGE_CANDIDATES = ['/run', '/mnt', '/media', '/srv'];
 /** The descriptors bwrap is given (see `start`). */
 const FD = { args: 3, info: 4, usernsBlock: 5, seccomp: 6, ready: 7, resolvConf: 8 } as const;
 
@@ -47,6 +51,7 @@ export class BubblewrapBackend implements SandboxBackend {
   readonly #helper: string;
   readonly #seccompFilter: Buffer;
   readonly #networkReady: { ok: true } | { ok: false; reason: string };
+  readonly #stageAt: string;
   /** What the backend changed on the host to work (logged by the relay at start). */
   readonly hostChanges: string[] = [];
 
@@ -61,6 +66,9 @@ export class BubblewrapBackend implements SandboxBackend {
     const filter = spawnSync(this.#helper, ['--print-seccomp-bpf'], { timeout: 5000 });
     if (filter.status !== 0 || !filter.stdout?.length) throw new Error(`the seccomp filter could not be built: ${filter.stderr?.toString().trim()}`);
     this.#seccompFilter = filter.stdout;
+    const stageAt = STAGE_CANDIDATES.find((dir) => existsSync(dir) && lstatSync(dir).isDirectory());
+    if (!stageAt) throw new Error(`none of ${STAGE_CANDIDATES.join(', ')} exists to stage bind mounts on`);
+    this.#stageAt = stageAt;
     let network = probeNetwork();
     if (network.ok) {
       try {
@@ -110,9 +118,11 @@ export class BubblewrapBackend implements SandboxBackend {
       '--dev', '/dev',
       ...(spec.resources?.tmpBytes ? ['--size', String(spec.resources.tmpBytes)] : []),
       '--perms', '1777', '--tmpfs', '/tmp',
-      '--bind', spec.workspaceDir, '/workspace',
+      // The two host directories arrive staged (see `--stage` below): bwrap runs as the sandbox's uid, which may not
+      // pass the root-only directories they lie in.
+      '--bind', `${this.#stageAt}/0`, '/workspace',
       // Read-only: the shells write only to FIFOs in it, and can plant nothing the relay would follow.
-      '--ro-bind', spec.controlDir, CONTROL_PATH,
+      '--ro-bind', `${this.#stageAt}/1`, CONTROL_PATH,
       '--chdir', '/workspace',
       '--hostname', 'sandbox',
       '--setenv', 'HOME', '/workspace',
@@ -126,7 +136,7 @@ export class BubblewrapBackend implements SandboxBackend {
     // Arguments travel through a pipe (`--args`): on the command line they would show the host's paths to `ps` inside.
     const stdio: IOType[] = ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', ...(network ? ['pipe' as const] : [])];
     // Only these descriptors reach bwrap: anything else open in the relay (other sessions' terminals) is closed.
-    const become = ['--become', `${ids.uid}:${ids.gid}`, '--keep-fds', String(stdio.length)];
+    const become = ['--become', `${ids.uid}:${ids.gid}`, '--keep-fds', String(stdio.length), '--stage-at', this.#stageAt, '--stage', spec.workspaceDir, '--stage', spec.controlDir];
     const init: ChildProcess = spawn(this.#helper, [...become, ...enterCgroups, '--', BWRAP, '--args', String(FD.args), '--', ...initCommand], { stdio });
     let pasta: ChildProcess | undefined;
     try {
@@ -138,13 +148,7 @@ export class BubblewrapBackend implements SandboxBackend {
         writeFileSync(`/proc/${pid}/uid_map`, maps.uidMap);
         writeFileSync(`/proc/${pid}/gid_map`, maps.gidMap);
       });
-      if (network) {
-        const netDir = join(spec.controlDir, '..', 'net');
-        rmSync(netDir, { recursive: true, force: true });
-        mkdirSync(netDir, { mode: 0o700 });
-        chownSync(netDir, ids.uid, ids.gid);
-        pasta = await connectSandbox({ pid: childPid, helper: this.#helper, ids, pidFile: join(netDir, 'pasta.pid'), allow: this.options.network.allow });
-      }
+      if (network) pasta = await connectSandbox({ pid: childPid, helper: this.#helper, ids, allow: this.options.network.allow });
       return new BubblewrapInstance(init, childPid, cgroups, this.#helper, pasta);
     } catch (error) {
       init.kill('SIGKILL');

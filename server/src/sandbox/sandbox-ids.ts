@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -74,22 +74,15 @@ function readLines(file: string): string[] {
 }
 
 /**
- * Makes `dir` (and missing parents) a directory only root and the sandboxes' group may pass through (0710,
- * `root:<gid>`): bubblewrap runs as the sandbox's host uid and must reach the directories it binds, other host users
- * must not (a set-uid file in a workspace would otherwise run as that uid for anyone). Without ids (no isolation, or
- * a relay not run as root) it is simply private (0700).
+ * Makes `dir` (and missing parents) a directory only root may pass (0700): no other host user reaches what is below
+ * (a set-uid file in a workspace, the FIFOs of a session). bwrap, which runs as a sandbox's uid, gets the two
+ * directories it binds through `sandbox-enter --stage` instead of by path.
  */
-export function makePrivateDirectory(dir: string, ids: SandboxIds | undefined): void {
-  // Missing parents get the same treatment, outermost first, so every step is passable for bwrap and no other user.
+export function makePrivateDirectory(dir: string): void {
   const parent = dirname(dir);
-  if (parent !== dir && !existsSync(parent)) makePrivateDirectory(parent, ids);
+  if (parent !== dir && !existsSync(parent)) makePrivateDirectory(parent);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const info = lstatSync(dir);
   if (!info.isDirectory()) throw new Error(`${dir} is not a directory`);
-  if (ids && info.uid === 0) {
-    chownSync(dir, 0, ids.gid);
-    chmodSync(dir, 0o710);
-  } else if ((info.mode & 0o077) !== 0 && info.uid === process.getuid?.()) {
-    chmodSync(dir, 0o700);
-  }
+  if ((info.mode & 0o077) !== 0 && info.uid === process.getuid?.()) chmodSync(dir, 0o700);
 }

@@ -50,8 +50,18 @@ export function parseNetworkAllow(text: string): string[] {
 
 /** The host's IPv4 default route (pasta copies it into the namespace), or undefined when there is none. */
 export function hostDefaultRoute(): { gateway: string; device: string } | undefined {
-  if (!existsSync('/proc/net/route')) return undefined;
-  for (const line of readFileSync('/proc/net/route', 'utf8').split('\n').slice(1)) {
+  return defaultRoute('/proc/net/route');
+}
+
+/** The IPv4 default route in a `/proc/…/net/route` table. */
+function defaultRoute(table: string): { gateway: string; device: string } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(table, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n').slice(1)) {
     const [device, destination, gateway, , , , , mask] = line.trim().split(/\s+/);
     if (device && destination === '00000000' && mask === '00000000' && gateway) {
       const bytes = Buffer.from(gateway, 'hex');
@@ -141,7 +151,7 @@ export function isBlocked(address: string, allow: string[], hostNetworks = hostI
  * Connects a started sandbox (its init `pid`) to the network: pasta as the sandbox's host uid (through `helper
  * --become`), then the routes. Resolves with pasta's process, which the caller kills when the sandbox stops.
  */
-export async function connectSandbox(options: { pid: number; helper: string; ids: SandboxIds; pidFile: string; allow: string[] }): Promise<ChildProcess> {
+export async function connectSandbox(options: { pid: number; helper: string; ids: SandboxIds; allow: string[] }): Promise<ChildProcess> {
   const route = hostDefaultRoute();
   if (!route) throw new Error('the host has no IPv4 default route');
   const pasta = spawn(options.helper, [
@@ -149,12 +159,12 @@ export async function connectSandbox(options: { pid: number; helper: string; ids
     '--config-net', '--foreground', '--quiet', '--ipv4-only',
     // No port forwarding either way, and the gateway is not the host: nothing reaches the host's loopback.
     '--tcp-ports', 'none', '--udp-ports', 'none', '--tcp-ns', 'none', '--udp-ns', 'none', '--no-map-gw',
-    '--dns-forward', SANDBOX_DNS_ADDRESS, '--pid', options.pidFile, String(options.pid),
+    '--dns-forward', SANDBOX_DNS_ADDRESS, String(options.pid),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   pasta.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
   try {
-    await untilFileExists(options.pidFile, pasta);
+    await untilConfigured(options.pid, pasta);
     await runIpBatch(options.pid, routeCommands(options.allow, route));
     return pasta;
   } catch (error) {
@@ -163,10 +173,14 @@ export async function connectSandbox(options: { pid: number; helper: string; ids
   }
 }
 
-/** pasta writes its pid file once the namespace's interface is configured. */
-async function untilFileExists(path: string, pasta: ChildProcess): Promise<void> {
+/**
+ * pasta has configured the namespace once its default route is there: the relay reads it in the route table of the
+ * sandbox's init (`/proc/<pid>/net/route` shows that process's network namespace). In the foreground, pasta says
+ * nothing when it is ready; in the background it would outlive the sandbox.
+ */
+async function untilConfigured(pid: number, pasta: ChildProcess): Promise<void> {
   const deadline = Date.now() + PASTA_START_TIMEOUT_MS;
-  while (!existsSync(path)) {
+  while (!defaultRoute(`/proc/${pid}/net/route`)) {
     if (pasta.exitCode !== null || pasta.signalCode !== null) throw new Error(`pasta exited with ${pasta.exitCode ?? pasta.signalCode}`);
     if (Date.now() > deadline) throw new Error('pasta did not configure the network in time');
     await new Promise((resolve) => setTimeout(resolve, PASTA_POLL_MS));

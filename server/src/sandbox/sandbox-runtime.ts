@@ -1,4 +1,5 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 import type { RecreationReason } from '@sandbox-terminal/protocol';
 import type { Logger } from 'pino';
@@ -137,7 +138,10 @@ export class SandboxRuntime {
       await this.#workspaceReady;
       // The control dir is the relay's and is rebuilt; /tmp is a fresh tmpfs in the backend.
       rmSync(this.dirs.control, { recursive: true, force: true });
-      makePrivateDirectory(this.dirs.control, this.ids);
+      makePrivateDirectory(dirname(this.dirs.control));
+      // Passable inside (it is /run/sandbox-terminal there); on the host it lies in the root-only runtime directory.
+      mkdirSync(this.dirs.control, { mode: 0o755 });
+      chmodSync(this.dirs.control, 0o755);
       writeFileSync(join(this.dirs.control, CONTROL_FILES.bashrc), BASHRC, { mode: 0o644 });
       instance = await this.backend.start({
         id: this.id,

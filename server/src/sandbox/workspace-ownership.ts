@@ -17,7 +17,7 @@ const ENTRIES_PER_TURN = 512;
  * a symlink. Nothing of the sandbox runs meanwhile. Without ids (no isolation) the directory is only made private.
  */
 export async function prepareWorkspace(dir: string, ids: SandboxIds | undefined): Promise<{ migrated: number }> {
-  makePrivateDirectory(dirname(dir), ids);
+  makePrivateDirectory(dirname(dir));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!ids) return { migrated: 0 };
   const info = lstatSync(dir);
