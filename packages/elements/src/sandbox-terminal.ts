@@ -1,18 +1,22 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { Terminal, type ITheme } from '@xterm/xterm';
 import { WebLinksAddon } from '@xterm/addon-web-links';
-import { getSandbox, SandboxError, type ExecOptions, type ExecResult, type Sandbox } from '@sandbox-terminal/client';
-import { statuses, withInputDropped, type ConnectionStatus } from './connection-status.ts';
+import { SandboxError, type ExecOptions, type ExecResult, type Sandbox } from '@sandbox-terminal/client';
+import { errorDetail, statuses, withInputDropped, type ConnectionError, type ConnectionStatus } from './connection-status.ts';
 import { ColorSchemeController, type ColorScheme } from './controllers/color-scheme-controller.ts';
 import { ConnectionStatusController } from './controllers/connection-status-controller.ts';
 import { TerminalFitController } from './controllers/fit-controller.ts';
+import { SessionResolutionController, type SessionOrigin } from './controllers/session-resolution-controller.ts';
 import { emit } from './events.ts';
-import { RelayConnectionAddon, type ReconnectPolicy, type TerminalProtocol } from './relay-connection-addon.ts';
+import { RelayConnectionAddon, type ConnectionOptionsFor, type ReconnectPolicy, type TerminalProtocol } from './relay-connection-addon.ts';
+import type { PersistedRecord } from './persisted-record.ts';
 import { sandboxTerminalStyles } from './sandbox-terminal.styles.ts';
-import { sandboxOptionsFor, type TokenProvider } from './relay-auth.ts';
-import { isSessionRef, PersistedRecord } from './session-store.ts';
-import { ShellIntegration } from './shell-integration.ts';
+import type { TokenProvider } from './relay-auth.ts';
+import { isSessionLimit, sessionLimitOffer, type SessionLimitOffer } from './session-limit.ts';
+import { ShellPromptTracker } from './shell-prompt-tracker.ts';
+import { TerminalKeys } from './terminal-keys.ts';
 import { xtermTheme } from './terminal-theme.ts';
+import { TypeaheadBuffer } from './typeahead.ts';
 import { xtermStyles } from './xterm.styles.ts';
 
 export type TerminalTheme = 'dark' | 'light' | 'auto';
@@ -22,6 +26,7 @@ const SCROLLBACK_LINES = 5_000;
 const DEFAULT_FONT_SIZE_PX = 14;
 /** At xterm's default of 1.0, the DOM renderer clips underscores with common monospace fonts (`a_b` reads `a b`). */
 const LINE_HEIGHT = 1.15;
+const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
 
 /** `copy-on-select="false"` turns the default-on behaviour off; a bare attribute or any other value keeps it on. */
 const booleanDefaultTrue = {
@@ -32,22 +37,27 @@ const booleanDefaultTrue = {
 /**
  * A live terminal on a session of a sandbox, through a sandbox-terminal relay.
  *
+ * Keys: Tab goes to the shell; Escape then Tab (Shift+Tab) moves focus on (back); Ctrl+V and Ctrl+Shift+V paste
+ * (⌘V on macOS), Ctrl+Alt+V sends a literal Ctrl+V. Keys typed while the first connection is still being made are
+ * sent once it is up (for a few seconds at most).
+ *
  * With `protocol="cloudflare"` it talks instead to a Cloudflare Worker route that calls `sandbox.terminal(request)`
- * (Cloudflare Sandbox SDK v0.x terminal protocol), given by the `url` attribute: the Worker decides the sandbox and
- * session (`relay`, `sandbox`, `session`, `persist-key` and `token` are not used), no subprotocol is offered,
- * keystrokes go as binary frames and size changes as `{"type":"resize","cols","rows"}`, and the screen is cleared on
- * every (re)connect because such a server replays its buffer. There is no cursor resume, no flow control, no `exec()`;
- * `restart()` reconnects, and whether that starts a new shell is up to the Worker.
+ * (Sandbox SDK 0.x), and with `protocol="cloudflare-1"` to a Worker that follows the SDK 1.0 browser-terminal recipe;
+ * the `url` attribute gives the Worker's WebSocket URL. The Worker decides the sandbox and session (`relay`, `sandbox`,
+ * `session`, `persist-key` and `token` are not used), no subprotocol is offered, keystrokes go as binary frames, and
+ * the screen is cleared on every (re)connect because such a server draws it again. There is no cursor resume, no flow
+ * control, no `exec()`; `restart()` reconnects, and whether that starts a new shell is up to the Worker.
  *
  * @tag sandbox-terminal
  * @summary A real bash shell in an isolated sandbox, in the page.
  *
  * @fires status-change - The connection status changed; `detail.status` is a `ConnectionStatus`.
  * @fires session-created - A session was created for this element; `detail.sessionId`.
- * @fires session-recreated - The sandbox had been asleep and the session was restored; `detail.cwd`, `detail.restoredEnv`.
- * @fires exit - The shell exited; `detail.exitCode`, `detail.signal` (`detail.sessionId` is empty with `protocol="cloudflare"`).
+ * @fires session-recreated - The session's shell was started again under its id; `detail.cwd`, `detail.restoredEnv`, `detail.reason`.
+ * @fires exit - The shell exited; `detail.exitCode`, `detail.signal` (`detail.sessionId` is empty with a Cloudflare protocol).
  * @fires title-change - The shell set its title (OSC 0/2); `detail.title`.
  * @fires cwd-change - The shell reported a new working directory at its prompt (OSC 7); `detail.cwd`.
+ * @fires command-change - A command typed here started (`detail.command`) or a prompt came back (no `command`).
  *
  * @slot status-end - Content at the end of the status bar (buttons, a link to docs).
  *
@@ -55,13 +65,18 @@ const booleanDefaultTrue = {
  * @csspart status-bar - The status line under the terminal.
  * @csspart status-dot - The coloured dot in the status bar.
  * @csspart status-message - The status text.
+ * @csspart keys-hint - "Esc then Tab leaves", shown while the terminal has keyboard focus from the keyboard.
  * @csspart restart-button - "Restart", shown after the shell exited.
  * @csspart reconnect-button - "Reconnect", shown after an error.
+ * @csspart limit-notice - Shown when the sandbox has as many sessions as it may: what the user can do.
+ * @csspart reuse-button - "Open an existing session", in the limit notice.
+ * @csspart close-idle-button - "Close idle sessions", in the limit notice.
  *
  * @cssprop --sandbox-terminal-background - Terminal background colour.
  * @cssprop --sandbox-terminal-foreground - Terminal text colour.
  * @cssprop --sandbox-terminal-cursor - Cursor colour.
  * @cssprop --sandbox-terminal-selection - Selection colour.
+ * @cssprop --sandbox-terminal-focus-ring - Outline of the terminal while it has focus.
  * @cssprop --sandbox-terminal-font-family - Terminal font (the `font-family` attribute wins).
  * @cssprop --sandbox-terminal-padding - Space around the terminal grid.
  * @cssprop --sandbox-terminal-border - Border of the element.
@@ -93,9 +108,9 @@ export class SandboxTerminal extends LitElement {
     reconnectPolicy: { attribute: false },
   };
 
-  /** `sandbox-terminal` (default: our relay, with cursor resume and flow control) or `cloudflare` (see above). */
+  /** `sandbox-terminal` (default: our relay, with cursor resume and flow control), `cloudflare` or `cloudflare-1`. */
   declare protocol: TerminalProtocol;
-  /** With `protocol="cloudflare"`: the Worker's terminal WebSocket URL (`wss://…`). */
+  /** With a Cloudflare protocol: the Worker's terminal WebSocket URL (`wss://…`). */
   declare url: string | undefined;
   /** Base URL of the relay, e.g. `https://relay.example.com`. */
   declare relay: string;
@@ -103,7 +118,10 @@ export class SandboxTerminal extends LitElement {
   declare sandbox: string;
   /** Attach to this session id; without it the element creates a session (or reuses the `persist-key` one). */
   declare session: string | undefined;
-  /** Remember the session in `localStorage` under this key so a reload reattaches to the same shell. */
+  /**
+   * Remember the session in `localStorage` under this key so a reload reattaches to the same shell. Elements with the
+   * same key share one session.
+   */
   declare persistKey: string | undefined;
   /** Bearer token for the relay. */
   declare token: string | undefined;
@@ -115,13 +133,13 @@ export class SandboxTerminal extends LitElement {
   declare getToken: TokenProvider | undefined;
   /** Show the session without sending any input to it. */
   declare readonly: boolean;
-  /** `dark`, `light` or `auto` (follows `prefers-color-scheme`). */
+  /** `dark`, `light` or `auto` (follows the site's own switch, a `dark`/`light` class or `data-theme` on `<html>`, then `prefers-color-scheme`). */
   declare theme: TerminalTheme;
   /** Font size in CSS pixels. */
   declare fontSize: number;
   /** Font family; defaults to `--sandbox-terminal-font-family`, then the platform's monospace fonts. */
   declare fontFamily: string | undefined;
-  /** Turns on xterm's screen-reader mode (an accessible DOM mirror of the screen). */
+  /** Turns on xterm's screen-reader mode (an accessible DOM mirror of the screen, output announced as it comes). */
   declare screenReader: boolean;
   /** Copy selected text to the clipboard as soon as it is selected (on by default; `copy-on-select="false"`). */
   declare copyOnSelect: boolean;
@@ -131,17 +149,25 @@ export class SandboxTerminal extends LitElement {
   readonly #status = new ConnectionStatusController(this);
   readonly #fit = new TerminalFitController(this);
   readonly #colorScheme = new ColorSchemeController(this);
+  readonly #resolution = new SessionResolutionController(this);
   /** The terminal is opened in this node, which outlives renders and DOM moves. */
   readonly #box = Object.assign(document.createElement('div'), { className: 'box' });
+  readonly #encoder = new TextEncoder();
   #terminal: Terminal | undefined;
-  #shell: ShellIntegration | undefined;
+  #prompt: ShellPromptTracker | undefined;
+  #keys: TerminalKeys | undefined;
+  #typeahead = new TypeaheadBuffer();
   #connection: RelayConnectionAddon | undefined;
   #sandboxClient: Sandbox | undefined;
   #sessionId: string | undefined;
   #title = '';
   #notice = '';
+  #limitOffer: SessionLimitOffer | undefined;
+  #keysHint = false;
+  #pointerDown = false;
+  #focusRequested = false;
   #appliedTheme = '';
-  /** Bumped by every set-up and tear-down, so an await that outlived its set-up does nothing. */
+  /** Bumped by every set-up and tear-down, so a set-up scheduled before a DOM move does nothing. */
   #generation = 0;
   /** The configuration the current connection was made for; a change reconnects. */
   #connectionKey = '';
@@ -156,6 +182,9 @@ export class SandboxTerminal extends LitElement {
     this.fontSize = DEFAULT_FONT_SIZE_PX;
     this.screenReader = false;
     this.copyOnSelect = true;
+    this.addEventListener('pointerdown', () => (this.#pointerDown = true), { capture: true });
+    this.addEventListener('focusin', () => this.#handleFocusIn());
+    this.addEventListener('focusout', () => this.#setKeysHint(false));
   }
 
   /** The connection's current status. */
@@ -188,19 +217,24 @@ export class SandboxTerminal extends LitElement {
 
   /** The working directory the shell reported at its last prompt (OSC 7). */
   get cwd(): string | undefined {
-    return this.#shell?.cwd;
+    return this.#prompt?.cwd;
   }
 
   /** True while a command typed here has not yet returned to a prompt. */
   get commandRunning(): boolean {
-    return this.#shell?.commandRunning ?? false;
+    return this.#prompt?.commandRunning ?? false;
+  }
+
+  /** The command line of the command typed here that is running, as read from the screen. */
+  get runningCommand(): string | undefined {
+    return this.#prompt?.command;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     const generation = ++this.#generation;
     void this.updateComplete.then(() => {
-      if (generation === this.#generation && this.isConnected) this.#setUp(generation);
+      if (generation === this.#generation && this.isConnected) this.#setUp();
     });
   }
 
@@ -209,10 +243,13 @@ export class SandboxTerminal extends LitElement {
     this.#tearDown();
   }
 
-  /** Moves keyboard focus into the terminal. */
+  /** Moves keyboard focus into the terminal (as soon as it exists, if it does not yet). */
   override focus(options?: FocusOptions): void {
     if (this.#terminal) this.#terminal.focus();
-    else super.focus(options);
+    else {
+      this.#focusRequested = true;
+      super.focus(options);
+    }
   }
 
   /** Clears the screen and scrollback in this view (the shell is not told). */
@@ -226,24 +263,22 @@ export class SandboxTerminal extends LitElement {
       this.#connection.reconnect();
       return;
     }
-    if (this.#terminal) void this.#connectSession(++this.#generation);
+    if (this.#terminal) void this.#connect();
   }
 
   /** Starts a new shell under the same session id (after `exit`); the screen clears when it is ready. */
   async restart(): Promise<void> {
-    if (this.protocol === 'cloudflare') {
-      this.reconnect();
-      return;
-    }
     const sandbox = this.#sandboxClient;
     const sessionId = this.#sessionId;
+    // A Cloudflare Worker decides what a new connection gets: reconnecting is all the page can do.
+    if (this.#connection && !this.#connection.sessionId) return this.reconnect();
     if (!sandbox || !sessionId) throw new Error('sandbox-terminal: no session to restart yet');
     this.#status.set(statuses.connecting('restarting the shell…'));
     this.#connection?.expectRestart();
     try {
       await sandbox.restartSession(sessionId);
     } catch (error) {
-      this.#status.set(statuses.error(errorCode(error), errorMessage(error)));
+      this.#status.set(statuses.error(connectionError(error)));
       throw error;
     }
   }
@@ -253,9 +288,9 @@ export class SandboxTerminal extends LitElement {
    * the promise resolves to its result (exit code, stdout, stderr).
    */
   async exec(command: string, options: Omit<ExecOptions, 'session'> = {}): Promise<ExecResult> {
-    if (this.protocol === 'cloudflare') throw new Error('sandbox-terminal: exec() needs the sandbox-terminal protocol');
     const sandbox = this.#sandboxClient;
     const sessionId = this.#sessionId;
+    if (this.protocol !== 'sandbox-terminal') throw new Error(`sandbox-terminal: exec() needs the sandbox-terminal protocol, not ${this.protocol}`);
     if (!sandbox || !sessionId) throw new Error('sandbox-terminal: no session yet; wait for status "connected"');
     return sandbox.exec(command, { ...options, session: sessionId });
   }
@@ -274,7 +309,7 @@ export class SandboxTerminal extends LitElement {
     this.#applyAppearance(this.#terminal);
     if (this.#connectionKey && this.#configurationKey() !== this.#connectionKey) {
       if (this.session !== this.#sessionId) this.#sessionId = undefined;
-      void this.#connectSession(++this.#generation);
+      void this.#connect();
     }
   }
 
@@ -282,10 +317,15 @@ export class SandboxTerminal extends LitElement {
     const status = this.#status.status;
     const message = this.#notice ? `${this.#notice} · ${status.message}` : status.message;
     return html`
-      <div part="terminal" class="terminal">${this.#box}</div>
+      <div part="terminal" class="terminal">${this.#box}${this.#renderLimitNotice()}</div>
+      <span id="keys-help" class="visually-hidden">
+        Terminal: Tab is sent to the shell. Press Escape then Tab to move on, Escape then Shift+Tab to go back.
+        ${IS_MAC ? 'Command+V pastes.' : 'Control+V pastes; Control+Alt+V sends a literal Control+V.'}
+      </span>
       <div part="status-bar" class="status-bar" data-state=${status.state} ?data-input-dropped=${status.inputDropped}>
         <span part="status-dot" class="dot"></span>
-        <span part="status-message" class="message" role="status" aria-live="polite" title=${message}>${message}</span>
+        <span part="status-message" class="message" role="status" aria-live="polite" title=${status.error ? errorDetail(status) : message}>${message}</span>
+        ${this.#keysHint ? html`<span part="keys-hint" class="keys-hint" aria-hidden="true"><kbd>Esc</kbd> then <kbd>Tab</kbd> leaves</span>` : nothing}
         ${status.state === 'exited'
           ? html`<button part="restart-button" @click=${() => this.restart().catch(() => undefined)}>Restart</button>`
           : nothing}
@@ -297,7 +337,26 @@ export class SandboxTerminal extends LitElement {
     `;
   }
 
-  #setUp(generation: number): void {
+  #renderLimitNotice() {
+    const offer = this.#limitOffer;
+    if (!offer || this.#status.status.state !== 'error') return nothing;
+    const idle = offer.idle.length;
+    return html`<div part="limit-notice" class="limit-notice" role="alert">
+      <p>${this.#status.status.message}.</p>
+      <div class="actions">
+        ${offer.reusable
+          ? html`<button part="reuse-button" @click=${() => this.#useSession(offer.reusable!)}>Open an existing session</button>`
+          : nothing}
+        ${idle
+          ? html`<button part="close-idle-button" @click=${() => this.#closeIdleSessions(offer.idle)}>
+              Close ${idle} idle session${idle === 1 ? '' : 's'} and start a new one
+            </button>`
+          : nothing}
+      </div>
+    </div>`;
+  }
+
+  #setUp(): void {
     const terminal = new Terminal({
       scrollback: SCROLLBACK_LINES,
       disableStdin: this.readonly,
@@ -311,27 +370,40 @@ export class SandboxTerminal extends LitElement {
     this.#terminal = terminal;
     this.#appliedTheme = '';
     terminal.loadAddon(new WebLinksAddon());
-    this.#shell = new ShellIntegration(terminal, (cwd) => emit(this, 'cwd-change', { cwd }));
+    this.#keys = new TerminalKeys(terminal, { isMac: IS_MAC });
+    this.#prompt = new ShellPromptTracker(terminal, {
+      onCwd: (cwd) => emit(this, 'cwd-change', { cwd }),
+      onCommand: (command) => emit(this, 'command-change', command ? { command } : {}),
+    });
     terminal.onTitleChange((title) => {
       this.#title = title;
       emit(this, 'title-change', { title });
     });
     terminal.onSelectionChange(() => this.#copySelection(terminal));
-    terminal.onData(() => this.#handleTyping());
+    terminal.onData((data) => this.#handleTyping(data));
     terminal.open(this.#box);
+    terminal.textarea?.setAttribute('aria-describedby', 'keys-help');
     this.#applyAppearance(terminal);
     this.#fit.attach(terminal, this.#box);
-    void this.#connectSession(generation);
+    if (this.#focusRequested) {
+      this.#focusRequested = false;
+      terminal.focus();
+    }
+    void this.#connect();
   }
 
   #tearDown(): void {
     this.#generation++;
+    this.#resolution.abandon();
     this.#closeConnection();
     this.#fit.detach();
-    this.#shell?.dispose();
-    this.#shell = undefined;
+    this.#keys?.dispose();
+    this.#keys = undefined;
+    this.#prompt?.dispose();
+    this.#prompt = undefined;
     this.#terminal?.dispose();
     this.#terminal = undefined;
+    this.#typeahead = new TypeaheadBuffer();
     this.#status.set(statuses.closed());
   }
 
@@ -342,14 +414,17 @@ export class SandboxTerminal extends LitElement {
     this.#connectionKey = '';
   }
 
-  /** Finds the session to show (given, remembered or new) and attaches to it. */
-  async #connectSession(generation: number, replacing?: string): Promise<void> {
+  /** Finds the session to show (given, remembered or new) and attaches to it; `replacing` names a gone one. */
+  async #connect(replacing?: string): Promise<void> {
     this.#closeConnection();
     this.#connectionKey = this.#configurationKey();
-    if (this.protocol === 'cloudflare') {
+    this.#limitOffer = undefined;
+    if (this.protocol !== 'sandbox-terminal') {
+      // A Cloudflare Worker decides the session: no client SDK, nothing to look up or remember.
+      this.#resolution.abandon();
       this.#sandboxClient = undefined;
       this.#sessionId = undefined;
-      if (this.url) this.#attachCloudflare(this.url);
+      if (this.url) this.#attach({ protocol: this.protocol, url: this.url }, undefined);
       else this.#status.set(statuses.idle('set the url attribute to connect'));
       return;
     }
@@ -357,81 +432,121 @@ export class SandboxTerminal extends LitElement {
       this.#status.set(statuses.idle('set the relay and sandbox attributes to connect'));
       return;
     }
-    const sandbox = (this.#sandboxClient = getSandbox(this.relay, this.sandbox, sandboxOptionsFor(this)));
-    const remembered = this.#persisted();
-    let sessionId = this.session ?? this.#sessionId;
-    const fromStorage = sessionId === undefined ? remembered?.read()?.sessionId : undefined;
-    sessionId ??= fromStorage;
-    if (sessionId === undefined) {
-      this.#status.set(statuses.connecting('creating a session…'));
-      try {
-        const terminal = this.#terminal;
-        sessionId = await sandbox.createSession(terminal ? { cols: terminal.cols, rows: terminal.rows } : {});
-      } catch (error) {
-        if (generation === this.#generation) this.#status.set(statuses.error(errorCode(error), errorMessage(error)));
-        return;
-      }
-      if (generation !== this.#generation) return;
-      this.#sessionId = sessionId;
-      remembered?.write({ sessionId });
-      emit(this, 'session-created', { sessionId, sandbox: this.sandbox, ...(replacing ? { replaces: replacing } : {}) });
+    this.#status.set(statuses.connecting());
+    const terminal = this.#terminal;
+    const result = await this.#resolution.resolve({
+      relay: this.relay,
+      sandbox: this.sandbox,
+      credentials: this,
+      session: this.session,
+      known: replacing ? undefined : this.#sessionId,
+      persistKey: this.persistKey,
+      replacing,
+      size: terminal ? { cols: terminal.cols, rows: terminal.rows } : undefined,
+      onCreate: () => this.#status.set(statuses.connecting('creating a session…')),
+    });
+    if (result.kind === 'stale' || !this.#terminal) return;
+    if (result.kind === 'failed') {
+      this.#sandboxClient = result.sandbox;
+      this.#status.set(statuses.error(connectionError(result.error)));
+      if (isSessionLimit(result.error)) void this.#offerWayOut(result.sandbox);
+      return;
     }
+    const { sandbox, sessionId, origin } = result.session;
+    this.#sandboxClient = sandbox;
     this.#sessionId = sessionId;
-    this.#attach(sandbox, sessionId, generation, fromStorage !== undefined);
+    // Set from now on to the session it already shows, the `session` attribute is no change (see #configurationKey).
+    this.#connectionKey = this.#configurationKey();
+    if (origin === 'created') emit(this, 'session-created', { sessionId, sandbox: this.sandbox, ...(replacing ? { replaces: replacing } : {}) });
+    this.#attach({ endpoint: sandbox, sessionId }, origin);
   }
 
-  #attach(sandbox: Sandbox, sessionId: string, generation: number, fromStorage: boolean): void {
+  #attach(options: ConnectionOptionsFor, origin: SessionOrigin | undefined): void {
     const terminal = this.#terminal;
     if (!terminal) return;
     const connection = new RelayConnectionAddon({
-      endpoint: sandbox,
-      sessionId,
+      ...options,
       readonly: this.readonly,
+      typeahead: this.#typeahead,
       ...(this.reconnectPolicy ? { reconnect: this.reconnectPolicy } : {}),
     });
     this.#connection = connection;
     this.#status.follow(connection);
+    const sessionId = connection.sessionId ?? '';
     connection.onReady(({ cwd }) => {
-      this.#shell?.resetCommandState();
-      if (cwd) this.#shell?.setCwd(cwd);
-      this.#persisted()?.write({ sessionId });
+      this.#prompt?.resetCommandState();
+      if (cwd) this.#prompt?.setCwd(cwd);
+      this.#remembered()?.write({ sessionId });
     });
-    connection.onSessionRecreated(({ cwd, restoredEnv }) => emit(this, 'session-recreated', { sessionId, cwd, restoredEnv }));
+    connection.onSessionRecreated(({ cwd, restoredEnv, reason }) => emit(this, 'session-recreated', { sessionId, cwd, restoredEnv, reason }));
     connection.onExit(({ exitCode, signal }) => emit(this, 'exit', { sessionId, exitCode, signal }));
     connection.onError(({ code }) => {
       // A remembered id can expire on the relay; say so and start over rather than leave a dead terminal.
-      if (code !== 'SESSION_NOT_FOUND' || !fromStorage || generation !== this.#generation) return;
-      this.#persisted()?.clear();
+      if (code !== 'SESSION_NOT_FOUND' || origin !== 'remembered' || this.#connection !== connection) return;
       this.#sessionId = undefined;
       this.#notice = `the remembered session ${shortId(sessionId)} no longer exists: started a new one`;
-      void this.#connectSession(++this.#generation, sessionId);
+      void this.#connect(sessionId);
     });
     terminal.loadAddon(connection);
   }
 
-  /** The Worker decides the session: no client SDK, nothing to remember. */
-  #attachCloudflare(url: string): void {
-    const terminal = this.#terminal;
-    if (!terminal) return;
-    const connection = new RelayConnectionAddon({
-      protocol: 'cloudflare',
-      url,
-      readonly: this.readonly,
-      ...(this.reconnectPolicy ? { reconnect: this.reconnectPolicy } : {}),
-    });
-    this.#connection = connection;
-    this.#status.follow(connection);
-    connection.onExit(({ exitCode, signal }) => emit(this, 'exit', { sessionId: '', exitCode, signal }));
-    terminal.loadAddon(connection);
+  /** The sandbox has as many sessions as it may: find what can be offered instead of a dead end. */
+  async #offerWayOut(sandbox: Sandbox): Promise<void> {
+    const key = this.#connectionKey;
+    try {
+      const offer = sessionLimitOffer(await sandbox.listSessions());
+      if (key !== this.#connectionKey || this.#status.status.state !== 'error') return;
+      this.#limitOffer = offer;
+      this.requestUpdate();
+    } catch {
+      // Nothing to offer beyond the message and "Reconnect".
+    }
   }
 
-  #handleTyping(): void {
+  #useSession(sessionId: string): void {
+    this.#remembered()?.write({ sessionId });
+    this.#sessionId = sessionId;
+    void this.#connect();
+  }
+
+  async #closeIdleSessions(sessionIds: readonly string[]): Promise<void> {
+    const sandbox = this.#sandboxClient;
+    if (!sandbox) return;
+    this.#limitOffer = undefined;
+    this.#status.set(statuses.connecting(`closing ${sessionIds.length} idle session${sessionIds.length === 1 ? '' : 's'}…`));
+    const results = await Promise.allSettled(sessionIds.map((id) => sandbox.deleteSession(id)));
+    const failed = results.find(
+      (result): result is PromiseRejectedResult => result.status === 'rejected' && !(result.reason instanceof SandboxError && result.reason.code === 'SESSION_NOT_FOUND'),
+    );
+    if (failed) {
+      this.#status.set(statuses.error(connectionError(failed.reason)));
+      return;
+    }
+    void this.#connect();
+  }
+
+  #handleTyping(data: string): void {
     if (this.#notice) {
       this.#notice = '';
       this.requestUpdate();
     }
-    // Without a connection there is nothing to send to: say so instead of swallowing the keys.
-    if (!this.#connection && !this.readonly) this.#status.set(withInputDropped(this.#status.status));
+    this.#setKeysHint(false);
+    if (this.#connection || this.readonly) return;
+    // No connection yet: held for a moment (the session is being created), or said to be dropped.
+    if (this.#status.status.state !== 'error' && this.#typeahead.push(this.#encoder.encode(data))) return;
+    this.#status.set(withInputDropped(this.#status.status));
+  }
+
+  #handleFocusIn(): void {
+    const fromKeyboard = !this.#pointerDown;
+    this.#pointerDown = false;
+    if (fromKeyboard && !this.readonly) this.#setKeysHint(true);
+  }
+
+  #setKeysHint(shown: boolean): void {
+    if (shown === this.#keysHint) return;
+    this.#keysHint = shown;
+    this.requestUpdate();
   }
 
   #copySelection(terminal: Terminal): void {
@@ -441,13 +556,13 @@ export class SandboxTerminal extends LitElement {
     navigator.clipboard?.writeText(text).catch(() => undefined);
   }
 
-  #persisted(): PersistedRecord<{ sessionId: string }> | undefined {
-    if (!this.persistKey || this.session) return undefined;
-    return new PersistedRecord('session', this.persistKey, { relay: this.relay, sandbox: this.sandbox }, isSessionRef);
+  #remembered(): PersistedRecord<{ sessionId: string }> | undefined {
+    return this.#resolution.remembered(this);
   }
 
   #configurationKey(): string {
-    return JSON.stringify([this.protocol, this.url ?? null, this.relay, this.sandbox, this.session ?? null, this.token ?? null, Boolean(this.getToken), this.persistKey ?? null]);
+    const session = this.session ?? this.#sessionId ?? null;
+    return JSON.stringify([this.protocol, this.url ?? null, this.relay, this.sandbox, session, this.token ?? null, Boolean(this.getToken), this.persistKey ?? null]);
   }
 
   #scheme(): ColorScheme {
@@ -483,11 +598,10 @@ function shortId(id: string): string {
   return id.length > 12 ? `${id.slice(0, 8)}…` : id;
 }
 
-function errorCode(error: unknown): string {
-  return error instanceof SandboxError ? error.code : 'NETWORK';
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof SandboxError) return error.message;
-  return error instanceof Error ? `cannot reach the relay (${error.message})` : String(error);
+/** What a failed relay call tells the status bar: the relay's code and details, or that it could not be reached. */
+function connectionError(error: unknown): ConnectionError {
+  if (error instanceof SandboxError) {
+    return { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}), ...(error.status ? { httpStatus: error.status } : {}) };
+  }
+  return { code: 'NETWORK', message: error instanceof Error ? error.message : String(error) };
 }
