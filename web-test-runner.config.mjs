@@ -176,7 +176,14 @@ async function measureDemo(session, demoUrl, { width, height = 844, theme = 'dar
         .map((element) => `${describe(element)} right=${Math.round(element.getBoundingClientRect().right)}`);
       const tabs = document.querySelector('#session-tabs');
       const activeTab = tabs?.shadowRoot?.querySelector('[role="tab"][aria-selected="true"] [part="tab-label"]');
-      return { viewport, scrollWidth: document.documentElement.scrollWidth, overflowing, activeTabLabelWidth: activeTab?.getBoundingClientRect().width ?? 0 };
+      const link = document.querySelector('.toc a');
+      return {
+        viewport,
+        scrollWidth: document.documentElement.scrollWidth,
+        overflowing,
+        activeTabLabelWidth: activeTab?.getBoundingClientRect().width ?? 0,
+        link: link ? { color: getComputedStyle(link).color, background: getComputedStyle(document.documentElement).backgroundColor } : undefined,
+      };
     });
   } finally {
     await page.close();
