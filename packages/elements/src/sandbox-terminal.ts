@@ -302,15 +302,15 @@ export class SandboxTerminal extends LitElement {
       if (this.#connection) this.#connection.readonly = this.readonly;
     }
     if (this.#terminal && changed.has('screenReader')) this.#terminal.options.screenReaderMode = this.screenReader;
-  }
-
-  protected override updated(): void {
-    if (!this.#terminal) return;
-    this.#applyAppearance(this.#terminal);
-    if (this.#connectionKey && this.#configurationKey() !== this.#connectionKey) {
+    // Before render, so that the statuses the new connection sets belong to this update rather than scheduling more.
+    if (this.#terminal && this.#connectionKey && this.#configurationKey() !== this.#connectionKey) {
       if (this.session !== this.#sessionId) this.#sessionId = undefined;
       void this.#connect();
     }
+  }
+
+  protected override updated(): void {
+    if (this.#terminal) this.#applyAppearance(this.#terminal);
   }
 
   protected override render() {
@@ -432,9 +432,8 @@ export class SandboxTerminal extends LitElement {
       this.#status.set(statuses.idle('set the relay and sandbox attributes to connect'));
       return;
     }
-    this.#status.set(statuses.connecting());
     const terminal = this.#terminal;
-    const result = await this.#resolution.resolve({
+    const request = {
       relay: this.relay,
       sandbox: this.sandbox,
       credentials: this,
@@ -444,7 +443,11 @@ export class SandboxTerminal extends LitElement {
       replacing,
       size: terminal ? { cols: terminal.cols, rows: terminal.rows } : undefined,
       onCreate: () => this.#status.set(statuses.connecting('creating a session…')),
-    });
+    };
+    // A given or already known session needs no relay call: attached at once, within this update.
+    const known = this.#resolution.known(request);
+    if (!known) this.#status.set(statuses.connecting());
+    const result = known ? ({ kind: 'resolved', session: known } as const) : await this.#resolution.resolve(request);
     if (result.kind === 'stale' || !this.#terminal) return;
     if (result.kind === 'failed') {
       this.#sandboxClient = result.sandbox;

@@ -66,6 +66,17 @@ export class SessionResolutionController implements ReactiveController {
     }
   }
 
+  /**
+   * The session when it needs no relay call (given, or already shown), as a resolution of its own: one under way is
+   * dropped. Undefined when `resolve` must look it up or create it.
+   */
+  known(request: SessionRequest): ResolvedSession | undefined {
+    const sandbox = getSandbox(request.relay, request.sandbox, sandboxOptionsFor(request.credentials));
+    const known = this.#known(sandbox, request);
+    if (known) this.#callId++;
+    return known;
+  }
+
   /** Whatever resolution is under way, its result is dropped. */
   abandon(): void {
     this.#callId++;
@@ -81,9 +92,15 @@ export class SessionResolutionController implements ReactiveController {
     this.abandon();
   }
 
-  async #find(sandbox: Sandbox, request: SessionRequest): Promise<ResolvedSession> {
+  #known(sandbox: Sandbox, request: SessionRequest): ResolvedSession | undefined {
     if (request.session) return { sandbox, sessionId: request.session, origin: 'given' };
     if (request.known && request.known !== request.replacing) return { sandbox, sessionId: request.known, origin: 'known' };
+    return undefined;
+  }
+
+  async #find(sandbox: Sandbox, request: SessionRequest): Promise<ResolvedSession> {
+    const known = this.#known(sandbox, request);
+    if (known) return known;
     const record = this.remembered(request);
     if (!record) return { sandbox, sessionId: await create(sandbox, request), origin: 'created' };
     return withNamedLock(record.lockName, async () => {
