@@ -1,4 +1,5 @@
-import { css } from 'lit';
+import { css, unsafeCSS } from 'lit';
+import { DARK_BACKGROUND, LIGHT_BACKGROUND } from './terminal-theme.ts';
 
 /**
  * Every colour and font comes from a public custom property with a default per scheme. The private `--_…` values
@@ -18,7 +19,7 @@ export const sandboxTerminalStyles = css`
     background: var(--_background);
     color-scheme: dark;
 
-    --_background: var(--sandbox-terminal-background, #16181d);
+    --_background: var(--sandbox-terminal-background, ${unsafeCSS(DARK_BACKGROUND)});
     --_foreground: var(--sandbox-terminal-foreground, #d7dae0);
     --_cursor: var(--sandbox-terminal-cursor, #f0c674);
     --_selection: var(--sandbox-terminal-selection, rgba(120, 150, 220, 0.4));
@@ -37,7 +38,7 @@ export const sandboxTerminalStyles = css`
 
   :host([data-scheme='light']) {
     color-scheme: light;
-    --_background: var(--sandbox-terminal-background, #fbfbfa);
+    --_background: var(--sandbox-terminal-background, ${unsafeCSS(LIGHT_BACKGROUND)});
     --_foreground: var(--sandbox-terminal-foreground, #24292f);
     --_cursor: var(--sandbox-terminal-cursor, #3a6fd8);
     --_selection: var(--sandbox-terminal-selection, rgba(60, 110, 220, 0.25));

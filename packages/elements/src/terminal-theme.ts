@@ -10,6 +10,10 @@ export type AnsiPalette = Required<
   >
 >;
 
+/** The terminal's default backgrounds (`--sandbox-terminal-background` overrides them); the palettes are made for these. */
+export const DARK_BACKGROUND = '#16181d';
+export const LIGHT_BACKGROUND = '#fbfbfa';
+
 /**
  * The ANSI colours on the dark background (#16181d). Every colour but `black` (a background colour there) has a
  * WCAG contrast of at least 4.5:1 on it; xterm's defaults do not (blue 3.6, magenta 3.9, bright black 3.1).
