@@ -1,6 +1,6 @@
 import { html, nothing, render } from 'lit';
 import { getSandbox, SandboxError, type ExecResult, type SessionInfo } from '@sandbox-terminal/client';
-import type { SandboxTerminal, SessionTabs } from '@sandbox-terminal/elements';
+import { describeError, type SandboxTerminal, type SessionTabs } from '@sandbox-terminal/elements/classes';
 
 /** An agent's command gets this long before the relay kills it; the session survives. */
 const AGENT_COMMAND_TIMEOUT_MS = 60_000;
@@ -21,7 +21,9 @@ interface Message {
   command: string;
   session: string;
   result?: ExecResult;
+  /** In words; `errorCode` is the relay's code, shown on hover. */
   error?: string;
+  errorCode?: string;
 }
 
 interface Options {
@@ -61,7 +63,10 @@ export function renderAgentPanel(container: HTMLElement, { relayUrl, sandboxId, 
       sessions = (await sandbox.listSessions()).sort((a, b) => Number(onPage(b.id)) - Number(onPage(a.id)));
       listError = '';
     } catch (error) {
-      listError = error instanceof Error ? error.message : String(error);
+      listError =
+        error instanceof SandboxError
+          ? `could not list the sessions: ${describeError({ code: error.code, message: error.message, ...(error.status ? { httpStatus: error.status } : {}) })}`
+          : `could not list the sessions: ${describeError({ code: 'NETWORK', message: String(error) })}`;
     }
     if (!offered().some((session) => session.id === chosen)) chosen = tabs.activeSessionId ?? offered()[0]?.id ?? '';
     draw();
@@ -76,7 +81,12 @@ export function renderAgentPanel(container: HTMLElement, { relayUrl, sandboxId, 
     try {
       message.result = await sandbox.exec(command, { session: chosen, timeout: AGENT_COMMAND_TIMEOUT_MS });
     } catch (error) {
-      message.error = error instanceof SandboxError ? `${error.code}: ${error.message}` : String(error);
+      if (error instanceof SandboxError) {
+        message.error = describeError({ code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}), ...(error.status ? { httpStatus: error.status } : {}) });
+        message.errorCode = `${error.code}: ${error.message}`;
+      } else {
+        message.error = describeError({ code: 'NETWORK', message: String(error) });
+      }
     }
     running = false;
     draw();
@@ -160,7 +170,7 @@ function renderMessage(message: Message, where: string) {
               : ''}
           </div>`
       : message.error
-        ? html`<div class="error">${message.error}</div>`
+        ? html`<div class="error" title=${message.errorCode ?? ''}>${message.error}</div>`
         : html`<div class="meta">running…</div>`}
   </li>`;
 }
