@@ -51,6 +51,7 @@ export const sessionTabsStyles = css`
 
   [role='tablist'] {
     position: relative;
+    flex: 0 1 auto;
     display: flex;
     gap: 2px;
     min-width: 0;
@@ -177,7 +178,9 @@ export const sessionTabsStyles = css`
     border-radius: 3px;
   }
 
+  /* On a narrow bar the toolbar gives up its room before the tabs do. */
   .toolbar {
+    flex: 0 1000 auto;
     margin-left: auto;
     min-width: 0;
     overflow: hidden;

@@ -123,6 +123,7 @@ export class SessionTabs extends LitElement {
   /** `addTab()` calls waiting for their tab's terminal to have a session. */
   readonly #waiting = new Map<string, { resolve: (sessionId: string) => void; reject: (error: Error) => void }>();
   #loadedFor = '';
+  #revealActive = false;
 
   constructor() {
     super();
@@ -196,6 +197,11 @@ export class SessionTabs extends LitElement {
 
   protected override updated(): void {
     this.#overflow.observe(this.renderRoot.querySelector<HTMLElement>('[role="tablist"]'));
+    if (this.#revealActive) {
+      // After a select, or after the active tab's label changed its width: keep it wholly in view.
+      this.#revealActive = false;
+      this.#overflow.reveal(this.renderRoot.querySelector<HTMLElement>(`[role="tab"][data-key="${CSS.escape(this.#active ?? '')}"]`));
+    }
     const input = this.renderRoot.querySelector<HTMLInputElement>('input.rename');
     if (input && input.dataset.focused === undefined) {
       input.dataset.focused = '';
@@ -395,6 +401,7 @@ export class SessionTabs extends LitElement {
   #select(key: string, { focusTab = false, focusTerminal = false } = {}): void {
     const changed = key !== this.#active;
     this.#active = key;
+    this.#revealActive = true;
     this.#save();
     this.requestUpdate();
     const tab = this.#entry(key);
@@ -402,7 +409,6 @@ export class SessionTabs extends LitElement {
     if (changed && tab?.sessionId) emit(this, 'tab-change', { sessionId: tab.sessionId, index: this.#tabs.indexOf(tab) });
     void this.updateComplete.then(() => {
       const tabElement = this.renderRoot.querySelector<HTMLElement>(`[role="tab"][data-key="${CSS.escape(key)}"]`);
-      this.#overflow.reveal(tabElement);
       if (focusTerminal) this.renderRoot.querySelector<SandboxTerminal>(`sandbox-terminal[data-key="${CSS.escape(key)}"]`)?.focus();
       else if (focusTab) tabElement?.focus();
     });
@@ -495,6 +501,7 @@ export class SessionTabs extends LitElement {
   #patch(key: string, patch: Partial<SessionTab>): void {
     // A closed tab's terminal still reports its teardown; that tab is gone already.
     if (!this.#entry(key)) return;
+    if (key === this.#active && ('cwd' in patch || 'command' in patch || 'title' in patch || 'name' in patch)) this.#revealActive = true;
     this.#tabs = this.#tabs.map((tab) => (tab.key === key ? { ...tab, ...patch } : tab));
     this.requestUpdate();
   }
