@@ -24,7 +24,9 @@ export class ShellPromptTracker implements IDisposable {
   #cwd: string | undefined;
   #command: string | undefined;
   #commandRunning = false;
-  /** Where the prompt ended (absolute buffer row): recorded at the first key typed after a prompt. */
+  /** Where the prompt starts (absolute buffer row): the shell reports its cwd just before it draws the prompt. */
+  #promptStart: { x: number; y: number } | undefined;
+  /** Where the prompt ended: the cursor after each write parsed before the first key typed at it. */
   #promptEnd: { x: number; y: number } | undefined;
   #awaitingFirstKey = false;
 
@@ -39,6 +41,9 @@ export class ShellPromptTracker implements IDisposable {
         return true;
       }),
       terminal.onData((data) => this.#typed(data)),
+      terminal.onWriteParsed(() => {
+        if (this.#awaitingFirstKey) this.#promptEnd = this.#cursor();
+      }),
     );
   }
 
@@ -70,6 +75,7 @@ export class ShellPromptTracker implements IDisposable {
   /** A new shell or a redrawn screen starts from a prompt-less state. */
   resetCommandState(): void {
     this.#commandRunning = false;
+    this.#promptStart = undefined;
     this.#promptEnd = undefined;
     this.#awaitingFirstKey = false;
     this.#setCommand(undefined);
@@ -81,6 +87,8 @@ export class ShellPromptTracker implements IDisposable {
 
   #promptReturned(): void {
     this.#commandRunning = false;
+    // Parsing the OSC 7 itself: the cursor stands where the prompt is about to be drawn.
+    this.#promptStart = this.#cursor();
     this.#promptEnd = undefined;
     this.#awaitingFirstKey = true;
     this.#setCommand(undefined);
@@ -88,27 +96,36 @@ export class ShellPromptTracker implements IDisposable {
 
   #typed(data: string): void {
     if (this.#commandRunning) return;
-    const buffer = this.#terminal.buffer.active;
-    if (this.#awaitingFirstKey) {
-      this.#awaitingFirstKey = false;
-      this.#promptEnd = { x: buffer.cursorX, y: buffer.baseY + buffer.cursorY };
-    }
+    this.#awaitingFirstKey = false;
     if (!data.includes('\r')) return;
     this.#commandRunning = true;
     this.#setCommand(this.#commandLine());
   }
 
-  /** The text from the prompt's end to the end of its (wrapped) line, as the screen shows it now. */
+  /**
+   * The command line, as the screen shows it now: from the prompt's end to the end of its (wrapped) line. When a key
+   * came before the prompt was drawn (the shell prints its cwd report and its prompt in separate writes), the prompt's
+   * end is not known: then the prompt is taken to end at its first `$ `, `# `, `% ` or `> `.
+   */
   #commandLine(): string | undefined {
-    const start = this.#promptEnd;
+    const start = this.#promptStart;
+    const end = this.#promptEnd;
     const buffer = this.#terminal.buffer.active;
     if (!start || buffer.type !== 'normal') return undefined;
-    let text = buffer.getLine(start.y)?.translateToString(true, start.x) ?? '';
-    for (let y = start.y + 1; buffer.getLine(y)?.isWrapped && text.length < COMMAND_TEXT_CHARS; y++) {
+    const drawn = end !== undefined && (end.y > start.y || end.x > start.x);
+    const from = drawn ? end : start;
+    let text = buffer.getLine(from.y)?.translateToString(true, from.x) ?? '';
+    for (let y = from.y + 1; buffer.getLine(y)?.isWrapped && text.length < COMMAND_TEXT_CHARS; y++) {
       text += buffer.getLine(y)!.translateToString(true);
     }
+    if (!drawn) text = text.replace(/^.*?[$#%>] /, '');
     const command = text.trim().slice(0, COMMAND_TEXT_CHARS);
     return command || undefined;
+  }
+
+  #cursor(): { x: number; y: number } {
+    const buffer = this.#terminal.buffer.active;
+    return { x: buffer.cursorX, y: buffer.baseY + buffer.cursorY };
   }
 
   #setCommand(command: string | undefined): void {
