@@ -24,6 +24,7 @@ describe('ShellPromptTracker', () => {
     terminal.input('s', true);
     await write('sleep 30');
     terminal.input('leep 30\r', true);
+    await write('\r\n');
     expect(tracker.cwd).to.equal('/workspace/app');
     expect(tracker.commandRunning).to.equal(true);
     expect(tracker.command).to.equal('sleep 30');
@@ -39,7 +40,27 @@ describe('ShellPromptTracker', () => {
     await write('root@sandbox:/workspace/app# s');
     await write('leep 30');
     terminal.input('leep 30\r', true);
+    await write('\r\n');
     expect(tracker.command).to.equal('sleep 30');
+  });
+
+  it('waits for the echo: Enter typed before the rest of the line came back still reads all of it', async () => {
+    const { terminal, tracker, write } = terminalWithTracker();
+    await write(`${CWD_REPORT}$ `);
+    terminal.input('sleep 30\r', true);
+    await write('sleep');
+    expect(tracker.commandRunning).to.equal(true);
+    await write(' 30\r\n');
+    expect(tracker.command).to.equal('sleep 30');
+  });
+
+  it('a full-screen program started by the command does not hide it', async () => {
+    const { terminal, tracker, write } = terminalWithTracker();
+    await write(`${CWD_REPORT}$ `);
+    terminal.input('vim notes.md\r', true);
+    await write('vim notes.md\r\n\x1b[?1049h\x1b[2J~\r\n~');
+    expect(terminal.buffer.active.type).to.equal('alternate');
+    expect(tracker.command).to.equal('vim notes.md');
   });
 
   it('a command line that wraps is read whole', async () => {
@@ -49,6 +70,7 @@ describe('ShellPromptTracker', () => {
     terminal.input('e', true);
     await write(long);
     terminal.input('\r', true);
+    await write('\r\n');
     expect(tracker.command).to.equal(long);
   });
 });

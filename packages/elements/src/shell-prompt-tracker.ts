@@ -29,6 +29,11 @@ export class ShellPromptTracker implements IDisposable {
   /** Where the prompt ended: the cursor after each write parsed before the first key typed at it. */
   #promptEnd: { x: number; y: number } | undefined;
   #awaitingFirstKey = false;
+  /**
+   * Enter was typed with the cursor on this row: the command line is read once the shell's echo has moved past it
+   * (echo lags behind typing, and at Enter the screen may show only part of what was typed).
+   */
+  #readAfterRow: number | undefined;
 
   constructor(terminal: Terminal, events: ShellPromptEvents = {}) {
     this.#terminal = terminal;
@@ -43,6 +48,10 @@ export class ShellPromptTracker implements IDisposable {
       terminal.onData((data) => this.#typed(data)),
       terminal.onWriteParsed(() => {
         if (this.#awaitingFirstKey) this.#promptEnd = this.#cursor();
+        if (this.#readAfterRow !== undefined && this.#cursor().y > this.#readAfterRow) {
+          this.#readAfterRow = undefined;
+          this.#setCommand(this.#commandLine());
+        }
       }),
     );
   }
@@ -77,6 +86,7 @@ export class ShellPromptTracker implements IDisposable {
     this.#commandRunning = false;
     this.#promptStart = undefined;
     this.#promptEnd = undefined;
+    this.#readAfterRow = undefined;
     this.#awaitingFirstKey = false;
     this.#setCommand(undefined);
   }
@@ -90,6 +100,7 @@ export class ShellPromptTracker implements IDisposable {
     // Parsing the OSC 7 itself: the cursor stands where the prompt is about to be drawn.
     this.#promptStart = this.#cursor();
     this.#promptEnd = undefined;
+    this.#readAfterRow = undefined;
     this.#awaitingFirstKey = true;
     this.#setCommand(undefined);
   }
@@ -99,19 +110,20 @@ export class ShellPromptTracker implements IDisposable {
     this.#awaitingFirstKey = false;
     if (!data.includes('\r')) return;
     this.#commandRunning = true;
-    this.#setCommand(this.#commandLine());
+    this.#readAfterRow = this.#cursor().y;
   }
 
   /**
-   * The command line, as the screen shows it now: from the prompt's end to the end of its (wrapped) line. When a key
+   * The command line, as the screen shows it now (its normal buffer: a full-screen program may have switched to the
+   * alternate one already): from the prompt's end to the end of its (wrapped) line. When a key
    * came before the prompt was drawn (the shell prints its cwd report and its prompt in separate writes), the prompt's
    * end is not known: then the prompt is taken to end at its first `$ `, `# `, `% ` or `> `.
    */
   #commandLine(): string | undefined {
     const start = this.#promptStart;
     const end = this.#promptEnd;
-    const buffer = this.#terminal.buffer.active;
-    if (!start || buffer.type !== 'normal') return undefined;
+    const buffer = this.#terminal.buffer.normal;
+    if (!start) return undefined;
     const drawn = end !== undefined && (end.y > start.y || end.x > start.x);
     const from = drawn ? end : start;
     let text = buffer.getLine(from.y)?.translateToString(true, from.x) ?? '';
@@ -124,7 +136,7 @@ export class ShellPromptTracker implements IDisposable {
   }
 
   #cursor(): { x: number; y: number } {
-    const buffer = this.#terminal.buffer.active;
+    const buffer = this.#terminal.buffer.normal;
     return { x: buffer.cursorX, y: buffer.baseY + buffer.cursorY };
   }
 
