@@ -12,12 +12,12 @@ const pageLocks = new Map<string, Promise<void>>();
  * within the page where that API is missing. Two terminals with the same `persist-key` thus create one session
  * between them instead of one each.
  */
-export async function withNamedLock<T>(name: string, work: () => Promise<T>): Promise<T> {
+export async function withNamedLock<T>(name: string, work: () => Promise<T>, waitMs = NAMED_LOCK_WAIT_MS): Promise<T> {
   const locks = globalThis.navigator?.locks;
   if (locks) {
     let granted = false;
     try {
-      return await locks.request(name, { signal: AbortSignal.timeout(NAMED_LOCK_WAIT_MS) }, () => {
+      return await locks.request(name, { signal: AbortSignal.timeout(waitMs) }, () => {
         granted = true;
         return work();
       });
@@ -31,7 +31,9 @@ export async function withNamedLock<T>(name: string, work: () => Promise<T>): Pr
   const mine = new Promise<void>((resolve) => (release = resolve));
   const chained = previous.then(() => mine);
   pageLocks.set(name, chained);
-  await Promise.race([previous, new Promise((resolve) => setTimeout(resolve, NAMED_LOCK_WAIT_MS))]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([previous, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+  clearTimeout(timer);
   try {
     return await work();
   } finally {
