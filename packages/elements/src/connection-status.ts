@@ -1,3 +1,4 @@
+import { SandboxError } from '@sandbox-terminal/client';
 import type { AttachMode, RecreationReason } from '@sandbox-terminal/protocol';
 
 /**
@@ -193,6 +194,21 @@ export function withInputDropped(status: ConnectionStatus): ConnectionStatus {
 /** States in which the session can take input right now. */
 export function acceptsInput(status: ConnectionStatus): boolean {
   return status.state === 'connected' || status.state === 'asleep' || status.state === 'waking';
+}
+
+/** What a failed relay call tells the status bar: the relay's code, details and HTTP status, or that it could not be reached. */
+export function connectionErrorFrom(error: unknown): ConnectionError {
+  if (error instanceof SandboxError) {
+    return { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}), ...(error.status ? { httpStatus: error.status } : {}) };
+  }
+  return { code: 'NETWORK', message: error instanceof Error ? error.message : String(error) };
+}
+
+/** The error a promise rejects with for an error reported as a status: the SDK's `SandboxError` for relay codes. */
+export function sandboxErrorFrom(error: ConnectionError): Error {
+  if (error.code === 'NETWORK') return new Error(describeError(error));
+  const payload = { code: error.code as SandboxError['code'], message: error.message, ...(error.details ? { details: error.details } : {}) };
+  return new SandboxError(payload, error.httpStatus);
 }
 
 /** The developer's view of an error, for the status bar's tooltip: the code and the relay's own words. */

@@ -1,25 +1,24 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import { Terminal, type ITheme } from '@xterm/xterm';
+import { Terminal } from '@xterm/xterm';
 import { WebLinksAddon } from '@xterm/addon-web-links';
-import { SandboxError, type ExecOptions, type ExecResult, type Sandbox } from '@sandbox-terminal/client';
-import { errorDetail, statuses, withInputDropped, type ConnectionError, type ConnectionStatus } from './connection-status.ts';
-import { ColorSchemeController, type ColorScheme } from './controllers/color-scheme-controller.ts';
+import type { ExecOptions, ExecResult } from '@sandbox-terminal/client';
+import { connectionErrorFrom, errorDetail, statuses, withInputDropped, type ConnectionStatus } from './connection-status.ts';
+import { AppearanceController } from './controllers/appearance-controller.ts';
 import { ConnectionStatusController } from './controllers/connection-status-controller.ts';
 import { TerminalFitController } from './controllers/fit-controller.ts';
-import { SessionResolutionController, type SessionOrigin } from './controllers/session-resolution-controller.ts';
+import { KeysHintController } from './controllers/keys-hint-controller.ts';
+import { SessionConnectionController } from './controllers/session-connection-controller.ts';
 import { emit } from './events.ts';
-import { RelayConnectionAddon, type ConnectionOptionsFor, type ReconnectPolicy, type TerminalProtocol } from './relay-connection-addon.ts';
-import type { PersistedRecord } from './persisted-record.ts';
+import type { RelayConnectionAddon, ReconnectPolicy, TerminalProtocol } from './relay-connection-addon.ts';
 import { sandboxTerminalStyles } from './sandbox-terminal.styles.ts';
 import type { TokenProvider } from './relay-auth.ts';
-import { isSessionLimit, sessionLimitOffer, type SessionLimitOffer } from './session-limit.ts';
 import { ShellPromptTracker } from './shell-prompt-tracker.ts';
 import { TerminalKeys } from './terminal-keys.ts';
-import { xtermTheme } from './terminal-theme.ts';
+import type { TerminalTheme } from './terminal-theme.ts';
 import { TypeaheadBuffer } from './typeahead.ts';
 import { xtermStyles } from './xterm.styles.ts';
 
-export type TerminalTheme = 'dark' | 'light' | 'auto';
+export type { TerminalTheme } from './terminal-theme.ts';
 
 /** Lines of scrollback each terminal keeps in the browser. */
 const SCROLLBACK_LINES = 5_000;
@@ -41,12 +40,9 @@ const booleanDefaultTrue = {
  * (⌘V on macOS), Ctrl+Alt+V sends a literal Ctrl+V. Keys typed while the first connection is still being made are
  * sent once it is up (for a few seconds at most).
  *
- * With `protocol="cloudflare"` it talks instead to a Cloudflare Worker route that calls `sandbox.terminal(request)`
- * (Sandbox SDK 0.x), and with `protocol="cloudflare-1"` to a Worker that follows the SDK 1.0 browser-terminal recipe;
- * the `url` attribute gives the Worker's WebSocket URL. The Worker decides the sandbox and session (`relay`, `sandbox`,
- * `session`, `persist-key` and `token` are not used), no subprotocol is offered, keystrokes go as binary frames, and
- * the screen is cleared on every (re)connect because such a server draws it again. There is no cursor resume, no flow
- * control, no `exec()`; `restart()` reconnects, and whether that starts a new shell is up to the Worker.
+ * With `protocol="cloudflare"` (a Sandbox SDK 0.x Worker's `sandbox.terminal(request)`) or `"cloudflare-1"` (a Worker
+ * on the SDK 1.0 browser-terminal recipe) it talks to the Worker at `url` instead, which decides the sandbox and
+ * session: no cursor resume, no flow control, no `exec()`; `restart()` reconnects (docs/protocol.md, "Compatibility").
  *
  * @tag sandbox-terminal
  * @summary A real bash shell in an isolated sandbox, in the page.
@@ -148,8 +144,21 @@ export class SandboxTerminal extends LitElement {
 
   readonly #status = new ConnectionStatusController(this);
   readonly #fit = new TerminalFitController(this);
-  readonly #colorScheme = new ColorSchemeController(this);
-  readonly #resolution = new SessionResolutionController(this);
+  readonly #appearance = new AppearanceController(this, () => this.#fit.fit());
+  readonly #keysHint = new KeysHintController(this, () => !this.readonly);
+  readonly #session = new SessionConnectionController(this, {
+    status: this.#status,
+    terminal: () => this.#terminal,
+    typeahead: () => this.#typeahead,
+    onReady: ({ cwd }) => {
+      this.#prompt?.resetCommandState();
+      if (cwd) this.#prompt?.setCwd(cwd);
+    },
+    onNotice: (notice) => {
+      this.#notice = notice;
+      this.requestUpdate();
+    },
+  });
   /** The terminal is opened in this node, which outlives renders and DOM moves. */
   readonly #box = Object.assign(document.createElement('div'), { className: 'box' });
   readonly #encoder = new TextEncoder();
@@ -157,20 +166,11 @@ export class SandboxTerminal extends LitElement {
   #prompt: ShellPromptTracker | undefined;
   #keys: TerminalKeys | undefined;
   #typeahead = new TypeaheadBuffer();
-  #connection: RelayConnectionAddon | undefined;
-  #sandboxClient: Sandbox | undefined;
-  #sessionId: string | undefined;
   #title = '';
   #notice = '';
-  #limitOffer: SessionLimitOffer | undefined;
-  #keysHint = false;
-  #pointerDown = false;
   #focusRequested = false;
-  #appliedTheme = '';
   /** Bumped by every set-up and tear-down, so a set-up scheduled before a DOM move does nothing. */
   #generation = 0;
-  /** The configuration the current connection was made for; a change reconnects. */
-  #connectionKey = '';
 
   constructor() {
     super();
@@ -182,9 +182,6 @@ export class SandboxTerminal extends LitElement {
     this.fontSize = DEFAULT_FONT_SIZE_PX;
     this.screenReader = false;
     this.copyOnSelect = true;
-    this.addEventListener('pointerdown', () => (this.#pointerDown = true), { capture: true });
-    this.addEventListener('focusin', () => this.#handleFocusIn());
-    this.addEventListener('focusout', () => this.#setKeysHint(false));
   }
 
   /** The connection's current status. */
@@ -194,7 +191,7 @@ export class SandboxTerminal extends LitElement {
 
   /** The session this element shows, once known (given, remembered or created). */
   get sessionId(): string | undefined {
-    return this.#sessionId;
+    return this.#session.sessionId;
   }
 
   /** The xterm.js `Terminal` while the element is connected to the document; a new one after each DOM move. */
@@ -207,7 +204,7 @@ export class SandboxTerminal extends LitElement {
    * `onScreenRestore`, …) are there for recording or testing what the terminal was given.
    */
   get connection(): RelayConnectionAddon | undefined {
-    return this.#connection;
+    return this.#session.connection;
   }
 
   /** The title the shell last set (OSC 0/2). */
@@ -259,26 +256,26 @@ export class SandboxTerminal extends LitElement {
 
   /** Connects again now, after an error or to skip the reconnection backoff. */
   reconnect(): void {
-    if (this.#connection && this.#status.status.state !== 'error') {
-      this.#connection.reconnect();
+    const connection = this.#session.connection;
+    if (connection && this.#status.status.state !== 'error') {
+      connection.reconnect();
       return;
     }
-    if (this.#terminal) void this.#connect();
+    if (this.#terminal) void this.#session.connect();
   }
 
   /** Starts a new shell under the same session id (after `exit`); the screen clears when it is ready. */
   async restart(): Promise<void> {
-    const sandbox = this.#sandboxClient;
-    const sessionId = this.#sessionId;
+    const { sandbox, sessionId, connection } = this.#session;
     // A Cloudflare Worker decides what a new connection gets: reconnecting is all the page can do.
-    if (this.#connection && !this.#connection.sessionId) return this.reconnect();
+    if (connection && !connection.sessionId) return this.reconnect();
     if (!sandbox || !sessionId) throw new Error('sandbox-terminal: no session to restart yet');
     this.#status.set(statuses.connecting('restarting the shell…'));
-    this.#connection?.expectRestart();
+    connection?.expectRestart();
     try {
       await sandbox.restartSession(sessionId);
     } catch (error) {
-      this.#status.set(statuses.error(connectionError(error)));
+      this.#status.set(statuses.error(connectionErrorFrom(error)));
       throw error;
     }
   }
@@ -288,36 +285,31 @@ export class SandboxTerminal extends LitElement {
    * the promise resolves to its result (exit code, stdout, stderr).
    */
   async exec(command: string, options: Omit<ExecOptions, 'session'> = {}): Promise<ExecResult> {
-    const sandbox = this.#sandboxClient;
-    const sessionId = this.#sessionId;
+    const { sandbox, sessionId } = this.#session;
     if (this.protocol !== 'sandbox-terminal') throw new Error(`sandbox-terminal: exec() needs the sandbox-terminal protocol, not ${this.protocol}`);
     if (!sandbox || !sessionId) throw new Error('sandbox-terminal: no session yet; wait for status "connected"');
     return sandbox.exec(command, { ...options, session: sessionId });
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    this.dataset.scheme = this.#scheme();
     if (this.#terminal && changed.has('readonly')) {
       this.#terminal.options.disableStdin = this.readonly;
-      if (this.#connection) this.#connection.readonly = this.readonly;
+      if (this.#session.connection) this.#session.connection.readonly = this.readonly;
     }
     if (this.#terminal && changed.has('screenReader')) this.#terminal.options.screenReaderMode = this.screenReader;
     // Before render, so that the statuses the new connection sets belong to this update rather than scheduling more.
-    if (this.#terminal && this.#connectionKey && this.#configurationKey() !== this.#connectionKey) {
-      if (this.session !== this.#sessionId) this.#sessionId = undefined;
-      void this.#connect();
-    }
+    if (this.#terminal && this.#session.outdated) this.#session.reconfigure();
   }
 
   protected override updated(): void {
-    if (this.#terminal) this.#applyAppearance(this.#terminal);
+    if (this.#terminal) this.#appearance.apply(this.#terminal);
   }
 
   protected override render() {
     const status = this.#status.status;
     const message = this.#notice ? `${this.#notice} · ${status.message}` : status.message;
     return html`
-      <div part="terminal" class="terminal">${this.#box}${this.#renderLimitNotice()}</div>
+      <div part="terminal" class="terminal">${this.#box}${this.#session.renderLimitNotice()}</div>
       <span id="keys-help" class="visually-hidden">
         Terminal: Tab is sent to the shell. Press Escape then Tab to move on, Escape then Shift+Tab to go back.
         ${IS_MAC ? 'Command+V pastes.' : 'Control+V pastes; Control+Alt+V sends a literal Control+V.'}
@@ -325,7 +317,7 @@ export class SandboxTerminal extends LitElement {
       <div part="status-bar" class="status-bar" data-state=${status.state} ?data-input-dropped=${status.inputDropped}>
         <span part="status-dot" class="dot"></span>
         <span part="status-message" class="message" role="status" aria-live="polite" title=${status.error ? errorDetail(status) : message}>${message}</span>
-        ${this.#keysHint ? html`<span part="keys-hint" class="keys-hint" aria-hidden="true"><kbd>Esc</kbd> then <kbd>Tab</kbd> leaves</span>` : nothing}
+        ${this.#keysHint.shown ? html`<span part="keys-hint" class="keys-hint" aria-hidden="true"><kbd>Esc</kbd> then <kbd>Tab</kbd> leaves</span>` : nothing}
         ${status.state === 'exited'
           ? html`<button part="restart-button" @click=${() => this.restart().catch(() => undefined)}>Restart</button>`
           : nothing}
@@ -337,38 +329,16 @@ export class SandboxTerminal extends LitElement {
     `;
   }
 
-  #renderLimitNotice() {
-    const offer = this.#limitOffer;
-    if (!offer || this.#status.status.state !== 'error') return nothing;
-    const idle = offer.idle.length;
-    return html`<div part="limit-notice" class="limit-notice" role="alert">
-      <p>${this.#status.status.message}.</p>
-      <div class="actions">
-        ${offer.reusable
-          ? html`<button part="reuse-button" @click=${() => this.#useSession(offer.reusable!)}>Open an existing session</button>`
-          : nothing}
-        ${idle
-          ? html`<button part="close-idle-button" @click=${() => this.#closeIdleSessions(offer.idle)}>
-              Close ${idle} idle session${idle === 1 ? '' : 's'} and start a new one
-            </button>`
-          : nothing}
-      </div>
-    </div>`;
-  }
-
   #setUp(): void {
     const terminal = new Terminal({
       scrollback: SCROLLBACK_LINES,
       disableStdin: this.readonly,
       screenReaderMode: this.screenReader,
       allowProposedApi: false,
-      fontSize: this.fontSize,
-      fontFamily: this.#fontFamily(),
       lineHeight: LINE_HEIGHT,
-      theme: this.#xtermTheme(),
+      ...this.#appearance.terminalOptions(),
     });
     this.#terminal = terminal;
-    this.#appliedTheme = '';
     terminal.loadAddon(new WebLinksAddon());
     this.#keys = new TerminalKeys(terminal, { isMac: IS_MAC });
     this.#prompt = new ShellPromptTracker(terminal, {
@@ -383,19 +353,18 @@ export class SandboxTerminal extends LitElement {
     terminal.onData((data) => this.#handleTyping(data));
     terminal.open(this.#box);
     terminal.textarea?.setAttribute('aria-describedby', 'keys-help');
-    this.#applyAppearance(terminal);
+    this.#appearance.apply(terminal);
     this.#fit.attach(terminal, this.#box);
     if (this.#focusRequested) {
       this.#focusRequested = false;
       terminal.focus();
     }
-    void this.#connect();
+    void this.#session.connect();
   }
 
   #tearDown(): void {
     this.#generation++;
-    this.#resolution.abandon();
-    this.#closeConnection();
+    this.#session.close();
     this.#fit.detach();
     this.#keys?.dispose();
     this.#keys = undefined;
@@ -407,149 +376,16 @@ export class SandboxTerminal extends LitElement {
     this.#status.set(statuses.closed());
   }
 
-  #closeConnection(): void {
-    this.#status.unfollow();
-    this.#connection?.dispose();
-    this.#connection = undefined;
-    this.#connectionKey = '';
-  }
-
-  /** Finds the session to show (given, remembered or new) and attaches to it; `replacing` names a gone one. */
-  async #connect(replacing?: string): Promise<void> {
-    this.#closeConnection();
-    this.#connectionKey = this.#configurationKey();
-    this.#limitOffer = undefined;
-    if (this.protocol !== 'sandbox-terminal') {
-      // A Cloudflare Worker decides the session: no client SDK, nothing to look up or remember.
-      this.#resolution.abandon();
-      this.#sandboxClient = undefined;
-      this.#sessionId = undefined;
-      if (this.url) this.#attach({ protocol: this.protocol, url: this.url }, undefined);
-      else this.#status.set(statuses.idle('set the url attribute to connect'));
-      return;
-    }
-    if (!this.relay || !this.sandbox) {
-      this.#status.set(statuses.idle('set the relay and sandbox attributes to connect'));
-      return;
-    }
-    const terminal = this.#terminal;
-    const request = {
-      relay: this.relay,
-      sandbox: this.sandbox,
-      credentials: this,
-      session: this.session,
-      known: replacing ? undefined : this.#sessionId,
-      persistKey: this.persistKey,
-      replacing,
-      size: terminal ? { cols: terminal.cols, rows: terminal.rows } : undefined,
-      onCreate: () => this.#status.set(statuses.connecting('creating a session…')),
-    };
-    // A given or already known session needs no relay call: attached at once, within this update.
-    const known = this.#resolution.known(request);
-    if (!known) this.#status.set(statuses.connecting());
-    const result = known ? ({ kind: 'resolved', session: known } as const) : await this.#resolution.resolve(request);
-    if (result.kind === 'stale' || !this.#terminal) return;
-    if (result.kind === 'failed') {
-      this.#sandboxClient = result.sandbox;
-      this.#status.set(statuses.error(connectionError(result.error)));
-      if (isSessionLimit(result.error)) void this.#offerWayOut(result.sandbox);
-      return;
-    }
-    const { sandbox, sessionId, origin } = result.session;
-    this.#sandboxClient = sandbox;
-    this.#sessionId = sessionId;
-    // Set from now on to the session it already shows, the `session` attribute is no change (see #configurationKey).
-    this.#connectionKey = this.#configurationKey();
-    if (origin === 'created') emit(this, 'session-created', { sessionId, sandbox: this.sandbox, ...(replacing ? { replaces: replacing } : {}) });
-    this.#attach({ endpoint: sandbox, sessionId }, origin);
-  }
-
-  #attach(options: ConnectionOptionsFor, origin: SessionOrigin | undefined): void {
-    const terminal = this.#terminal;
-    if (!terminal) return;
-    const connection = new RelayConnectionAddon({
-      ...options,
-      readonly: this.readonly,
-      typeahead: this.#typeahead,
-      ...(this.reconnectPolicy ? { reconnect: this.reconnectPolicy } : {}),
-    });
-    this.#connection = connection;
-    this.#status.follow(connection);
-    const sessionId = connection.sessionId ?? '';
-    connection.onReady(({ cwd }) => {
-      this.#prompt?.resetCommandState();
-      if (cwd) this.#prompt?.setCwd(cwd);
-      this.#remembered()?.write({ sessionId });
-    });
-    connection.onSessionRecreated(({ cwd, restoredEnv, reason }) => emit(this, 'session-recreated', { sessionId, cwd, restoredEnv, reason }));
-    connection.onExit(({ exitCode, signal }) => emit(this, 'exit', { sessionId, exitCode, signal }));
-    connection.onError(({ code }) => {
-      // A remembered id can expire on the relay; say so and start over rather than leave a dead terminal.
-      if (code !== 'SESSION_NOT_FOUND' || origin !== 'remembered' || this.#connection !== connection) return;
-      this.#sessionId = undefined;
-      this.#notice = `the remembered session ${shortId(sessionId)} no longer exists: started a new one`;
-      void this.#connect(sessionId);
-    });
-    terminal.loadAddon(connection);
-  }
-
-  /** The sandbox has as many sessions as it may: find what can be offered instead of a dead end. */
-  async #offerWayOut(sandbox: Sandbox): Promise<void> {
-    const key = this.#connectionKey;
-    try {
-      const offer = sessionLimitOffer(await sandbox.listSessions());
-      if (key !== this.#connectionKey || this.#status.status.state !== 'error') return;
-      this.#limitOffer = offer;
-      this.requestUpdate();
-    } catch {
-      // Nothing to offer beyond the message and "Reconnect".
-    }
-  }
-
-  #useSession(sessionId: string): void {
-    this.#remembered()?.write({ sessionId });
-    this.#sessionId = sessionId;
-    void this.#connect();
-  }
-
-  async #closeIdleSessions(sessionIds: readonly string[]): Promise<void> {
-    const sandbox = this.#sandboxClient;
-    if (!sandbox) return;
-    this.#limitOffer = undefined;
-    this.#status.set(statuses.connecting(`closing ${sessionIds.length} idle session${sessionIds.length === 1 ? '' : 's'}…`));
-    const results = await Promise.allSettled(sessionIds.map((id) => sandbox.deleteSession(id)));
-    const failed = results.find(
-      (result): result is PromiseRejectedResult => result.status === 'rejected' && !(result.reason instanceof SandboxError && result.reason.code === 'SESSION_NOT_FOUND'),
-    );
-    if (failed) {
-      this.#status.set(statuses.error(connectionError(failed.reason)));
-      return;
-    }
-    void this.#connect();
-  }
-
   #handleTyping(data: string): void {
     if (this.#notice) {
       this.#notice = '';
       this.requestUpdate();
     }
-    this.#setKeysHint(false);
-    if (this.#connection || this.readonly) return;
+    this.#keysHint.hide();
+    if (this.#session.connection || this.readonly) return;
     // No connection yet: held for a moment (the session is being created), or said to be dropped.
     if (this.#status.status.state !== 'error' && this.#typeahead.push(this.#encoder.encode(data))) return;
     this.#status.set(withInputDropped(this.#status.status));
-  }
-
-  #handleFocusIn(): void {
-    const fromKeyboard = !this.#pointerDown;
-    this.#pointerDown = false;
-    if (fromKeyboard && !this.readonly) this.#setKeysHint(true);
-  }
-
-  #setKeysHint(shown: boolean): void {
-    if (shown === this.#keysHint) return;
-    this.#keysHint = shown;
-    this.requestUpdate();
   }
 
   #copySelection(terminal: Terminal): void {
@@ -558,53 +394,4 @@ export class SandboxTerminal extends LitElement {
     // Refused without a user gesture or permission; the selection is still there for Ctrl+C / the context menu.
     navigator.clipboard?.writeText(text).catch(() => undefined);
   }
-
-  #remembered(): PersistedRecord<{ sessionId: string }> | undefined {
-    return this.#resolution.remembered(this);
-  }
-
-  #configurationKey(): string {
-    const session = this.session ?? this.#sessionId ?? null;
-    return JSON.stringify([this.protocol, this.url ?? null, this.relay, this.sandbox, session, this.token ?? null, Boolean(this.getToken), this.persistKey ?? null]);
-  }
-
-  #scheme(): ColorScheme {
-    if (this.theme === 'light' || this.theme === 'dark') return this.theme;
-    return this.#colorScheme.preferred;
-  }
-
-  #applyAppearance(terminal: Terminal): void {
-    const theme = this.#xtermTheme();
-    const key = JSON.stringify(theme);
-    if (key !== this.#appliedTheme) {
-      this.#appliedTheme = key;
-      terminal.options.theme = theme;
-    }
-    const fontFamily = this.#fontFamily();
-    if (terminal.options.fontSize !== this.fontSize || terminal.options.fontFamily !== fontFamily) {
-      terminal.options.fontSize = this.fontSize;
-      terminal.options.fontFamily = fontFamily;
-      this.#fit.fit();
-    }
-  }
-
-  #xtermTheme(): ITheme {
-    return xtermTheme(getComputedStyle(this), this.#scheme());
-  }
-
-  #fontFamily(): string {
-    return this.fontFamily || getComputedStyle(this).getPropertyValue('--_font-family').trim() || 'monospace';
-  }
-}
-
-function shortId(id: string): string {
-  return id.length > 12 ? `${id.slice(0, 8)}…` : id;
-}
-
-/** What a failed relay call tells the status bar: the relay's code and details, or that it could not be reached. */
-function connectionError(error: unknown): ConnectionError {
-  if (error instanceof SandboxError) {
-    return { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}), ...(error.status ? { httpStatus: error.status } : {}) };
-  }
-  return { code: 'NETWORK', message: error instanceof Error ? error.message : String(error) };
 }

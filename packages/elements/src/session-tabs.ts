@@ -1,43 +1,21 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { getSandbox, SandboxError, type Sandbox } from '@sandbox-terminal/client';
-import { describeError, type ConnectionError, type ConnectionState } from './connection-status.ts';
+import { connectionErrorFrom, describeError, sandboxErrorFrom } from './connection-status.ts';
 import { ColorSchemeController } from './controllers/color-scheme-controller.ts';
 import { ScrollOverflowController } from './controllers/scroll-overflow-controller.ts';
+import { TabCloseController } from './controllers/tab-close-controller.ts';
+import { TabRenameController } from './controllers/tab-rename-controller.ts';
 import { emit, type StatusChangeDetail } from './events.ts';
-import { PersistedRecord } from './persisted-record.ts';
+import { savedTabsRecord } from './saved-tabs.ts';
 import { sandboxOptionsFor, type TokenProvider } from './relay-auth.ts';
-import type { SandboxTerminal, TerminalTheme } from './sandbox-terminal.ts';
+import type { SandboxTerminal } from './sandbox-terminal.ts';
+import type { TerminalTheme } from './terminal-theme.ts';
 import { sessionTabsStyles } from './session-tabs.styles.ts';
 import { labelNamesMoreThanCwd, tabLabel } from './tab-label.ts';
+import { TabList, type SessionTab, type TabEntry } from './tab-list.ts';
 
-/** One tab: a session of the sandbox and what its terminal last reported. */
-export interface SessionTab {
-  /** Empty while a new tab's terminal is still creating its session. */
-  sessionId: string;
-  /** Set by the user (double-click or F2); otherwise the label is the running command, a title or the cwd. */
-  name?: string;
-  title: string;
-  cwd?: string;
-  /** The command typed in this tab that is running. */
-  command?: string;
-  state: ConnectionState;
-}
-
-/** A tab and the key its DOM is kept under: its session id, or a temporary one until a new tab's session exists. */
-interface TabEntry extends SessionTab {
-  key: string;
-}
-
-interface SavedTabs {
-  tabs: Array<{ sessionId: string; name?: string }>;
-  active?: string;
-}
-
-function isSavedTabs(value: unknown): value is SavedTabs {
-  const tabs = (value as { tabs?: unknown } | null)?.tabs;
-  return Array.isArray(tabs) && tabs.every((tab) => typeof (tab as { sessionId?: unknown })?.sessionId === 'string');
-}
+export type { SessionTab } from './tab-list.ts';
 
 /**
  * Tabs over the sessions of one sandbox, each tab a `<sandbox-terminal>`. Hidden tabs stay attached, so their output
@@ -112,12 +90,29 @@ export class SessionTabs extends LitElement {
 
   readonly #colorScheme = new ColorSchemeController(this);
   readonly #overflow = new ScrollOverflowController(this);
-  #tabs: TabEntry[] = [];
-  #active: string | undefined;
-  #renaming: string | undefined;
-  #confirmClose: string | undefined;
+  readonly #closing = new TabCloseController(this, {
+    tab: (key) => {
+      const tab = this.#list.entry(key);
+      return tab && { sessionId: tab.sessionId, label: tabLabel(tab) };
+    },
+    running: (key) => this.#terminalElement(key)?.commandRunning ?? false,
+    end: (sessionId) =>
+      this.#client()
+        .deleteSession(sessionId)
+        .catch((error: unknown) => {
+          if (!(error instanceof SandboxError && error.code === 'SESSION_NOT_FOUND')) throw error;
+        }),
+    closed: (key, sessionId) => {
+      this.#removeTab(key);
+      if (sessionId) emit(this, 'session-closed', { sessionId });
+    },
+    failed: (sessionId, error) => this.#say(`could not end session ${shortId(sessionId)}: ${describeError(connectionErrorFrom(error))}`),
+    focusTab: (key) => this.#tabElement(key)?.focus(),
+    focusCancel: () => this.renderRoot.querySelector<HTMLButtonElement>('.confirm-cancel')?.focus(),
+  });
+  readonly #rename = new TabRenameController(this, { rename: (key, name) => this.#setName(key, name), focusTab: (key) => this.#tabElement(key)?.focus() });
+  readonly #list = new TabList();
   #notice = '';
-  #newTabs = 0;
   /** Ids reopened from storage: if one turns out to be gone, its tab is removed (and the user told). */
   readonly #restored = new Set<string>();
   /** `addTab()` calls waiting for their tab's terminal to have a session. */
@@ -135,19 +130,19 @@ export class SessionTabs extends LitElement {
 
   /** The open tabs, in order. */
   get tabs(): readonly SessionTab[] {
-    return this.#tabs.map(({ key: _key, ...tab }) => tab);
+    return this.#list.entries.map(({ key: _key, ...tab }) => tab);
   }
 
   /** The session of the active tab (undefined while a new tab's session is being created). */
   get activeSessionId(): string | undefined {
-    return this.#entry(this.#active)?.sessionId || undefined;
+    return this.#list.entry(this.#list.active)?.sessionId || undefined;
   }
 
   /** The `<sandbox-terminal>` showing a session (the active one by default). */
   terminalFor(sessionId?: string): SandboxTerminal | undefined {
-    const key = sessionId === undefined ? this.#active : this.#tabs.find((tab) => tab.sessionId === sessionId)?.key;
+    const key = sessionId === undefined ? this.#list.active : this.#list.bySession(sessionId)?.key;
     if (!key) return undefined;
-    return this.renderRoot.querySelector<SandboxTerminal>(`sandbox-terminal[data-key="${CSS.escape(key)}"]`) ?? undefined;
+    return this.#terminalElement(key) ?? undefined;
   }
 
   /**
@@ -155,8 +150,7 @@ export class SessionTabs extends LitElement {
    * the relay's error if the session could not be created (the tab stays and says so, with a way forward).
    */
   addTab({ focus = false } = {}): Promise<string> {
-    const key = `new-${++this.#newTabs}`;
-    this.#tabs = [...this.#tabs, { key, sessionId: '', title: '', state: 'connecting' }];
+    const key = this.#list.addNew();
     const created = new Promise<string>((resolve, reject) => this.#waiting.set(key, { resolve, reject }));
     this.#select(key, { focusTerminal: focus });
     return created;
@@ -164,14 +158,14 @@ export class SessionTabs extends LitElement {
 
   /** Makes a tab active. */
   selectTab(sessionId: string): void {
-    const tab = this.#tabs.find((candidate) => candidate.sessionId === sessionId);
+    const tab = this.#list.bySession(sessionId);
     if (tab) this.#select(tab.key);
   }
 
   /** Names a tab; an empty name goes back to its label. */
   renameTab(sessionId: string, name: string): void {
-    const tab = this.#tabs.find((candidate) => candidate.sessionId === sessionId);
-    if (tab) this.#rename(tab.key, name);
+    const tab = this.#list.bySession(sessionId);
+    if (tab) this.#setName(tab.key, name);
   }
 
   /**
@@ -179,8 +173,8 @@ export class SessionTabs extends LitElement {
    * resolves to false when it only asked.
    */
   async closeTab(sessionId: string, { force = false } = {}): Promise<boolean> {
-    const tab = this.#tabs.find((candidate) => candidate.sessionId === sessionId);
-    return tab ? this.#close(tab.key, { force }) : false;
+    const tab = this.#list.bySession(sessionId);
+    return tab ? this.#closing.close(tab.key, { force }) : false;
   }
 
   override connectedCallback(): void {
@@ -200,49 +194,37 @@ export class SessionTabs extends LitElement {
     if (this.#revealActive) {
       // After a select, or after the active tab's label changed its width: keep it wholly in view.
       this.#revealActive = false;
-      this.#overflow.reveal(this.renderRoot.querySelector<HTMLElement>(`[role="tab"][data-key="${CSS.escape(this.#active ?? '')}"]`));
-    }
-    const input = this.renderRoot.querySelector<HTMLInputElement>('input.rename');
-    if (input && input.dataset.focused === undefined) {
-      input.dataset.focused = '';
-      input.focus();
-      input.select();
+      this.#overflow.reveal(this.#tabElement(this.#list.active));
     }
   }
 
   protected override render() {
-    const confirming = this.#entry(this.#confirmClose);
     return html`
       <div part="tab-bar" class="tab-bar">
         <div role="tablist" aria-label="Sessions" @keydown=${this.#handleKeydown}>
-          ${repeat(this.#tabs, (tab) => tab.key, (tab) => this.#renderTab(tab))}
+          ${repeat(this.#list.entries, (tab) => tab.key, (tab) => this.#renderTab(tab))}
         </div>
         <button part="add-button" class="add" title="New session" aria-label="New session" @click=${() => this.addTab({ focus: true }).catch(() => undefined)}>+</button>
         <div class="toolbar"><slot name="toolbar"></slot></div>
       </div>
-      ${confirming
-        ? html`<div part="confirm" class="banner" role="alertdialog" aria-label="Close tab" aria-describedby="confirm-text">
-            <span id="confirm-text">A program is still running in “${tabLabel(confirming)}”. Close the tab and end it?</span>
-            <button class="confirm-close" @click=${() => this.#close(confirming.key, { force: true })}>Close</button>
-            <button class="confirm-cancel" @click=${() => this.#cancelClose()}>Cancel</button>
-          </div>`
-        : nothing}
+      ${this.#closing.render()}
       ${this.#notice
         ? html`<div part="notice" class="banner" role="status">
             <span>${this.#notice}</span><button aria-label="Dismiss" @click=${() => this.#say('')}>×</button>
           </div>`
         : nothing}
       <div part="panels" class="panels">
-        ${repeat(this.#tabs, (tab) => tab.key, (tab) => this.#renderPanel(tab))}
-        ${this.#tabs.length === 0 && this.#loadedFor ? html`<div class="empty">No sessions open: press + to start one.</div>` : nothing}
+        ${repeat(this.#list.entries, (tab) => tab.key, (tab) => this.#renderPanel(tab))}
+        ${this.#list.entries.length === 0 && this.#loadedFor ? html`<div class="empty">No sessions open: press + to start one.</div>` : nothing}
       </div>
     `;
   }
 
   #renderTab(tab: TabEntry) {
-    const selected = tab.key === this.#active;
+    const selected = tab.key === this.#list.active;
     const label = tabLabel(tab);
-    const showCwd = Boolean(tab.cwd) && labelNamesMoreThanCwd(tab) && this.#renaming !== tab.key;
+    const renaming = this.#rename.renaming === tab.key;
+    const showCwd = Boolean(tab.cwd) && labelNamesMoreThanCwd(tab) && !renaming;
     return html`
       <div
         role="tab"
@@ -257,19 +239,11 @@ export class SessionTabs extends LitElement {
         tabindex=${selected ? 0 : -1}
         title=${tab.cwd ? `${label} — ${tab.cwd}` : label}
         @click=${() => this.#select(tab.key, { focusTerminal: true })}
-        @dblclick=${() => this.#startRename(tab.key)}
+        @dblclick=${() => this.#rename.start(tab.key)}
       >
         <span part="tab-dot" class="dot" data-state=${tab.state}></span>
-        ${this.#renaming === tab.key
-          ? html`<input
-              part="rename-input"
-              class="rename"
-              aria-label="Tab name"
-              .value=${label}
-              @keydown=${(event: KeyboardEvent) => this.#handleRenameKey(event, tab.key)}
-              @blur=${(event: FocusEvent) => this.#finishRename(tab.key, (event.target as HTMLInputElement).value)}
-              @click=${(event: Event) => event.stopPropagation()}
-            />`
+        ${renaming
+          ? this.#rename.renderInput(tab.key, label)
           : html`<span part="tab-label" class="label" id=${`label-${tab.key}`}>${label}</span>`}
         ${showCwd ? html`<span part="tab-cwd" class="cwd" id=${`cwd-${tab.key}`}>${tab.cwd}</span>` : nothing}
         <button
@@ -279,7 +253,7 @@ export class SessionTabs extends LitElement {
           aria-label=${`Close ${label}`}
           @click=${(event: Event) => {
             event.stopPropagation();
-            void this.#close(tab.key);
+            void this.#closing.close(tab.key);
           }}
         >×</button>
       </div>
@@ -287,7 +261,7 @@ export class SessionTabs extends LitElement {
   }
 
   #renderPanel(tab: TabEntry) {
-    const active = tab.key === this.#active;
+    const active = tab.key === this.#list.active;
     return html`<sandbox-terminal
       part="terminal"
       role="tabpanel"
@@ -322,22 +296,19 @@ export class SessionTabs extends LitElement {
     const key = JSON.stringify([this.relay, this.sandbox, this.persistKey ?? null]);
     if (key === this.#loadedFor || !this.relay || !this.sandbox) return;
     this.#loadedFor = key;
-    const saved = this.#storage()?.read();
+    const saved = this.persistKey ? savedTabsRecord(this.persistKey, this).read() : undefined;
+    this.#list.load(saved);
     this.#restored.clear();
-    this.#tabs = (saved?.tabs ?? []).map(({ sessionId, name }) => {
-      this.#restored.add(sessionId);
-      return { key: sessionId, sessionId, title: '', state: 'connecting', ...(name ? { name } : {}) };
-    });
-    this.#active = this.#tabs.find((tab) => tab.sessionId === saved?.active)?.key ?? this.#tabs[0]?.key;
+    for (const tab of this.#list.entries) this.#restored.add(tab.sessionId);
     this.requestUpdate();
-    if (this.#tabs.length === 0) await this.addTab().catch(() => undefined);
+    if (this.#list.entries.length === 0) await this.addTab().catch(() => undefined);
   }
 
   /** A new tab's terminal has its session (created, or an existing one the user chose instead). */
   #adopt(key: string, sessionId: string, created: boolean): void {
-    const tab = this.#entry(key);
+    const tab = this.#list.entry(key);
     if (!tab || tab.sessionId === sessionId) return;
-    const duplicate = this.#tabs.find((other) => other.sessionId === sessionId);
+    const duplicate = this.#list.bySession(sessionId);
     if (duplicate) {
       // The user chose a session that already has a tab: show that one.
       this.#removeTab(key);
@@ -346,7 +317,7 @@ export class SessionTabs extends LitElement {
       this.#patch(key, { sessionId });
       this.#save();
       if (created) emit(this, 'session-created', { sessionId, sandbox: this.sandbox });
-      if (this.#active === key) emit(this, 'tab-change', { sessionId, index: this.#tabs.findIndex((other) => other.key === key) });
+      if (this.#list.active === key) emit(this, 'tab-change', { sessionId, index: this.#list.indexOf(key) });
     }
     this.#waiting.get(key)?.resolve(sessionId);
     this.#waiting.delete(key);
@@ -356,18 +327,18 @@ export class SessionTabs extends LitElement {
     const { status } = event.detail;
     const terminal = event.target as SandboxTerminal;
     this.#patch(key, { state: status.state });
-    const tab = this.#entry(key);
+    const tab = this.#list.entry(key);
     if (!tab) return;
     if (status.state === 'connected') {
       this.#restored.delete(tab.sessionId);
       if (!tab.sessionId && terminal.sessionId) this.#adopt(key, terminal.sessionId, false);
     }
-    if (status.state === 'error' && !tab.sessionId && status.error) this.#rejectWaiting(key, errorFor(status.error));
+    if (status.state === 'error' && !tab.sessionId && status.error) this.#rejectWaiting(key, sandboxErrorFrom(status.error));
     if (status.state === 'error' && status.error?.code === 'SESSION_NOT_FOUND' && this.#restored.has(tab.sessionId)) {
       this.#restored.delete(tab.sessionId);
       this.#removeTab(key);
       this.#say(`session ${shortId(tab.sessionId)} no longer exists on the relay: its tab was removed`);
-      if (this.#tabs.length === 0) void this.addTab().catch(() => undefined);
+      if (this.#list.entries.length === 0) void this.addTab().catch(() => undefined);
     }
   }
 
@@ -377,133 +348,64 @@ export class SessionTabs extends LitElement {
   }
 
   #handleKeydown = (event: KeyboardEvent): void => {
-    if (this.#renaming || this.#tabs.length === 0) return;
-    const index = Math.max(0, this.#tabs.findIndex((tab) => tab.key === this.#active));
-    const last = this.#tabs.length - 1;
-    const moves: Record<string, number> = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last };
-    const target = moves[event.key];
-    if (target !== undefined) {
-      event.preventDefault();
-      const tab = this.#tabs[target];
-      if (tab) this.#select(tab.key, { focusTab: true });
-    } else if (event.key === 'F2' && this.#active) {
-      event.preventDefault();
-      this.#startRename(this.#active);
-    } else if (event.key === 'Delete' && this.#active) {
-      event.preventDefault();
-      void this.#close(this.#active);
-    } else if ((event.key === 'Enter' || event.key === ' ') && this.#active) {
-      event.preventDefault();
-      this.terminalFor()?.focus();
-    }
+    const tabs = this.#list.entries;
+    const active = this.#list.active;
+    if (this.#rename.renaming || !active) return;
+    const index = Math.max(0, this.#list.indexOf(active));
+    const moves: Record<string, number> = { ArrowRight: (index + 1) % tabs.length, ArrowLeft: (index - 1 + tabs.length) % tabs.length, Home: 0, End: tabs.length - 1 };
+    const actions: Record<string, () => void> = {
+      F2: () => this.#rename.start(active),
+      Delete: () => void this.#closing.close(active),
+      Enter: () => this.terminalFor()?.focus(),
+      ' ': () => this.terminalFor()?.focus(),
+    };
+    const target = tabs[moves[event.key] ?? -1];
+    const action = target ? () => this.#select(target.key, { focusTab: true }) : actions[event.key];
+    if (!action) return;
+    event.preventDefault();
+    action();
   };
 
   #select(key: string, { focusTab = false, focusTerminal = false } = {}): void {
-    const changed = key !== this.#active;
-    this.#active = key;
+    const changed = this.#list.activate(key);
     this.#revealActive = true;
     this.#save();
     this.requestUpdate();
-    const tab = this.#entry(key);
+    const tab = this.#list.entry(key);
     // A new tab is announced once it has its session (see #adopt): the event always names one.
-    if (changed && tab?.sessionId) emit(this, 'tab-change', { sessionId: tab.sessionId, index: this.#tabs.indexOf(tab) });
+    if (changed && tab?.sessionId) emit(this, 'tab-change', { sessionId: tab.sessionId, index: this.#list.indexOf(key) });
     void this.updateComplete.then(() => {
-      const tabElement = this.renderRoot.querySelector<HTMLElement>(`[role="tab"][data-key="${CSS.escape(key)}"]`);
-      if (focusTerminal) this.renderRoot.querySelector<SandboxTerminal>(`sandbox-terminal[data-key="${CSS.escape(key)}"]`)?.focus();
-      else if (focusTab) tabElement?.focus();
+      if (focusTerminal) this.#terminalElement(key)?.focus();
+      else if (focusTab) this.#tabElement(key)?.focus();
     });
-  }
-
-  /** Closes a tab: asks first when its program is running (unless `force`); a tab without a session just goes. */
-  async #close(key: string, { force = false } = {}): Promise<boolean> {
-    const tab = this.#entry(key);
-    if (!tab) return false;
-    const terminal = this.renderRoot.querySelector<SandboxTerminal>(`sandbox-terminal[data-key="${CSS.escape(key)}"]`);
-    if (!force && terminal?.commandRunning) {
-      this.#confirmClose = key;
-      this.requestUpdate();
-      // The question takes the keyboard, on its safe answer: a second Delete must not be a yes.
-      void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLButtonElement>('.confirm-cancel')?.focus());
-      return false;
-    }
-    this.#confirmClose = undefined;
-    if (tab.sessionId) {
-      try {
-        await this.#client().deleteSession(tab.sessionId);
-      } catch (error) {
-        if (!(error instanceof SandboxError && error.code === 'SESSION_NOT_FOUND')) {
-          this.#say(`could not end session ${shortId(tab.sessionId)}: ${describeFailure(error)}`);
-          return false;
-        }
-      }
-    }
-    this.#removeTab(key);
-    if (tab.sessionId) emit(this, 'session-closed', { sessionId: tab.sessionId });
-    return true;
   }
 
   #removeTab(key: string): void {
-    const index = this.#tabs.findIndex((tab) => tab.key === key);
-    if (index < 0) return;
     const focusWasHere = this.matches(':focus-within');
-    this.#tabs = this.#tabs.filter((tab) => tab.key !== key);
+    const { next } = this.#list.remove(key);
     this.#rejectWaiting(key, new Error('session-tabs: the tab was closed before its session was created'));
-    if (this.#active === key) {
-      const next = this.#tabs[Math.min(index, this.#tabs.length - 1)];
-      this.#active = undefined;
-      if (next) this.#select(next.key, { focusTab: focusWasHere });
-    }
+    if (next) this.#select(next, { focusTab: focusWasHere });
     this.#save();
     this.requestUpdate();
   }
 
-  #startRename(key: string): void {
-    this.#renaming = key;
-    this.requestUpdate();
-  }
-
-  #rename(key: string, name: string): void {
-    const trimmed = name.trim();
-    this.#tabs = this.#tabs.map((tab) => {
-      if (tab.key !== key) return tab;
-      const { name: _old, ...rest } = tab;
-      return trimmed ? { ...rest, name: trimmed } : rest;
-    });
+  #setName(key: string, name: string): void {
+    this.#list.rename(key, name);
     this.#save();
     this.requestUpdate();
   }
 
-  #handleRenameKey(event: KeyboardEvent, key: string): void {
-    event.stopPropagation();
-    if (event.key === 'Enter') this.#finishRename(key, (event.target as HTMLInputElement).value);
-    if (event.key === 'Escape') this.#finishRename(key, undefined);
+  #tabElement(key: string | undefined): HTMLElement | null {
+    return key === undefined ? null : this.renderRoot.querySelector<HTMLElement>(`[role="tab"][data-key="${CSS.escape(key)}"]`);
   }
 
-  #finishRename(key: string, name: string | undefined): void {
-    if (this.#renaming !== key) return;
-    this.#renaming = undefined;
-    if (name !== undefined) this.#rename(key, name);
-    this.requestUpdate();
-    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`[role="tab"][data-key="${CSS.escape(key)}"]`)?.focus());
-  }
-
-  #cancelClose(): void {
-    const key = this.#confirmClose;
-    this.#confirmClose = undefined;
-    this.requestUpdate();
-    if (key) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`[role="tab"][data-key="${CSS.escape(key)}"]`)?.focus());
-  }
-
-  #entry(key: string | undefined): TabEntry | undefined {
-    return key === undefined ? undefined : this.#tabs.find((tab) => tab.key === key);
+  #terminalElement(key: string): SandboxTerminal | null {
+    return this.renderRoot.querySelector<SandboxTerminal>(`sandbox-terminal[data-key="${CSS.escape(key)}"]`);
   }
 
   #patch(key: string, patch: Partial<SessionTab>): void {
-    // A closed tab's terminal still reports its teardown; that tab is gone already.
-    if (!this.#entry(key)) return;
-    if (key === this.#active && ('cwd' in patch || 'command' in patch || 'title' in patch || 'name' in patch)) this.#revealActive = true;
-    this.#tabs = this.#tabs.map((tab) => (tab.key === key ? { ...tab, ...patch } : tab));
-    this.requestUpdate();
+    if (key === this.#list.active && ('cwd' in patch || 'command' in patch || 'title' in patch || 'name' in patch)) this.#revealActive = true;
+    if (this.#list.patch(key, patch)) this.requestUpdate();
   }
 
   #say(notice: string): void {
@@ -512,18 +414,7 @@ export class SessionTabs extends LitElement {
   }
 
   #save(): void {
-    const withSession = this.#tabs.filter((tab) => tab.sessionId);
-    const active = this.#entry(this.#active)?.sessionId;
-    const saved: SavedTabs = {
-      tabs: withSession.map(({ sessionId, name }) => (name ? { sessionId, name } : { sessionId })),
-      ...(active ? { active } : {}),
-    };
-    this.#storage()?.write(saved);
-  }
-
-  #storage(): PersistedRecord<SavedTabs> | undefined {
-    if (!this.persistKey) return undefined;
-    return new PersistedRecord('tabs', this.persistKey, { relay: this.relay, sandbox: this.sandbox }, isSavedTabs);
+    if (this.persistKey) savedTabsRecord(this.persistKey, this).write(this.#list.saved());
   }
 
   #client(): Sandbox {
@@ -533,16 +424,4 @@ export class SessionTabs extends LitElement {
 
 function shortId(id: string): string {
   return id.length > 12 ? `${id.slice(0, 8)}…` : id;
-}
-
-/** The error `addTab()` rejects with, from what the tab's terminal reported. */
-function errorFor(error: ConnectionError): Error {
-  if (error.code === 'NETWORK') return new Error(describeError(error));
-  const payload = { code: error.code as SandboxError['code'], message: error.message, ...(error.details ? { details: error.details } : {}) };
-  return new SandboxError(payload, error.httpStatus);
-}
-
-function describeFailure(error: unknown): string {
-  if (error instanceof SandboxError) return describeError({ code: error.code, message: error.message, ...(error.status ? { httpStatus: error.status } : {}) });
-  return error instanceof Error ? error.message : String(error);
 }

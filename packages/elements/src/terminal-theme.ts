@@ -1,6 +1,9 @@
 import type { ITheme } from '@xterm/xterm';
 import type { ColorScheme } from './controllers/color-scheme-controller.ts';
 
+/** `dark`, `light`, or `auto`: the page's own scheme (see `ColorSchemeController`). */
+export type TerminalTheme = 'dark' | 'light' | 'auto';
+
 /** The 16 ANSI colours of a theme. */
 export type AnsiPalette = Required<
   Pick<
