@@ -10,6 +10,7 @@ import {
   TERMINAL_MIN_ROWS,
   TERMINAL_SUBPROTOCOL,
   parseClientControl,
+  parseCompatClientControl,
   type ServerControlMessage,
 } from '@sandbox-terminal/protocol';
 import type { Logger } from 'pino';
@@ -167,7 +168,8 @@ export class TerminalSocketServer {
 
   async #onMessage(session: ShellSession, grant: Grant, viewer: SessionViewer, data: RawData, isBinary: boolean, send: (message: ServerControlMessage) => void): Promise<void> {
     if (!isBinary) {
-      const parsed = parseClientControl(data.toString());
+      // A compat client may also resize as Cloudflare's SDK 1.0 recipe does: `{"cols","rows"}` without `type`.
+      const parsed = (viewer.protocol === 'compat' ? parseCompatClientControl : parseClientControl)(data.toString());
       if (!parsed.ok) return send({ type: 'error', ...parsed.error });
       const message = parsed.value;
       if (message.type === 'ping') return send({ type: 'pong' });
