@@ -19,6 +19,7 @@ import { BubblewrapBackend } from './sandbox/bubblewrap.ts';
 import { SandboxCgroups } from './sandbox/sandbox-cgroups.ts';
 import { SandboxPool } from './sandbox/sandbox-pool.ts';
 import { DEFAULT_SANDBOX_IDS, makePrivateDirectory, type SandboxIds } from './sandbox/sandbox-ids.ts';
+import { processExists } from './sandbox/process-tree.ts';
 import { UnisolatedBackend } from './sandbox/unisolated.ts';
 import { TerminalSocketServer } from './terminal/terminal-socket-server.ts';
 
@@ -104,6 +105,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     if (stale) logger.info({ relays: stale }, 'removed the cgroups of relays that were killed');
   }
   removeStaleRuntimeDirs(logger);
+  const networkMode = !(options.network ?? true) ? 'off' : !backend.isolated ? 'host (not isolated)' : backend instanceof BubblewrapBackend && backend.networkUnavailable ? 'off (pasta unavailable)' : 'on';
   const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'sandbox-terminal-data-'));
   const runtimeDir = mkdtempSync(join(tmpdir(), `${RUNTIME_DIR_PREFIX}${process.pid}-`));
   // Only root passes through these: other host users never reach a workspace or a session's FIFOs.
@@ -133,6 +135,8 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       ok: true,
       backend: backend.name,
       isolated: backend.isolated,
+      // What sandbox code can reach: its own loopback only, or the internet through pasta (SECURITY.md, "Network").
+      network: networkMode,
       idleTimeoutMs: pool.idleTimeoutMs,
       sandboxes: pool.runtimes().length,
       running: pool.runtimes().filter((runtime) => runtime.running).length,
@@ -252,15 +256,6 @@ function removeStaleRuntimeDirs(logger: Logger): void {
     if (!pid || pid === process.pid || processExists(pid)) continue;
     rmSync(join(tmpdir(), entry), { recursive: true, force: true });
     logger.debug({ dir: entry }, 'removed the runtime directory of a relay that was killed');
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

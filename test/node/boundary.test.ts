@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { issueToken } from '@sandbox-terminal/server';
 import { SandboxError, getSandbox, type Sandbox } from '@sandbox-terminal/client';
-import { spawnRelayProcess, startRelay, waitFor } from './helpers.ts';
+import { hostPidsRunning, spawnRelayProcess, startRelay, waitFor } from './helpers.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'boundary-data-'));
 const env = await startRelay({ dataDir });
@@ -25,17 +25,6 @@ async function run(sandbox: Sandbox, command: string, session?: string): Promise
   const result = await sandbox.exec(command, { ...(session ? { session } : {}), timeout: 60_000 });
   assert.equal(result.exitCode, 0, `${command}\n${result.stderr}`);
   return result.stdout;
-}
-
-/** Host pids whose command line is exactly `args` (a marker process started in a sandbox). */
-function hostPidsRunning(args: string): number[] {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ') === args;
-    } catch {
-      return false;
-    }
-  });
 }
 
 function hostIPv4Addresses(): string[] {

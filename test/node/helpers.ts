@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRelay, type Relay, type RelayOptions } from '@sandbox-terminal/server';
 import { getSandbox, type Sandbox } from '@sandbox-terminal/client';
@@ -104,4 +105,15 @@ export async function spawnRelayProcess(args: string[], extraEnv: Record<string,
   const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], 'the relay to listen', 30_000);
   const kill = (signal: NodeJS.Signals = 'SIGKILL') => void child.kill(signal);
   return { url, pid: child.pid!, kill, exited, stop: () => (kill('SIGTERM'), exited) };
+}
+
+/** Host pids whose command line is exactly `args` (a marker process started in a sandbox, seen from the host). */
+export function hostPidsRunning(args: string): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ') === args;
+    } catch {
+      return false;
+    }
+  });
 }

@@ -8,7 +8,7 @@ import { BubblewrapBackend, DEFAULT_SANDBOX_IDS, type SandboxInstance } from '@s
 import { SandboxError, type Sandbox } from '@sandbox-terminal/client';
 import { makePrivateDirectory } from '../../server/src/sandbox/sandbox-ids.ts';
 import { prepareWorkspace } from '../../server/src/sandbox/workspace-ownership.ts';
-import { startRelay, waitFor } from './helpers.ts';
+import { hostPidsRunning, startRelay, waitFor } from './helpers.ts';
 
 // Our own data dir, so the test knows where workspaces live on the host and can look for them from inside.
 const dataDir = mkdtempSync(join(tmpdir(), 'isolation-data-'));
@@ -27,14 +27,6 @@ function commandLine(pid: number): string {
   } catch {
     return '';
   }
-}
-
-/** Host processes whose command line is exactly `args` (a marker started in a sandbox). */
-function processesRunning(args: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
-    .map(Number)
-    .filter((pid) => commandLine(pid).trim() === args);
 }
 
 function signalIfAlive(pid: number): void {
@@ -299,13 +291,13 @@ describe('sandbox isolation (bubblewrap)', () => {
         const { instance } = await startOne();
         const marker = `sleep ${3000 + round}.${process.pid % 1000}`;
         instance.spawnCommand({ command: `exec ${marker}`, cwd: '/workspace', env: { PATH: '/usr/bin:/bin' } });
-        await waitFor(() => processesRunning(marker).length > 0, `${marker} to start`);
+        await waitFor(() => hostPidsRunning(marker).length > 0, `${marker} to start`);
         const bwrap = instance.hostPid;
         await instance.stop();
         try {
-          await waitFor(() => processesRunning(marker).length === 0 && (bwrap === undefined || !existsSync(`/proc/${bwrap}/stat`) || commandLine(bwrap) === ''), `the processes of round ${round} to end`, 1000);
+          await waitFor(() => hostPidsRunning(marker).length === 0 && (bwrap === undefined || !existsSync(`/proc/${bwrap}/stat`) || commandLine(bwrap) === ''), `the processes of round ${round} to end`, 1000);
         } catch {
-          leaked.push(...processesRunning(marker).map((pid) => `${pid} ${commandLine(pid).slice(0, 60)}…`));
+          leaked.push(...hostPidsRunning(marker).map((pid) => `${pid} ${commandLine(pid).slice(0, 60)}…`));
         }
       }
       assert.deepEqual(leaked, [], 'processes of stopped sandboxes still running');

@@ -1,12 +1,12 @@
 // What a relay leaves on the host (issue 16, item 11): nothing after a clean stop, and what a `kill -9` left behind
 // is removed by the next relay's start.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { getSandbox } from '@sandbox-terminal/client';
-import { spawnRelayProcess, waitFor } from './helpers.ts';
+import { hostPidsRunning, spawnRelayProcess, waitFor } from './helpers.ts';
 
 const TEST_TIMEOUT_MS = 180_000;
 const CGROUP_CONTROLLERS = ['pids', 'memory', 'cpu'].map((controller) => join('/sys/fs/cgroup', controller)).filter((root) => existsSync(root));
@@ -20,17 +20,6 @@ function cgroupsOf(pid: number): string[] {
   return CGROUP_CONTROLLERS.map((root) => join(root, `sandbox-terminal-${pid}`)).filter((dir) => existsSync(dir));
 }
 
-/** Host processes whose command line is exactly `args`. */
-function running(args: string): number[] {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ') === args;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** Starts a relay process with `count` running sandboxes, each with a session and a marker process. */
 async function relayWithSandboxes(dataDir: string, count: number, marker: string) {
   const before = new Set(runtimeDirs());
@@ -40,7 +29,7 @@ async function relayWithSandboxes(dataDir: string, count: number, marker: string
     const session = await sandbox.createSession();
     await sandbox.exec(`${marker} >/dev/null 2>&1 &`, { session });
   }));
-  await waitFor(() => running(marker).length === count, `${count} marker processes`);
+  await waitFor(() => hostPidsRunning(marker).length === count, `${count} marker processes`);
   return { relay, runtime: runtimeDirs().filter((name) => !before.has(name)) };
 }
 
@@ -55,7 +44,7 @@ describe('leftovers', () => {
       await relay.stop();
       assert.deepEqual(cgroupsOf(relay.pid), [], 'cgroups left after a clean stop');
       assert.ok(!runtimeDirs().includes(runtime[0]!), 'the runtime directory was left');
-      assert.deepEqual(running(marker), [], 'sandbox processes outlived the relay');
+      assert.deepEqual(hostPidsRunning(marker), [], 'sandbox processes outlived the relay');
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -69,7 +58,7 @@ describe('leftovers', () => {
       relay.kill('SIGKILL');
       await relay.exited;
       // The sandboxes die with the relay (bwrap --die-with-parent); their directories stay until someone removes them.
-      await waitFor(() => running(marker).length === 0, 'the killed relay\'s sandbox processes to end');
+      await waitFor(() => hostPidsRunning(marker).length === 0, 'the killed relay\'s sandbox processes to end');
       assert.ok(runtimeDirs().includes(runtime[0]!), 'kill -9 left the runtime directory (the case under test)');
       const next = await spawnRelayProcess(['--data-dir', dataDir]);
       try {

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import type { SandboxLimitName } from '@sandbox-terminal/protocol';
 import { dirname, join } from 'node:path';
+import { processExists } from './process-tree.ts';
 
 /** Where cgroup v1 hierarchies are mounted (Debian 12 on cgroup v1 hosts, many containers). */
 const CGROUP_V1_ROOT = '/sys/fs/cgroup';
@@ -117,7 +118,7 @@ export class SandboxCgroups {
       if (!existsSync(root)) continue;
       for (const entry of readdirSync(root)) {
         const match = /^sandbox-terminal-(\d+)$/.exec(entry);
-        if (!match || processAlive(Number(match[1]))) continue;
+        if (!match || processExists(Number(match[1]))) continue;
         const parent = join(root, entry);
         try {
           for (const group of readdirSync(parent, { withFileTypes: true })) if (group.isDirectory()) rmdirSync(join(parent, group.name));
@@ -151,15 +152,6 @@ export class SandboxCgroups {
         // other sandboxes of this relay still run
       }
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
