@@ -23,6 +23,8 @@ export interface RelayLimits {
   envBytes: number;
   /** Largest file accepted by writeFile or returned by readFile. */
   fileBytes: number;
+  /** Entries one listFiles call returns at most; a larger directory is refused (LIMIT_EXCEEDED) rather than read whole. */
+  listEntries: number;
   /** Largest WebSocket message (terminal input or control frame). */
   terminalMessageBytes: number;
   /** Terminal output kept per session so a reconnecting viewer resumes exactly where it stopped. */
@@ -116,6 +118,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   envEntries: 1_024,
   envBytes: 64 * 1024,
   fileBytes: 100 * 1024 * 1024,
+  listEntries: 10_000,
   terminalMessageBytes: 1024 * 1024,
   outputLogBytes: 4 * 1024 * 1024,
   flowHighWatermarkBytes: 2 * 1024 * 1024,

@@ -226,6 +226,21 @@ describe('the sandbox is a boundary', () => {
     assert.equal((await other.exec('echo up', { session: await other.createSession() })).stdout, 'up\n');
   });
 
+  it('a directory of more than listEntries entries is refused, not read whole; it can still be deleted', { timeout: ATTACK_TIMEOUT_MS }, async () => {
+    const relay = await startRelay({ limits: { listEntries: 1000 } });
+    try {
+      const sandbox = relay.sandbox();
+      await run(sandbox, 'mkdir -p /workspace/many/sub && cd /workspace/many && seq 1 1500 | xargs touch && cd sub && seq 1 3000 | xargs touch');
+      await assert.rejects(sandbox.listFiles('/workspace/many'), (error: unknown) => error instanceof SandboxError && error.code === 'LIMIT_EXCEEDED' && error.details?.limit === 'listEntries');
+      assert.equal((await sandbox.listFiles('/workspace')).length, 1);
+      await assert.rejects(sandbox.readFile(`/workspace/${'x'.repeat(5000)}`), (error: unknown) => error instanceof SandboxError && error.code === 'BAD_REQUEST');
+      await sandbox.deleteFile('/workspace/many', { recursive: true });
+      assert.equal(await sandbox.exists('/workspace/many'), false);
+    } finally {
+      await relay.close();
+    }
+  });
+
   describe('the network', () => {
     let hostService: { server: Server; port: number };
     before(async () => {

@@ -140,8 +140,10 @@ export class Sandbox {
     await this.#json('POST', apiPaths.mkdir(this.id), { path, recursive: options.recursive ?? false });
   }
 
-  async deleteFile(path: string): Promise<void> {
-    await this.#bytes('DELETE', withPath(apiPaths.files(this.id), path));
+  /** Deletes a file or symlink; a directory with `recursive` (never following a symlink out of it). */
+  async deleteFile(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    const target = withPath(apiPaths.files(this.id), path);
+    await this.#bytes('DELETE', options.recursive ? `${target}&recursive=true` : target);
   }
 
   async exists(path: string): Promise<boolean> {

@@ -52,11 +52,19 @@ static int get_int(napi_env env, napi_value value, int32_t *out) {
   return 1;
 }
 
-/** A name within one directory: no slash, not empty, not `.` or `..` — anything else is the caller's bug. */
+/** A name within one directory: not empty, no slash or NUL (the caller's bug: TypeError); too long is ENAMETOOLONG. */
 static int get_name(napi_env env, napi_value value, char *out) {
   size_t length;
-  if (napi_get_value_string_utf8(env, value, out, MAX_NAME, &length) != napi_ok || length == 0 || length >= MAX_NAME - 1 ||
-      strchr(out, '/') || strlen(out) != length) {
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "expected a string");
+    return 0;
+  }
+  if (length >= MAX_NAME - 1) {
+    throw_errno(env, ENAMETOOLONG, "name");
+    return 0;
+  }
+  napi_get_value_string_utf8(env, value, out, MAX_NAME, &length);
+  if (length == 0 || strchr(out, '/') || strlen(out) != length) {
     napi_throw_type_error(env, NULL, "expected one path component");
     return 0;
   }
@@ -159,11 +167,15 @@ static napi_value js_fstatat(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/** The names in the directory open as `fd` (the descriptor stays open and is not moved), without `.` and `..`. */
+/**
+ * readdir(fd, max) → at most `max` names of the directory open as `fd` (the descriptor stays open and is not moved),
+ * without `.` and `..`: a sandbox can make a directory of millions of entries, and the caller decides how many it
+ * will look at.
+ */
 static napi_value js_readdir(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  int32_t fd;
-  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  napi_value argv[2];
+  int32_t fd, max;
+  if (!get_args(env, info, 2, argv) || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &max)) return NULL;
   int copy = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (copy < 0) return throw_errno(env, errno, "openat");
   DIR *dir = fdopendir(copy);
@@ -177,7 +189,7 @@ static napi_value js_readdir(napi_env env, napi_callback_info info) {
   uint32_t index = 0;
   struct dirent *entry;
   errno = 0;
-  while ((entry = readdir(dir))) {
+  while ((int32_t)index < max && (entry = readdir(dir))) {
     if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
     napi_value name;
     napi_create_string_utf8(env, entry->d_name, NAPI_AUTO_LENGTH, &name);

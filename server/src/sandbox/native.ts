@@ -31,7 +31,8 @@ export interface FsAt {
   readlinkat(dirfd: number, name: string): string;
   fchownat(dirfd: number, name: string, uid: number, gid: number, flags: number): void;
   fstatat(dirfd: number, name: string, flags: number): NativeStat;
-  readdir(fd: number): string[];
+  /** At most `max` names of the directory open as `fd`, without `.` and `..`. */
+  readdir(fd: number, max: number): string[];
   /** Zeroes every copy of `secret` in this process's original argv and environment (what /proc/<pid>/cmdline and environ show). */
   scrubMemory(secret: string): number;
   readonly O_PATH: number;

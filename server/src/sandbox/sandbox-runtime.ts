@@ -67,7 +67,7 @@ export class SandboxRuntime {
     });
     this.#workspaceReady.catch((error: unknown) => this.log.error({ err: error }, 'could not prepare the workspace'));
     // A file call before the first start must not find the directory missing or still host root's.
-    this.files = new WorkspaceFiles(dirs.workspace, limits.fileBytes, ids, this.#workspaceReady);
+    this.files = new WorkspaceFiles(dirs.workspace, limits.fileBytes, limits.listEntries, ids, this.#workspaceReady);
     this.#sessionHost = {
       sandboxId: id,
       limits,

@@ -15,6 +15,8 @@ const writeFd = promisify(writeCallback);
 const ENTRIES_PER_TURN = 256;
 /** Deeper trees are refused by a recursive delete (each level holds a descriptor while its children go). */
 const MAX_DELETE_DEPTH = 1_024;
+/** A recursive delete gives up after removing this many entries (a sandbox could refill the tree as it goes). */
+const MAX_DELETE_ENTRIES = 10_000_000;
 /** Mode of a file the API creates, and the most a rewritten file keeps (no set-uid, set-gid or sticky bit). */
 const NEW_FILE_MODE = 0o644;
 const KEPT_MODE_BITS = 0o777;
@@ -42,6 +44,8 @@ export class WorkspaceFiles {
     /** Host directory that is the sandbox's /workspace. */
     private readonly hostRoot: string,
     private readonly maxFileBytes: number,
+    /** `listEntries`: a listing reads at most this many names (plus one, to know there are more). */
+    private readonly maxListEntries: number,
     /** The sandboxes' id range; undefined when they run as the relay's own user. */
     private readonly ids?: SandboxIds,
     /** Settles once the workspace directory exists with its owner; every call waits for it. */
@@ -207,7 +211,10 @@ export class WorkspaceFiles {
       if (fileType(target.stat) !== 'directory') throw new RelayError('NOT_A_FILE', `${path} is not a directory`);
       const dirFd = target.name === '' ? target.parentFd : this.#openFinal(walk, path, fs.O_PATH | fs.O_DIRECTORY | fs.O_NOFOLLOW);
       try {
-        const names = walk.call(() => fs.readdir(dirFd)).sort();
+        const names = walk.call(() => fs.readdir(dirFd, this.maxListEntries + 1)).sort();
+        if (names.length > this.maxListEntries) {
+          throw limitExceeded('listEntries', this.maxListEntries, `${path} has more than ${this.maxListEntries} entries; list a directory below it, or use exec (ls, find)`);
+        }
         const entries: FileEntry[] = [];
         for (const [index, name] of names.entries()) {
           if (index > 0 && index % ENTRIES_PER_TURN === 0) await nextTurn();
@@ -264,7 +271,12 @@ export class WorkspaceFiles {
       }
       try {
         if (depth > MAX_DELETE_DEPTH) throw new RelayError('FILE_ERROR', `directory tree is deeper than ${MAX_DELETE_DEPTH} levels`);
-        for (const child of fs.readdir(fd)) await remove(fd, child, depth + 1);
+        // A batch at a time: the entries of a huge directory are never all in memory, and each batch is gone when the
+        // next is read. A sandbox that refills the tree as fast as it goes cannot keep the delete running for ever.
+        for (let batch = fs.readdir(fd, ENTRIES_PER_TURN); batch.length > 0; batch = fs.readdir(fd, ENTRIES_PER_TURN)) {
+          for (const child of batch) await remove(fd, child, depth + 1);
+          if (handled > MAX_DELETE_ENTRIES) throw new RelayError('FILE_ERROR', `${path}: more than ${MAX_DELETE_ENTRIES} entries removed and more keep coming`);
+        }
       } finally {
         closeSync(fd);
       }

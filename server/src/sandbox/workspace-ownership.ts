@@ -35,7 +35,8 @@ async function shiftOwnership(root: string, ids: SandboxIds): Promise<number> {
   // Depth first, one open descriptor per level.
   const walk = async (dirFd: number): Promise<void> => {
     try {
-      for (const name of fs.readdir(dirFd)) {
+      // Every entry: this runs once per workspace, before its sandbox first starts under the id range.
+      for (const name of fs.readdir(dirFd, 2 ** 31 - 1)) {
         if (++count % ENTRIES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
         const stat = fs.fstatat(dirFd, name, fs.AT_SYMLINK_NOFOLLOW);
         fs.fchownat(dirFd, name, shift(stat.uid, ids.uid), shift(stat.gid, ids.gid), fs.AT_SYMLINK_NOFOLLOW);
