@@ -316,12 +316,20 @@ class BubblewrapInstance implements SandboxInstance {
   }
 }
 
-/** True while the process exists and is not a zombie (its state is the first field after the command name). */
+/** `PF_EXITING` in `/proc/<pid>/stat`'s flags (field 9): set at the start of `do_exit`, before anything else happens. */
+const PF_EXITING = 0x4;
+
+/**
+ * True while the process exists and is neither a zombie nor on its way out. The "on its way out" matters for the
+ * sandbox's init: its death kills every other process of the pid namespace, so a shell can be seen dead while the
+ * init is still exiting; its `PF_EXITING` flag is already set by then.
+ */
 function processRunning(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [state, flags] = [fields[0], Number(fields[6])];
+    return state !== 'Z' && state !== 'X' && (flags & PF_EXITING) === 0;
   } catch {
     return false;
   }
