@@ -22,7 +22,6 @@ function cgroupsOf(pid: number): string[] {
 
 /** Starts a relay process with `count` running sandboxes, each with a session and a marker process. */
 async function relayWithSandboxes(dataDir: string, count: number, marker: string) {
-  const before = new Set(runtimeDirs());
   const relay = await spawnRelayProcess(['--data-dir', dataDir]);
   await Promise.all(Array.from({ length: count }, async (_, index) => {
     const sandbox = getSandbox(relay.url, `left-${index}`);
@@ -30,7 +29,8 @@ async function relayWithSandboxes(dataDir: string, count: number, marker: string
     await sandbox.exec(`${marker} >/dev/null 2>&1 &`, { session });
   }));
   await waitFor(() => hostPidsRunning(marker).length === count, `${count} marker processes`);
-  return { relay, runtime: runtimeDirs().filter((name) => !before.has(name)) };
+  // Named after the relay's pid: other relays on the machine (other tests, other users) make theirs meanwhile.
+  return { relay, runtime: runtimeDirs().filter((name) => name.startsWith(`sandbox-terminal-run-${relay.pid}-`)) };
 }
 
 describe('leftovers', () => {
