@@ -1,6 +1,5 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import { Terminal, type ITheme } from '@xterm/xterm';
-import { WebLinksAddon } from '@xterm/addon-web-links';
+import type { ITheme } from '@xterm/xterm';
 import { getSandbox, SandboxError, type ExecOptions, type ExecResult, type Sandbox } from '@sandbox-terminal/client';
 import { statuses, withInputDropped, type ConnectionStatus } from './connection-status.ts';
 import { ColorSchemeController, type ColorScheme } from './controllers/color-scheme-controller.ts';
@@ -13,6 +12,7 @@ import { sandboxOptionsFor, type TokenProvider } from './relay-auth.ts';
 import { isSessionRef, PersistedRecord } from './session-store.ts';
 import { ShellIntegration } from './shell-integration.ts';
 import { xtermTheme } from './terminal-theme.ts';
+import { Terminal, WebLinksAddon } from './xterm-modules.ts';
 import { xtermStyles } from './xterm.styles.ts';
 
 export type TerminalTheme = 'dark' | 'light' | 'auto';
