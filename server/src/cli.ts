@@ -3,6 +3,7 @@ import { collectDefaultMetrics } from 'prom-client';
 import { createRelay, type Relay, type RelayOptions } from './relay.ts';
 import { MIN_SECRET_BYTES } from './auth.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS } from './limits.ts';
+import { GUEST_FLAGS, GUEST_HELP, parseGuestConfig } from './guest/guest-cli.ts';
 
 const HELP = `sandbox-relay: live sandbox terminals for any web page (the session relay)
 
@@ -26,7 +27,7 @@ Every option can also be set with the environment variable named beside it; a fl
                                              call needs a token from issueToken(). Prefer the variable: a flag shows
                                              in the process list. Without it: development mode, no auth (logged).
   --log-level <level>    RELAY_LOG_LEVEL     fatal | error | warn | info | debug | trace | silent (default info)
-  -h, --help                                 this text
+${GUEST_HELP}  -h, --help                                 this text
 `;
 
 class ConfigError extends Error {}
@@ -47,6 +48,7 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
       'log-level': { type: 'string' },
       secret: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      ...GUEST_FLAGS,
     },
     strict: true,
   });
@@ -86,6 +88,11 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
   if (secret) {
     if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) throw new ConfigError(`--secret / RELAY_SECRET must be at least ${MIN_SECRET_BYTES} bytes`);
     options.secret = secret;
+  }
+  try {
+    Object.assign(options, parseGuestConfig(values, env));
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
   }
   const level = pick('log-level', 'RELAY_LOG_LEVEL');
   if (level !== undefined) {

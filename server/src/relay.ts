@@ -18,6 +18,10 @@ import { SandboxCgroups } from './sandbox/sandbox-cgroups.ts';
 import { SandboxPool } from './sandbox/sandbox-pool.ts';
 import { UnisolatedBackend } from './sandbox/unisolated.ts';
 import { TerminalEndpoint } from './terminal/terminal-endpoint.ts';
+import { loadGuestSandboxes, type GuestOptions } from './guest/guest-options.ts';
+import { GuestService } from './guest/guest-service.ts';
+import { SandboxLifecycle } from './sandbox/sandbox-lifecycle.ts';
+import { WorkspaceTemplates } from './sandbox/workspace-templates.ts';
 
 export interface RelayOptions {
   /** TCP port; 0 picks a free one. Default 8787. */
@@ -52,6 +56,18 @@ export interface RelayOptions {
   logger?: Logger | pino.Level | 'silent';
   /** Don't listen: mount the relay on your own server with `relay.handleRequest` / `relay.handleUpgrade`. */
   listen?: boolean;
+  /**
+   * Workspace templates by name (`--template NAME=DIR`): `PUT /v1/sandboxes/:id` and guest grants may start a new
+   * sandbox's `/workspace` as a copy of one. Read at start.
+   */
+  templates?: Record<string, string>;
+  /**
+   * Guest mode (`--guest`, needs `secret`): pages without a token get a sandbox of their own with guest limits
+   * (`GuestLimits`). `true` for the defaults.
+   */
+  guest?: boolean | GuestOptions;
+  /** Behind a reverse proxy: per-client limits use the last `X-Forwarded-For` entry. Default false. */
+  trustProxy?: boolean;
 }
 
 export interface Relay {
@@ -85,6 +101,8 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     logger.warn({ backend: backend.name }, 'sandbox process and memory limits are NOT enforced (they need the bubblewrap backend and cgroup v1 pids/memory hierarchies)');
   }
   const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'sandbox-terminal-data-'));
+  const templates = await WorkspaceTemplates.load(options.templates);
+  const guestSandboxes = await loadGuestSandboxes(options.guest, auth, dataDir, limits, templates, logger);
   const runtimeDir = mkdtempSync(join(tmpdir(), 'sandbox-terminal-run-'));
   mkdirSync(dataDir, { recursive: true });
   const registry = new SessionRegistry({ ...(options.dataDir ? { dataDir } : {}), ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ttlMs: limits.sessionRecordTtlMs });
@@ -96,7 +114,9 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     throw error;
   }
   const metrics: RelayMetrics = new RelayMetrics(() => pool.runtimes());
-  const pool = new SandboxPool({ backend, dataDir, runtimeDir, network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, metrics });
+  const pool = new SandboxPool({ backend, dataDir, runtimeDir, network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, metrics, settingsFor: (id) => guestSandboxes?.settingsFor(id) });
+  const lifecycle = new SandboxLifecycle(pool, templates, logger);
+  const guests = guestSandboxes && new GuestService(guestSandboxes, lifecycle, auth, logger);
   const terminals = new TerminalEndpoint(pool, limits, logger, metrics, auth);
   const allowedOrigins = options.allowedOrigins;
   const context: RouteContext = {
@@ -105,6 +125,9 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     devEndpoints: options.devEndpoints ?? false,
     metrics,
     auth,
+    lifecycle,
+    guests,
+    trustProxy: options.trustProxy ?? false,
     health: () => ({
       ok: true,
       backend: backend.name,
@@ -112,6 +135,8 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       idleTimeoutMs: pool.idleTimeoutMs,
       sandboxes: pool.runtimes().length,
       running: pool.runtimes().filter((runtime) => runtime.running).length,
+      guest: guests !== undefined,
+      templates: templates.names,
     }),
   };
 
@@ -205,6 +230,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     sleepSandbox: (sandboxId) => pool.sleepSandbox(sandboxId),
     dropTerminalConnections: (sandboxId) => terminals.dropConnections(sandboxId),
     async close() {
+      guests?.close();
       terminals.close();
       await pool.close();
       await registry.close();

@@ -21,6 +21,10 @@ import type { RelayMetrics } from '../metrics.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { SandboxRuntime } from '../sandbox/sandbox-runtime.ts';
 import { readBody, readJson, sendError, sendJson } from './http-io.ts';
+import type { GuestService } from '../guest/guest-service.ts';
+import type { SandboxLifecycle } from '../sandbox/sandbox-lifecycle.ts';
+import { registerGuestRoutes } from './guest-routes.ts';
+import { registerSandboxRoutes } from './sandbox-routes.ts';
 
 export interface RouteContext {
   pool: SandboxPool;
@@ -30,6 +34,12 @@ export interface RouteContext {
   health: () => Record<string, unknown>;
   metrics: RelayMetrics;
   auth: RelayAuth;
+  /** Whole-sandbox calls: prepare from a template, delete (sandbox-routes.ts). */
+  lifecycle: SandboxLifecycle;
+  /** Guest mode (guest-routes.ts); undefined unless the relay runs with `--guest`. */
+  guests: GuestService | undefined;
+  /** Client addresses come from `X-Forwarded-For` (see client-address.ts). */
+  trustProxy: boolean;
 }
 
 type Handler = (ctx: RouteContext, request: IncomingMessage, response: ServerResponse, params: string[], url: URL, log: Logger, grant: Grant) => Promise<void>;
@@ -45,6 +55,8 @@ const routes: Array<{ method: string; path: string; access: Access; pattern: Reg
 function route(method: string, path: string, access: Access, handler: Handler): void {
   routes.push({ method, path, access, pattern: new RegExp(`^${path.replaceAll(':id', SEGMENT)}$`), handler });
 }
+/** How route modules beside this one (sandbox-routes.ts, guest-routes.ts) add theirs. */
+export type RouteRegistrar = typeof route;
 
 /** The boundary check: verifies the bearer token and that it covers the route's sandbox, session and scope. */
 async function authorize(ctx: RouteContext, request: IncomingMessage, access: Access, params: string[]): Promise<Grant> {
@@ -283,3 +295,6 @@ route('POST', '/v1/admin/sandboxes/:id/sleep', 'admin', async (ctx, _request, re
   await ctx.pool.sleepSandbox(sandboxId!, 'requested through the admin endpoint');
   response.writeHead(204).end();
 });
+
+registerSandboxRoutes(route);
+registerGuestRoutes(route);

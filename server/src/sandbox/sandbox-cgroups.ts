@@ -22,6 +22,10 @@ export interface SandboxResources {
   memoryBytes: number;
   /** CPU time as a number of cores (cgroup v1 CFS quota); 0.5 is half of one core. Only where the `cpu` controller is mounted. */
   cpuCores: number;
+  /** Size of `/tmp` in bytes (guest sandboxes set it); enforcement is the backend's. Absent: the backend's default. */
+  tmpBytes?: number;
+  /** Size of `/workspace` in bytes (guest sandboxes set it); enforcement is the backend's. Absent: no limit. */
+  workspaceBytes?: number;
 }
 
 /**

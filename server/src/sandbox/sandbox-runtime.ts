@@ -17,6 +17,20 @@ export interface SandboxDirs {
   control: string;
 }
 
+/** How long deleting a sandbox waits for its processes to be gone after the backend's stop() before it gives up. */
+const PROCESSES_GONE_TIMEOUT_MS = 10_000;
+const PROCESSES_GONE_POLL_MS = 10;
+
+/** What one sandbox gets beyond the relay-wide limits (guest sandboxes set these; see `GuestLimits`). */
+export interface SandboxProfile {
+  /** Sleeps after this long without activity when it is shorter than the relay-wide idle timeout. */
+  idleTimeoutMs?: number;
+  /** Passed to the backend as `SandboxResources.tmpBytes`. */
+  tmpBytes?: number;
+  /** Passed to the backend as `SandboxResources.workspaceBytes`. */
+  workspaceBytes?: number;
+}
+
 /**
  * One sandbox as the relay sees it: its directories, its running instance (when awake), its sessions, and when
  * it was last active. Starting is on demand; sleeping stops every process and keeps /workspace and the sessions.
@@ -32,6 +46,8 @@ export class SandboxRuntime {
   /** A sleep in progress; a wake waits for it so two instances never share the directories. */
   #stopping: Promise<void> | undefined;
   readonly #sessionHost: SessionHost;
+  /** Set once deletion began: the runtime never starts again (the pool makes a new one for the id afterwards). */
+  #deleting = false;
   /** Sessions last saved as asleep: their next start is a recreation (a restart or a replaced shell is not). */
   readonly #asleep = new WeakSet<ShellSession>();
 
@@ -46,6 +62,7 @@ export class SandboxRuntime {
     /** Already bound to this sandbox's id (a child logger). */
     private readonly log: Logger,
     private readonly metrics?: RelayMetrics,
+    readonly profile: SandboxProfile = {},
   ) {
     mkdirSync(dirs.workspace, { recursive: true });
     this.files = new WorkspaceFiles(dirs.workspace, limits.fileBytes);
@@ -96,6 +113,7 @@ export class SandboxRuntime {
   }
 
   ensureRunning(): Promise<SandboxInstance> {
+    if (this.#deleting) return Promise.reject(new RelayError('SANDBOX_DELETING', `sandbox ${this.id} is being deleted; try again in a moment`));
     if (this.#instance) return Promise.resolve(this.#instance);
     if (!this.#starting) {
       try {
@@ -125,7 +143,13 @@ export class SandboxRuntime {
         tmpDir: this.dirs.tmp,
         controlDir: this.dirs.control,
         network: this.network,
-        resources: { processes: this.limits.sandboxProcesses, memoryBytes: this.limits.sandboxMemoryBytes, cpuCores: this.limits.sandboxCpuCores },
+        resources: {
+          processes: this.limits.sandboxProcesses,
+          memoryBytes: this.limits.sandboxMemoryBytes,
+          cpuCores: this.limits.sandboxCpuCores,
+          ...(this.profile.tmpBytes !== undefined ? { tmpBytes: this.profile.tmpBytes } : {}),
+          ...(this.profile.workspaceBytes !== undefined ? { workspaceBytes: this.profile.workspaceBytes } : {}),
+        },
       });
     } catch (error) {
       throw new RelayError('SANDBOX_START_FAILED', `sandbox ${this.id} could not start: ${(error as Error).message}`);
@@ -153,6 +177,26 @@ export class SandboxRuntime {
     await this.#stopping;
     this.metrics?.sandboxSlept();
     this.log.info({ reason }, 'sandbox asleep');
+  }
+
+  /**
+   * The first step of deleting the sandbox: refuses every later start, waits for a start in progress, stops the
+   * instance and resolves only once the backend says its processes are gone. Its workspace may be removed only
+   * after this: a recursive delete by name while a sandbox process runs can be raced into host files (symlink swaps).
+   */
+  async stopForDeletion(): Promise<void> {
+    this.#deleting = true;
+    await this.#starting?.catch(() => undefined);
+    const instance = this.#instance;
+    this.#instance = undefined;
+    if (instance) this.#stopping = instance.stop().finally(() => (this.#stopping = undefined));
+    await this.#stopping;
+    // bubblewrap's stop() resolves when the outer bwrap exits; the namespace's init (and so every process in it) dies
+    // a moment later, by its parent-death signal. Deleting the workspace has to wait for that.
+    const deadline = Date.now() + PROCESSES_GONE_TIMEOUT_MS;
+    while (instance?.alive?.() === true && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, PROCESSES_GONE_POLL_MS));
+    if (instance?.alive?.() === true) throw new RelayError('INTERNAL', `sandbox ${this.id} still has processes ${PROCESSES_GONE_TIMEOUT_MS} ms after it was stopped; its workspace is kept`);
+    this.log.info('sandbox stopped for deletion');
   }
 
   /** A new session object bound to this sandbox (not started). */
