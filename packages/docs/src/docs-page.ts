@@ -238,7 +238,7 @@ export class RunnableBlocksPage {
   /** A reader coming back to a known sandbox sees which steps are already done. */
   async #restoreChecks(elements?: Element[]): Promise<void> {
     if (!elements) {
-      if (this.#checksRestored) return;
+      if (this.#checksRestored || !this.session.resumed) return;
       this.#checksRestored = true;
     }
     const entries = (elements ?? [...this.#blocks.keys()]).map((element) => this.#blocks.get(element)).filter((entry) => entry?.spec.check);
