@@ -36,7 +36,8 @@ export function readBlock(element: Element, index: number): BlockSpec {
   const timeout = Number(attr('timeout'));
   return {
     kind,
-    code: kind === 'command' || kind === 'setup-command' ? source.replace(/\n+$/, '') : source,
+    // Commands without trailing blank lines; files end with one newline, as text files do (remark drops it, markdown-it keeps it).
+    code: kind === 'command' || kind === 'setup-command' ? source.replace(/\n+$/, '') : source === '' || source.endsWith('\n') ? source : `${source}\n`,
     ...(saveAs ? { saveAs } : {}),
     ...(attr('check') ? { check: attr('check')! } : {}),
     inlineOutput: attr('output') !== null,
