@@ -1,13 +1,20 @@
 import { escapeAttribute, parseFenceMeta } from './fence-meta.ts';
 
-// The few markdown-it shapes this plugin touches, so the package does not depend on markdown-it's types.
+// The few markdown-it shapes this plugin touches, so the package does not depend on markdown-it's types. Methods, not
+// function-typed properties: markdown-it's own rule type takes its full Token, of which these are a part.
 interface FenceToken {
   info: string;
   content: string;
 }
-type RenderRule = (tokens: FenceToken[], index: number, options: unknown, env: unknown, self: { renderToken(tokens: FenceToken[], index: number, options: unknown): string }) => string;
+interface TokenRenderer {
+  renderToken(tokens: FenceToken[], index: number, options: unknown): string;
+}
+interface FenceRules {
+  fence?(tokens: FenceToken[], index: number, options: unknown, env: unknown, self: TokenRenderer): string;
+}
+type RenderRule = NonNullable<FenceRules['fence']>;
 interface MarkdownItLike {
-  renderer: { rules: Record<string, RenderRule | undefined> };
+  renderer: { rules: FenceRules };
 }
 
 /**
