@@ -1,5 +1,6 @@
 import type { SandboxTerminal, SessionTabs, TerminalTheme } from '@sandbox-terminal/elements';
 import { renderAgentPanel } from './agent-panel.ts';
+import { renderDocsPageSection } from './docs-page-section.ts';
 import { renderElementDocs } from './element-docs.ts';
 import { renderFrameworkExamples } from './framework-examples.ts';
 import { renderIdleControl } from './idle-control.ts';
@@ -33,6 +34,7 @@ renderSnippet(document.querySelector('[data-snippet="tabs"]')!, tabsSnippet());
 renderAgentPanel(document.querySelector('#agent-panel')!, { relayUrl, sandboxId: SANDBOX_ID, tabs, single });
 renderIdleControl(document.querySelector('#idle-control')!, { relayUrl, sandboxId: SANDBOX_ID });
 renderElementDocs(document.querySelector('#element-docs')!);
+renderDocsPageSection(document.querySelector('#docs-page-tutorial')!, { relayUrl });
 renderFrameworkExamples(document.querySelector('#framework-examples')!);
 void checkRelay();
 

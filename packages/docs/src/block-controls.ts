@@ -107,7 +107,7 @@ function statusText(view: BlockView): string {
     case 'running':
       return 'Running…';
     case 'finished': {
-      const time = `${(view.durationMs / 1000).toFixed(1)} s`;
+      const time = view.durationMs < 1000 ? `${Math.max(1, Math.round(view.durationMs))} ms` : `${(view.durationMs / 1000).toFixed(1)} s`;
       if (view.stopped) return `Stopped · ${time}`;
       if (view.timedOut) return `Timed out · ${time}`;
       return view.exitCode === 0 ? `✓ Exit 0 · ${time}` : `✗ Exit ${view.exitCode} · ${time}`;
