@@ -89,10 +89,12 @@ describe('guest mode', { timeout: TEST_TIMEOUT_MS }, () => {
     }
   });
 
-  it('a renewal token buys new access tokens for the same sandbox and is never an access token itself', async () => {
-    const relay = await guestRelay();
+  it('a renewal token buys new access tokens (each valid for guestTokenTtlMs) for the same sandbox and is never an access token itself', async () => {
+    const relay = await guestRelay({ guest: { limits: { guestTokenTtlMs: 60_000 } } });
     try {
       const grant = await requestGuestGrant(relay.url);
+      const lifetime = Date.parse(grant.tokenExpiresAt) - Date.now();
+      assert.ok(lifetime > 55_000 && lifetime <= 60_000, `the access token lives ${lifetime} ms, not guestTokenTtlMs`);
       const renewed = await renewGuestToken(relay.url, grant.renewal);
       assert.equal(renewed.sandbox, grant.sandbox);
       assert.equal(renewed.sandboxExpiresAt, grant.sandboxExpiresAt);
