@@ -83,7 +83,7 @@ describe('runnable code blocks on a plain HTML page', () => {
     expect(types.filter((type) => type === 'sandbox-setup:done')).to.have.length(1, `setup ran more than once: ${types.join(' ')}`);
     expect(types.indexOf('sandbox-setup:done')).to.be.below(types.indexOf('sandbox-run-start:mkdir'));
     const sandbox = await sandboxClient(tutorial.sandboxId);
-    expect(await sandbox.readFile('/workspace/setup.txt')).to.equal('seeded by setup');
+    expect(await sandbox.readFile('/workspace/setup.txt')).to.equal('seeded by setup\n');
     // The docked terminal opened on the first Run and shows what ran.
     const terminal = await waitFor(() => tutorial.page().terminal, 'the docked terminal');
     await waitForState(terminal, 'connected');
