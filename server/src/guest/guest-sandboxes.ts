@@ -67,10 +67,16 @@ export class GuestSandboxes {
       expiresAtMs: now + this.limits.guestSandboxLifetimeMs,
       template,
     };
-    const dir = join(this.sandboxesDir, record.sandbox);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(join(dir, GUEST_NOTE), JSON.stringify(record), { mode: 0o600 });
+    // Counted from now on, before the first await: concurrent grants cannot all pass the checks above.
     this.#records.set(record.sandbox, record);
+    try {
+      const dir = join(this.sandboxesDir, record.sandbox);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFile(join(dir, GUEST_NOTE), JSON.stringify(record), { mode: 0o600 });
+    } catch (error) {
+      this.#records.delete(record.sandbox);
+      throw error;
+    }
     return record;
   }
 
