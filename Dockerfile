@@ -27,11 +27,11 @@ COPY server/src server/src
 # Builds the protocol package too (a project reference of the server's) and copies bashrc.sh beside its module.
 RUN npm run build --workspace server
 
-# ---- dependencies: production only. node-pty and sqlite3 compile native addons, so this stage has a toolchain the
-# final one lacks.
+# ---- dependencies: production only. node-pty, sqlite3 and the relay's own native helper (server/native: sandbox-enter
+# against libseccomp, fs_at) compile here, so this stage has a toolchain the final one lacks.
 FROM node:20-bookworm-slim AS deps
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends python3 make g++ \
+  && apt-get install -y --no-install-recommends python3 make g++ libseccomp-dev \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -42,14 +42,17 @@ COPY server/package.json server/
 COPY demo/package.json demo/
 # The bin must exist when npm installs, or npm does not link node_modules/.bin/sandbox-relay (for `docker exec … npx`).
 COPY server/bin server/bin
+COPY server/native/binding.gyp server/native/has-seccomp.mjs server/native/
+COPY server/native/src server/native/src
 RUN npm ci --omit=dev --workspace server --no-audit --no-fund
 
 # ---- the relay: compiled JavaScript run by plain node (no TypeScript at run time)
 FROM node:20-bookworm-slim
-# bubblewrap: the sandboxes; util-linux: nsenter, which shells use to join them; procps: ps/pgrep for users'
-# shells; tini: PID 1 that reaps the orphans sandboxes leave behind and forwards SIGTERM to the relay.
+# bubblewrap: the sandboxes; libseccomp2: the sandbox helper's filter; passt, iproute2 and util-linux (nsenter):
+# sandboxes' network; procps: ps/pgrep for users' shells; tini: PID 1 that reaps the orphans sandboxes leave behind
+# and forwards SIGTERM to the relay.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends bubblewrap util-linux procps tini ca-certificates bash \
+  && apt-get install -y --no-install-recommends bubblewrap libseccomp2 passt iproute2 util-linux procps tini ca-certificates bash \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=deps /app ./

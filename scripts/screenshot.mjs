@@ -1,15 +1,26 @@
 // `npm run screenshot`: starts the relay and the demo (scripts/start.mjs, on ports of their own and a throwaway data
-// directory), drives the page in the system's Chromium a little, and writes docs/screenshot.png for the README.
+// directory), drives the page in the system's Chromium a little, and writes docs/screenshot.png for the README and
+// docs/screenshot-phone.png (the same page at a phone's 390 px).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { findChrome } from './find-chrome.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUTPUT = join(ROOT, 'docs', 'screenshot.png');
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PHONE_OUTPUT = join(ROOT, 'docs', 'screenshot-phone.png');
+/** An iPhone 14's CSS viewport; drawn at twice that in pixels, as the phone does. */
+const PHONE_VIEWPORT = { width: 390, height: 1100 };
+const PHONE_SCALE = 2;
+const chrome = findChrome();
+if (chrome.error) {
+  console.error(chrome.error);
+  process.exit(1);
+}
+const CHROMIUM_PATH = chrome.path;
 const RELAY_PORT = process.env.SCREENSHOT_RELAY_PORT ?? '8797';
 const DEMO_PORT = process.env.SCREENSHOT_DEMO_PORT ?? '5183';
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -64,6 +75,18 @@ try {
   });
   await page.screenshot({ path: OUTPUT });
   console.log(`wrote ${OUTPUT}`);
+
+  // The same sessions on a phone: a page with the first one's localStorage reattaches to them (persist-key), at 390 px.
+  const storageState = await page.context().storageState();
+  const phoneContext = await browser.newContext({ storageState, viewport: PHONE_VIEWPORT, deviceScaleFactor: PHONE_SCALE, isMobile: true, hasTouch: true });
+  const phone = await phoneContext.newPage();
+  phone.setDefaultTimeout(STEP_TIMEOUT_MS);
+  await phone.goto(demoUrl);
+  await phone.waitForFunction(() => document.querySelector('#single-terminal')?.status?.state === 'connected');
+  await phone.waitForFunction(() => document.querySelector('#session-tabs')?.terminalFor?.()?.status?.state === 'connected');
+  await waitForScreen(phone, '#single-terminal', 'hello.py');
+  await phone.screenshot({ path: PHONE_OUTPUT });
+  console.log(`wrote ${PHONE_OUTPUT}`);
 } finally {
   await browser?.close();
   server.kill('SIGTERM');

@@ -1,6 +1,6 @@
 import { html, nothing, render } from 'lit';
 import { getSandbox, SandboxError, type ExecResult, type SessionInfo } from '@sandbox-terminal/client';
-import type { SandboxTerminal, SessionTabs } from '@sandbox-terminal/elements';
+import { describeError, type SandboxTerminal, type SessionTabs } from '@sandbox-terminal/elements/classes';
 
 /** An agent's command gets this long before the relay kills it; the session survives. */
 const AGENT_COMMAND_TIMEOUT_MS = 60_000;
@@ -21,7 +21,9 @@ interface Message {
   command: string;
   session: string;
   result?: ExecResult;
+  /** In words; `errorCode` is the relay's code, shown on hover. */
   error?: string;
+  errorCode?: string;
 }
 
 interface Options {
@@ -42,24 +44,31 @@ export function renderAgentPanel(container: HTMLElement, { relayUrl, sandboxId, 
   let chosen = '';
   let running = false;
   let listError = '';
+  /** The sandbox's sessions that this page does not show (older visits, other browser tabs) are listed on request. */
+  let showOthers = false;
 
   const labelOf = (id: string): string => {
     if (id === single.sessionId) return 'the single terminal';
     const tab = tabs.tabs.find((candidate) => candidate.sessionId === id);
-    if (tab) return `tab “${tab.name || tab.title || 'bash'}”`;
+    if (tab) return `tab “${tab.name || tab.command || tab.title || tab.cwd?.split('/').filter(Boolean).pop() || 'bash'}”`;
     return NOT_ON_PAGE;
   };
 
+  const onPage = (id: string) => labelOf(id) !== NOT_ON_PAGE;
+  /** What the list offers: the sessions this page shows, first, then (on request) the others, marked as such. */
+  const offered = () => sessions.filter((session) => showOthers || onPage(session.id));
+
   async function refreshSessions(): Promise<void> {
     try {
-      // Sessions shown on this page first, then the sandbox's others (older visits, other tabs of the browser).
-      const onPage = (id: string) => (labelOf(id) === NOT_ON_PAGE ? 1 : 0);
-      sessions = (await sandbox.listSessions()).sort((a, b) => onPage(a.id) - onPage(b.id));
+      sessions = (await sandbox.listSessions()).sort((a, b) => Number(onPage(b.id)) - Number(onPage(a.id)));
       listError = '';
     } catch (error) {
-      listError = error instanceof Error ? error.message : String(error);
+      listError =
+        error instanceof SandboxError
+          ? `could not list the sessions: ${describeError({ code: error.code, message: error.message, ...(error.status ? { httpStatus: error.status } : {}) })}`
+          : `could not list the sessions: ${describeError({ code: 'NETWORK', message: String(error) })}`;
     }
-    if (!sessions.some((session) => session.id === chosen)) chosen = tabs.activeSessionId ?? sessions[0]?.id ?? '';
+    if (!offered().some((session) => session.id === chosen)) chosen = tabs.activeSessionId ?? offered()[0]?.id ?? '';
     draw();
   }
 
@@ -72,7 +81,12 @@ export function renderAgentPanel(container: HTMLElement, { relayUrl, sandboxId, 
     try {
       message.result = await sandbox.exec(command, { session: chosen, timeout: AGENT_COMMAND_TIMEOUT_MS });
     } catch (error) {
-      message.error = error instanceof SandboxError ? `${error.code}: ${error.message}` : String(error);
+      if (error instanceof SandboxError) {
+        message.error = describeError({ code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}), ...(error.status ? { httpStatus: error.status } : {}) });
+        message.errorCode = `${error.code}: ${error.message}`;
+      } else {
+        message.error = describeError({ code: 'NETWORK', message: String(error) });
+      }
     }
     running = false;
     draw();
@@ -94,14 +108,25 @@ export function renderAgentPanel(container: HTMLElement, { relayUrl, sandboxId, 
             <label
               >Session
               <select aria-label="Session the agent runs in" @focus=${() => refreshSessions()} @change=${(event: Event) => ((chosen = (event.target as HTMLSelectElement).value), draw())}>
-                ${sessions.map(
+                ${offered().map(
                   (session) => html`<option value=${session.id} ?selected=${session.id === chosen}>
-                    ${labelOf(session.id)} · ${session.id.slice(0, 8)} · ${session.status} · ${session.cwd}
+                    ${labelOf(session.id)} · ${session.cwd} · ${session.status} · ${session.id.slice(0, 8)}
                   </option>`,
                 )}
               </select>
             </label>
             <button type="button" @click=${() => refreshSessions()}>Refresh</button>
+            <label class="toggle"
+              ><input
+                type="checkbox"
+                .checked=${showOthers}
+                @change=${(event: Event) => {
+                  showOthers = (event.target as HTMLInputElement).checked;
+                  void refreshSessions();
+                }}
+              />
+              also list the sandbox's ${sessions.filter((session) => !onPage(session.id)).length} sessions not open here</label
+            >
             ${listError ? html`<span class="error">${listError}</span>` : nothing}
           </div>
           <ol class="transcript" aria-live="polite">
@@ -145,7 +170,7 @@ function renderMessage(message: Message, where: string) {
               : ''}
           </div>`
       : message.error
-        ? html`<div class="error">${message.error}</div>`
+        ? html`<div class="error" title=${message.errorCode ?? ''}>${message.error}</div>`
         : html`<div class="meta">running…</div>`}
   </li>`;
 }

@@ -48,32 +48,39 @@ function renderElement(element: ElementDeclaration): TemplateResult {
   const methods = publicMembers.filter((member) => member.kind === 'method');
   return html`<article class="element-doc">
     <h3><code>&lt;${element.tagName}&gt;</code></h3>
-    ${element.summary ? html`<p class="summary">${element.summary}</p>` : nothing}
-    ${element.description ? html`<p>${element.description}</p>` : nothing}
-    ${table('Attributes', ['attribute', 'property', 'type', 'default', ''], element.attributes, (attribute) => [
+    ${element.summary ? html`<p class="summary">${prose(element.summary)}</p>` : nothing}
+    ${element.description ? element.description.split(/\n\s*\n/).map((paragraph) => html`<p>${prose(paragraph)}</p>`) : nothing}
+    ${table('Attributes', ['attribute', 'property', 'type', 'default', 'description'], element.attributes, (attribute) => [
       html`<code>${attribute.name}</code>`,
       html`<code>${attribute.fieldName ?? ''}</code>`,
       html`<code>${attribute.type?.text ?? ''}</code>`,
-      html`<code>${attribute.default ?? ''}</code>`,
-      attribute.description ?? '',
+      attribute.default ? html`<code>${attribute.default}</code>` : '',
+      prose(attribute.description),
     ])}
-    ${table('Read-only properties', ['property', 'type', ''], properties, (member) => [
+    ${table('Properties without an attribute', ['property', 'type', 'access', 'description'], properties, (member) => [
       html`<code>${member.name}</code>`,
       html`<code>${member.type?.text ?? ''}</code>`,
-      member.description ?? '',
+      member.readonly ? 'read-only' : 'read and write',
+      prose(member.description),
     ])}
-    ${table('Methods', ['method', ''], methods, (member) => [
+    ${table('Methods', ['method', 'description'], methods, (member) => [
       html`<code>${member.name}(${(member.parameters ?? []).map((parameter) => parameter.name).join(', ')})</code>`,
-      member.description ?? '',
+      prose(member.description),
     ])}
-    ${table('Events', ['event', ''], element.events, (event) => [html`<code>${event.name}</code>`, event.description ?? ''])}
-    ${table('Slots', ['slot', ''], element.slots, (slot) => [html`<code>${slot.name || '(default)'}</code>`, slot.description ?? ''])}
-    ${table('CSS parts', ['part', ''], element.cssParts, (part) => [html`<code>::part(${part.name})</code>`, part.description ?? ''])}
-    ${table('CSS custom properties', ['property', ''], element.cssProperties, (property) => [
+    ${table('Events', ['event', 'description'], element.events, (event) => [html`<code>${event.name}</code>`, prose(event.description)])}
+    ${table('Slots', ['slot', 'description'], element.slots, (slot) => [html`<code>${slot.name || '(default)'}</code>`, prose(slot.description)])}
+    ${table('CSS parts', ['part', 'description'], element.cssParts, (part) => [html`<code>::part(${part.name})</code>`, prose(part.description)])}
+    ${table('CSS custom properties', ['property', 'description'], element.cssProperties, (property) => [
       html`<code>${property.name}</code>`,
-      property.description ?? '',
+      prose(property.description),
     ])}
   </article>`;
+}
+
+/** The manifest's descriptions are Markdown from JSDoc: `code` spans become <code>, the rest stays text. */
+function prose(text: string | undefined): TemplateResult {
+  const parts = (text ?? '').split(/`([^`]+)`/);
+  return html`${parts.map((part, index) => (index % 2 === 1 ? html`<code>${part}</code>` : part))}`;
 }
 
 function table<T>(title: string, headings: string[], rows: T[] | undefined, cells: (row: T) => Array<string | TemplateResult>) {
@@ -87,7 +94,7 @@ function table<T>(title: string, headings: string[], rows: T[] | undefined, cell
           </tr>
         </thead>
         <tbody>
-          ${rows.map((row) => html`<tr>${cells(row).map((cell) => html`<td>${cell}</td>`)}</tr>`)}
+          ${rows.map((row) => html`<tr>${cells(row).map((cell, index) => html`<td data-label=${headings[index] ?? ''}>${cell}</td>`)}</tr>`)}
         </tbody>
       </table>
     </div>`;

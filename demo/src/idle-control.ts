@@ -9,8 +9,14 @@ const SHORT_IDLE_TIMEOUT_S = 10;
  * (`POST /v1/admin/sandboxes/:id/sleep`), so a visitor can watch a session sleep and come back in seconds instead of
  * ten minutes. Both are development endpoints of the relay, on under `npm start`.
  */
-export function renderIdleControl(container: HTMLElement, { relayUrl, sandboxId }: { relayUrl: string; sandboxId: string }): void {
-  let seconds = SHORT_IDLE_TIMEOUT_S;
+export function renderIdleControl(
+  container: HTMLElement,
+  { relayUrl, sandboxId }: { relayUrl: string; sandboxId: string },
+): { showRelayTimeout(ms: number): void } {
+  /** What the relay runs at, once known (from /healthz); the box shows it until the visitor types another value. */
+  let relaySeconds: number | undefined;
+  let seconds: number | undefined;
+  let edited = false;
   let message = '';
   let failed = false;
 
@@ -41,6 +47,7 @@ export function renderIdleControl(container: HTMLElement, { relayUrl, sandboxId 
   async function apply(value: number): Promise<void> {
     try {
       await post('/v1/admin/idle-timeout', { ms: Math.round(value * 1000) });
+      relaySeconds = value;
       failed = false;
       message =
         value < DEFAULT_IDLE_TIMEOUT_S
@@ -59,7 +66,7 @@ export function renderIdleControl(container: HTMLElement, { relayUrl, sandboxId 
         class="idle-control"
         @submit=${(event: Event) => {
           event.preventDefault();
-          void apply(seconds);
+          void apply(seconds ?? SHORT_IDLE_TIMEOUT_S);
         }}
       >
         <label
@@ -68,11 +75,16 @@ export function renderIdleControl(container: HTMLElement, { relayUrl, sandboxId 
             type="number"
             min="1"
             max="86400"
-            .value=${String(seconds)}
-            @input=${(event: Event) => (seconds = Number((event.target as HTMLInputElement).value) || SHORT_IDLE_TIMEOUT_S)}
+            placeholder=${String(SHORT_IDLE_TIMEOUT_S)}
+            .value=${seconds === undefined ? '' : String(seconds)}
+            @input=${(event: Event) => {
+              edited = true;
+              seconds = Number((event.target as HTMLInputElement).value) || SHORT_IDLE_TIMEOUT_S;
+            }}
           />
         </label>
         <button type="submit">Apply</button>
+        <span class="hint">${relaySeconds === undefined ? 'relay: checking…' : `the relay now uses ${relaySeconds} s`}</span>
         <button type="button" @click=${() => apply(DEFAULT_IDLE_TIMEOUT_S)}>Reset to ${DEFAULT_IDLE_TIMEOUT_S} s</button>
         <button type="button" @click=${() => sleepNow()}>Sleep now</button>
         ${message ? html`<p class=${failed ? 'error' : 'hint'} role="status">${message}</p>` : nothing}
@@ -82,4 +94,13 @@ export function renderIdleControl(container: HTMLElement, { relayUrl, sandboxId 
   }
 
   draw();
+  return {
+    showRelayTimeout(ms: number): void {
+      const value = Math.round(ms / 1000);
+      if (value === relaySeconds) return;
+      relaySeconds = value;
+      if (!edited) seconds = value;
+      draw();
+    },
+  };
 }

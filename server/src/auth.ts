@@ -57,6 +57,11 @@ export class Grant {
     if (!scopeAllows(claims.scope, need.scope)) throw new RelayError('FORBIDDEN', `this needs the ${need.scope} scope; the token has ${claims.scope}`, { scope: claims.scope, needed: need.scope });
   }
 
+  /** Whether the token reaches this session (a token without a `sessions` claim reaches every session of its sandbox). */
+  coversSession(sessionId: string): boolean {
+    return !this.claims?.sessions || this.claims.sessions.includes(sessionId);
+  }
+
   /** A token limited to some sessions may not run commands outside them (a one-shot exec, a new session id it does not name). */
   requireAnySession(): void {
     if (this.claims?.sessions) throw new RelayError('FORBIDDEN', 'the token is limited to some sessions');

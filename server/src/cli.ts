@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics } from 'prom-client';
 import { createRelay, type Relay, type RelayOptions } from './relay.ts';
 import { MIN_SECRET_BYTES } from './auth.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS } from './limits.ts';
+import { nativeFs } from './sandbox/native.ts';
+import { DEFAULT_SANDBOX_IDS, parseSandboxIds } from './sandbox/sandbox-ids.ts';
+import { parseNetworkAllow } from './sandbox/sandbox-network.ts';
 import { GUEST_FLAGS, GUEST_HELP, parseGuestConfig } from './guest/guest-cli.ts';
 
 const HELP = `sandbox-relay: live sandbox terminals for any web page (the session relay)
@@ -20,12 +24,19 @@ Every option can also be set with the environment variable named beside it; a fl
                                              rediss:// for TLS) so several relays share sessions; wins over the SQLite
                                              registry of --data-dir (workspaces stay there). Checked at start.
   --backend <name>       RELAY_BACKEND       auto | bubblewrap | unisolated (default auto: bubblewrap where it works)
-  --network <on|off>     RELAY_NETWORK       whether sandboxes reach the network (default on)
+  --network <on|off>     RELAY_NETWORK       on (default): sandboxes reach the internet through pasta, from their own
+                                             network namespace; the host's loopback and addresses, private and
+                                             link-local ranges stay out of reach. off: loopback only (SECURITY.md)
+  --network-allow <l>    RELAY_NETWORK_ALLOW comma-separated IPv4 CIDR ranges sandboxes may reach although private
+  --sandbox-ids <s[:n]>  RELAY_SANDBOX_IDS   host uid/gid range sandboxes run under: root inside is uid s outside
+                                             (default ${DEFAULT_SANDBOX_IDS.uid}:${DEFAULT_SANDBOX_IDS.count}; no host account may use it)
   --allowed-origins <l>  RELAY_ALLOWED_ORIGINS  comma-separated origins allowed to use the API from a browser (default any)
   --dev-endpoints        RELAY_DEV_ENDPOINTS  enable /v1/admin/* (idle timeout, sleep now) for demos and tests
-  --secret <s>           RELAY_SECRET        signs and checks access tokens (HS256, at least 32 bytes); with it every
-                                             call needs a token from issueToken(). Prefer the variable: a flag shows
-                                             in the process list. Without it: development mode, no auth (logged).
+  --secret-file <path>   RELAY_SECRET_FILE   reads the secret that signs and checks access tokens (HS256, at least 32
+                                             bytes) from a file; with it every call needs a token from issueToken().
+                                             Without a secret: development mode, no auth (logged).
+  --secret <s>           RELAY_SECRET        the secret itself (the relay removes it from its environment and command
+                                             line once read, but a file is better: nothing else ever shows it)
   --log-level <level>    RELAY_LOG_LEVEL     fatal | error | warn | info | debug | trace | silent (default info)
 ${GUEST_HELP}  -h, --help                                 this text
 `;
@@ -43,6 +54,9 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
       'redis-url': { type: 'string' },
       backend: { type: 'string' },
       network: { type: 'string' },
+      'network-allow': { type: 'string' },
+      'sandbox-ids': { type: 'string' },
+      'secret-file': { type: 'string' },
       'allowed-origins': { type: 'string' },
       'dev-endpoints': { type: 'boolean' },
       'log-level': { type: 'string' },
@@ -81,12 +95,17 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
     if (!['on', 'off', 'true', 'false'].includes(network)) throw new ConfigError(`--network must be on or off, not ${JSON.stringify(network)}`);
     options.network = network === 'on' || network === 'true';
   }
+  const allow = pick('network-allow', 'RELAY_NETWORK_ALLOW');
+  if (allow) options.networkAllow = configured(() => parseNetworkAllow(allow));
+  const ids = pick('sandbox-ids', 'RELAY_SANDBOX_IDS');
+  if (ids) options.sandboxIds = configured(() => parseSandboxIds(ids));
   const origins = pick('allowed-origins', 'RELAY_ALLOWED_ORIGINS');
   if (origins) options.allowedOrigins = origins.split(',').map((origin) => origin.trim()).filter(Boolean);
   if (values['dev-endpoints'] || env.RELAY_DEV_ENDPOINTS === '1' || env.RELAY_DEV_ENDPOINTS === 'true') options.devEndpoints = true;
-  const secret = pick('secret', 'RELAY_SECRET');
+  const secretFile = pick('secret-file', 'RELAY_SECRET_FILE');
+  const secret = secretFile ? readSecretFile(secretFile) : pick('secret', 'RELAY_SECRET');
   if (secret) {
-    if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) throw new ConfigError(`--secret / RELAY_SECRET must be at least ${MIN_SECRET_BYTES} bytes`);
+    if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) throw new ConfigError(`the secret (${secretFile ? '--secret-file' : '--secret / RELAY_SECRET'}) must be at least ${MIN_SECRET_BYTES} bytes`);
     options.secret = secret;
   }
   try {
@@ -102,6 +121,38 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
   return options;
 }
 
+function configured<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+function readSecretFile(path: string): string {
+  try {
+    // One trailing newline is what `echo … > file` leaves; it is not part of the secret.
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new ConfigError(`--secret-file ${JSON.stringify(path)} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/**
+ * Once read, the secret leaves this process's environment and command line: the variable is unset (so no child
+ * inherits it), and its bytes in the original environment and argv blocks are zeroed, which is what
+ * /proc/<pid>/environ and /proc/<pid>/cmdline show. A leak of either then holds nothing that signs tokens.
+ */
+function forgetSecret(secret: string | undefined): void {
+  delete process.env.RELAY_SECRET;
+  if (!secret) return;
+  try {
+    nativeFs().scrubMemory(secret);
+  } catch {
+    // Without the native addon the relay cannot isolate sandboxes either, and says so.
+  }
+}
+
 function integer(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
@@ -115,6 +166,7 @@ try {
   process.stderr.write(`sandbox-relay: ${(error as Error).message}\nRun sandbox-relay --help for the options.\n`);
   process.exit(2);
 }
+forgetSecret(options.secret);
 
 let relay: Relay;
 try {

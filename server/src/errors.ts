@@ -20,9 +20,11 @@ export function limitExceeded(limit: string, value: number, message: string): Re
   return new RelayError('LIMIT_EXCEEDED', message, { limit, value });
 }
 
-/** Any thrown value as a payload safe to send: relay errors as they are, everything else as INTERNAL. */
+/** What a client is told of an error the relay did not expect; its text (host paths, say) stays in the relay's log. */
+export const INTERNAL_MESSAGE = "the relay hit an unexpected error; its log has the details under this request's x-request-id";
+
+/** Any thrown value as a payload safe to send: relay errors as they are, everything else as INTERNAL without its text. */
 export function toErrorPayload(error: unknown): ErrorPayload {
   if (error instanceof RelayError) return error.toPayload();
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: 'INTERNAL', message };
+  return { code: 'INTERNAL', message: INTERNAL_MESSAGE };
 }

@@ -9,8 +9,22 @@ export interface RelayLimits {
   commandBytes: number;
   /** Largest JSON request body. */
   jsonBodyBytes: number;
+  /**
+   * Most JSON values (array elements, object entries) one request body may hold; counted as it arrives and refused
+   * before it is parsed, since parsing costs per value (1.5 M entries held the event loop for ~1 s).
+   */
+  jsonBodyValues: number;
+  /** Most environment variables one createSession or exec call may set. */
+  envEntries: number;
+  /**
+   * Most bytes those variables may take (name, `=`, value and a NUL each). Below Linux's 128 KiB for one variable and
+   * its ~2 MiB for a whole environment, so a process the relay starts is never refused with E2BIG.
+   */
+  envBytes: number;
   /** Largest file accepted by writeFile or returned by readFile. */
   fileBytes: number;
+  /** Entries one listFiles call returns at most; a larger directory is refused (LIMIT_EXCEEDED) rather than read whole. */
+  listEntries: number;
   /** Largest WebSocket message (terminal input or control frame). */
   terminalMessageBytes: number;
   /** Terminal output kept per session so a reconnecting viewer resumes exactly where it stopped. */
@@ -23,6 +37,12 @@ export interface RelayLimits {
   slowViewerGraceMs: number;
   /** A viewer that has not drained its backlog for this long is disconnected (close code 4429). */
   stalledViewerCloseMs: number;
+  /**
+   * Most output the relay holds for one viewer (sent and not acknowledged, or queued on its socket), PTY and exec
+   * output alike. Output that would take a viewer past it is not sent to it: it gets the screen once it has drained,
+   * or is closed after `stalledViewerCloseMs`. Bounds the relay's memory per viewer whatever the viewer does.
+   */
+  viewerBacklogBytes: number;
   /** After an abnormal disconnect, the viewer's position still counts for flow control this long (so a quick reconnect loses nothing). */
   reconnectGraceMs: number;
   /**
@@ -66,6 +86,18 @@ export interface RelayLimits {
    * the sandbox's processes are throttled, not killed.
    */
   sandboxCpuCores: number;
+  /**
+   * Size of each sandbox's `/tmp`, a tmpfs of its own (its pages also count against `sandboxMemoryBytes`). Over it a
+   * write inside fails with ENOSPC (`No space left on device`); other sandboxes and the relay's disk are untouched.
+   */
+  sandboxTmpBytes: number;
+  /**
+   * Upload bytes (writeFile bodies) the relay accepts at once, all clients together: each upload reserves its
+   * `Content-Length` (or `fileBytes` when it sends none) until it ends. Over it: 429 LIMIT_EXCEEDED, try again later.
+   */
+  uploadBytesInFlight: number;
+  /** The same for one client address (so one client cannot take every slot). */
+  uploadBytesInFlightPerClient: number;
   /** Sessions one sandbox may hold (active, sleeping or exited). */
   sessionsPerSandbox: number;
   /** Viewers attached to one session at once. */
@@ -82,13 +114,18 @@ export const DEFAULT_LIMITS: RelayLimits = {
   execOutputBytes: 10 * 1024 * 1024,
   commandBytes: 1024 * 1024,
   jsonBodyBytes: 32 * 1024 * 1024,
+  jsonBodyValues: 10_000,
+  envEntries: 1_024,
+  envBytes: 64 * 1024,
   fileBytes: 100 * 1024 * 1024,
+  listEntries: 10_000,
   terminalMessageBytes: 1024 * 1024,
   outputLogBytes: 4 * 1024 * 1024,
   flowHighWatermarkBytes: 2 * 1024 * 1024,
   flowLowWatermarkBytes: 1024 * 1024,
   slowViewerGraceMs: 2_000,
   stalledViewerCloseMs: 30_000,
+  viewerBacklogBytes: 8 * 1024 * 1024,
   reconnectGraceMs: 3_000,
   bulkOutputBytesPerSecond: 1024 * 1024,
   typingWindowMs: 1_000,
@@ -99,6 +136,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   sandboxProcesses: 512,
   sandboxMemoryBytes: 2 * 1024 * 1024 * 1024,
   sandboxCpuCores: 1,
+  sandboxTmpBytes: 512 * 1024 * 1024,
+  uploadBytesInFlight: 1024 * 1024 * 1024,
+  uploadBytesInFlightPerClient: 256 * 1024 * 1024,
   sessionsPerSandbox: 64,
   viewersPerSession: 16,
   shellStartTimeoutMs: 10_000,
@@ -135,7 +175,7 @@ export interface GuestLimits {
   guestMemoryBytes: number;
   /** CPU in cores (`sandboxCpuCores` for guests). */
   guestCpuCores: number;
-  /** Size of the guest sandbox's `/tmp` (`SandboxResources.tmpBytes`, enforced by the backend). */
+  /** Size of the guest sandbox's `/tmp` (`sandboxTmpBytes` for guests). */
   guestTmpBytes: number;
   /**
    * Size of the guest sandbox's `/workspace` (`SandboxResources.workspaceBytes`, enforced by the backend); a template

@@ -1,6 +1,11 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ExecResult } from '@sandbox-terminal/protocol';
-import type { SandboxRuntime } from './sandbox/sandbox-runtime.ts';
+import type { ExecResult, RecreationReason } from '@sandbox-terminal/protocol';
+
+/** What the gauges read from each sandbox at scrape time (a `SandboxRuntime`, seen from here). */
+export interface MeteredSandbox {
+  readonly running: boolean;
+  sessionList(): readonly { readonly status: string; readonly viewerCount: number }[];
+}
 
 export type ExecKind = 'session' | 'one_shot';
 /** `ok`: exit code 0; `failed`: another exit code; `timeout`: stopped by its timeout; `error`: no result (refused, session not found, sandbox failed to start…). */
@@ -23,12 +28,12 @@ export class RelayMetrics {
   readonly #terminalOutputBytes: Counter;
   readonly #terminalInputBytes: Counter;
   readonly #sleeps: Counter;
-  readonly #recreations: Counter;
+  readonly #recreations: Counter<'reason'>;
   readonly #execs: Counter<'kind' | 'outcome'>;
   readonly #execDuration: Histogram<'kind'>;
 
   /** `runtimes` is read at scrape time; it may refer to a pool built after this object. */
-  constructor(runtimes: () => readonly Pick<SandboxRuntime, 'running' | 'sessions'>[]) {
+  constructor(runtimes: () => readonly MeteredSandbox[]) {
     const registers = [this.registry];
     new Gauge({
       name: `${PREFIX}sandboxes`,
@@ -54,7 +59,7 @@ export class RelayMetrics {
       collect() {
         const counts = new Map<string, number>(SESSION_STATUSES.map((status) => [status, 0]));
         for (const runtime of runtimes()) {
-          for (const session of runtime.sessions.values()) counts.set(session.status, (counts.get(session.status) ?? 0) + 1);
+          for (const session of runtime.sessionList()) counts.set(session.status, (counts.get(session.status) ?? 0) + 1);
         }
         for (const [status, count] of counts) this.set({ status }, count);
       },
@@ -65,7 +70,7 @@ export class RelayMetrics {
       registers,
       collect() {
         let viewers = 0;
-        for (const runtime of runtimes()) for (const session of runtime.sessions.values()) viewers += session.info().viewers;
+        for (const runtime of runtimes()) for (const session of runtime.sessionList()) viewers += session.viewerCount;
         this.set(viewers);
       },
     });
@@ -82,7 +87,8 @@ export class RelayMetrics {
     this.#sleeps = new Counter({ name: `${PREFIX}sandbox_sleeps_total`, help: 'Times a running sandbox was put to sleep (idle, requested, or relay closing).', registers });
     this.#recreations = new Counter({
       name: `${PREFIX}session_recreations_total`,
-      help: 'Sessions started again with their saved cwd and env after their sandbox slept or their relay was replaced.',
+      help: 'Sessions started again with their saved cwd and env, by reason: slept, relay-restarted, sandbox-stopped.',
+      labelNames: ['reason'],
       registers,
     });
     this.#execs = new Counter({ name: `${PREFIX}execs_total`, help: 'Exec calls by kind and outcome.', labelNames: ['kind', 'outcome'], registers });
@@ -107,8 +113,8 @@ export class RelayMetrics {
     this.#sleeps.inc();
   }
 
-  sessionRecreated(): void {
-    this.#recreations.inc();
+  sessionRecreated(reason: RecreationReason): void {
+    this.#recreations.inc({ reason });
   }
 
   /** Starts timing an exec; call the returned function with its result, or with nothing when it failed. */

@@ -1,14 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { API_PREFIX, API_ROUTES, REQUEST_ID_HEADER, SESSION_RECREATED_HEADER } from '@sandbox-terminal/protocol';
 import { pino, type Logger } from 'pino';
 import { RelayAuth } from './auth.ts';
 import { limitExceeded } from './errors.ts';
 import { ClientRates } from './http/client-rates.ts';
-import { REQUEST_ID_HEADER, handleApiRequest, requestIdFor, type RouteContext } from './http/api-routes.ts';
+import { UploadBudget } from './http/upload-budget.ts';
+import { handleApiRequest, requestIdFor, type RouteContext } from './http/api-routes.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIMITS, MIN_IDLE_TIMEOUT_MS, type RelayLimits } from './limits.ts';
 import { RelayMetrics } from './metrics.ts';
 import { SessionRegistry } from './registry/session-registry.ts';
@@ -16,8 +18,10 @@ import type { SandboxBackend } from './sandbox/backend.ts';
 import { BubblewrapBackend } from './sandbox/bubblewrap.ts';
 import { SandboxCgroups } from './sandbox/sandbox-cgroups.ts';
 import { SandboxPool } from './sandbox/sandbox-pool.ts';
+import { DEFAULT_SANDBOX_IDS, makePrivateDirectory, type SandboxIds } from './sandbox/sandbox-ids.ts';
+import { processExists } from './sandbox/process-tree.ts';
 import { UnisolatedBackend } from './sandbox/unisolated.ts';
-import { TerminalEndpoint } from './terminal/terminal-endpoint.ts';
+import { TerminalSocketServer } from './terminal/terminal-socket-server.ts';
 import { loadGuestSandboxes, type GuestOptions } from './guest/guest-options.ts';
 import { GuestService } from './guest/guest-service.ts';
 import { SandboxLifecycle } from './sandbox/sandbox-lifecycle.ts';
@@ -40,8 +44,16 @@ export interface RelayOptions {
   redisUrl?: string;
   /** `bubblewrap`, `unisolated`, or `auto` (bubblewrap where it works, else unisolated with a warning). Or a backend object. */
   backend?: 'auto' | 'bubblewrap' | 'unisolated' | SandboxBackend;
-  /** Whether sandboxes reach the network. Default true. */
+  /**
+   * Whether sandboxes reach the network: through their own network namespace and pasta (user-mode networking), with
+   * the host's loopback and addresses, private and link-local ranges refused (SECURITY.md, "Network"). Off: loopback
+   * only. Default true; without pasta the sandboxes run offline and the relay says so.
+   */
   network?: boolean;
+  /** IPv4 CIDR ranges sandboxes may reach although they are private or the host's (e.g. a package mirror). */
+  networkAllow?: string[];
+  /** The host uid/gid range sandboxes run under (root inside is `sandboxIds.uid` outside). Default `DEFAULT_SANDBOX_IDS`. */
+  sandboxIds?: SandboxIds;
   /** Origins allowed to call the API from a browser and to open terminals. Default: any (development). */
   allowedOrigins?: string[];
   /** Enables /v1/admin/* (idle timeout, sleep now) for the demo and tests. Default false. */
@@ -96,15 +108,28 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const auth = new RelayAuth(options.secret);
   const idleTimeoutMs = Math.max(MIN_IDLE_TIMEOUT_MS, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
-  const backend = chooseBackend(options.backend ?? 'auto', logger);
+  const sandboxIds = options.sandboxIds ?? DEFAULT_SANDBOX_IDS;
+  const backend = chooseBackend(options.backend ?? 'auto', logger, sandboxIds, options.networkAllow ?? []);
+  const ids = backend.ids;
   if (!(backend instanceof BubblewrapBackend && SandboxCgroups.available())) {
     logger.warn({ backend: backend.name }, 'sandbox process and memory limits are NOT enforced (they need the bubblewrap backend and cgroup v1 pids/memory hierarchies)');
   }
+  if (backend instanceof BubblewrapBackend) {
+    for (const change of backend.hostChanges) logger.info(change);
+    if ((options.network ?? true) && backend.networkUnavailable) logger.warn({ reason: backend.networkUnavailable }, 'sandboxes run OFFLINE (network on needs pasta)');
+    const stale = SandboxCgroups.available() ? SandboxCgroups.removeStale() : 0;
+    if (stale) logger.info({ relays: stale }, 'removed the cgroups of relays that were killed');
+  }
+  removeStaleRuntimeDirs(logger);
+  const networkMode = !(options.network ?? true) ? 'off' : !backend.isolated ? 'host (not isolated)' : backend instanceof BubblewrapBackend && backend.networkUnavailable ? 'off (pasta unavailable)' : 'on';
   const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'sandbox-terminal-data-'));
   const templates = await WorkspaceTemplates.load(options.templates);
   const guestSandboxes = await loadGuestSandboxes(options.guest, auth, dataDir, limits, templates, logger);
-  const runtimeDir = mkdtempSync(join(tmpdir(), 'sandbox-terminal-run-'));
-  mkdirSync(dataDir, { recursive: true });
+  const runtimeDir = mkdtempSync(join(tmpdir(), `${RUNTIME_DIR_PREFIX}${process.pid}-`));
+  // Only root passes through these: other host users never reach a workspace or a session's FIFOs.
+  makePrivateDirectory(join(dataDir, 'sandboxes'));
+  makePrivateDirectory(dataDir);
+  makePrivateDirectory(runtimeDir);
   const registry = new SessionRegistry({ ...(options.dataDir ? { dataDir } : {}), ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}), ttlMs: limits.sessionRecordTtlMs });
   try {
     await registry.check();
@@ -114,10 +139,10 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     throw error;
   }
   const metrics: RelayMetrics = new RelayMetrics(() => pool.runtimes());
-  const pool = new SandboxPool({ backend, dataDir, runtimeDir, network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, metrics, settingsFor: (id) => guestSandboxes?.settingsFor(id) });
+  const pool = new SandboxPool({ backend, dataDir, runtimeDir, ...(ids ? { ids } : {}), network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, observer: metrics, settingsFor: (id) => guestSandboxes?.settingsFor(id) });
   const lifecycle = new SandboxLifecycle(pool, templates, logger);
   const guests = guestSandboxes && new GuestService(guestSandboxes, lifecycle, auth, logger);
-  const terminals = new TerminalEndpoint(pool, limits, logger, metrics, auth);
+  const terminals = new TerminalSocketServer(pool, limits, logger, metrics, auth);
   const allowedOrigins = options.allowedOrigins;
   const context: RouteContext = {
     pool,
@@ -125,6 +150,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     devEndpoints: options.devEndpoints ?? false,
     metrics,
     auth,
+    uploads: new UploadBudget(limits.uploadBytesInFlight, limits.uploadBytesInFlightPerClient),
     lifecycle,
     guests,
     trustProxy: options.trustProxy ?? false,
@@ -132,6 +158,8 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       ok: true,
       backend: backend.name,
       isolated: backend.isolated,
+      // What sandbox code can reach: its own loopback only, or the internet through pasta (SECURITY.md, "Network").
+      network: networkMode,
       idleTimeoutMs: pool.idleTimeoutMs,
       sandboxes: pool.runtimes().length,
       running: pool.runtimes().filter((runtime) => runtime.running).length,
@@ -145,7 +173,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
 
   const handleRequest = (request: IncomingMessage, response: ServerResponse): boolean => {
     const url = new URL(request.url ?? '/', 'http://relay');
-    if (!url.pathname.startsWith('/v1/') && url.pathname !== '/healthz' && url.pathname !== '/metrics') return false;
+    if (!url.pathname.startsWith(API_PREFIX) && url.pathname !== API_ROUTES.health && url.pathname !== API_ROUTES.metrics) return false;
     const requestId = requestIdFor(request);
     response.setHeader(REQUEST_ID_HEADER, requestId);
     const log = logger.child({ requestId });
@@ -153,7 +181,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     if (origin && originAllowed(origin)) {
       response.setHeader('access-control-allow-origin', origin);
       response.setHeader('vary', 'Origin');
-      response.setHeader('access-control-expose-headers', `x-session-recreated, ${REQUEST_ID_HEADER}`);
+      response.setHeader('access-control-expose-headers', `${SESSION_RECREATED_HEADER}, ${REQUEST_ID_HEADER}`);
     }
     if (request.method === 'OPTIONS') {
       response.setHeader('access-control-allow-methods', 'GET, POST, PUT, DELETE, OPTIONS');
@@ -168,7 +196,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       log.debug({ method: request.method, route: 'origin refused', status: 403, origin }, 'http request');
       return true;
     }
-    if (url.pathname.startsWith('/v1/') && !clientRates.take(request.socket.remoteAddress ?? 'unknown')) {
+    if (url.pathname.startsWith(API_PREFIX) && !clientRates.take(request.socket.remoteAddress ?? 'unknown')) {
       const limit = limits.httpRequestsPerSecond;
       const body = limitExceeded('httpRequestsPerSecond', limit, `more than ${limit} requests a second from this address`).toPayload();
       response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify(body));
@@ -213,7 +241,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   if (!auth.enabled) {
     logger.warn(
       { host: options.listen === false ? 'mounted' : (options.host ?? '127.0.0.1') },
-      'DEVELOPMENT MODE: no secret is set (RELAY_SECRET / --secret), so ANYONE who reaches this relay gets a shell; set a secret before exposing it beyond loopback',
+      'DEVELOPMENT MODE: no secret is set (--secret-file / RELAY_SECRET_FILE / RELAY_SECRET), so ANYONE who reaches this relay gets a shell; set a secret before exposing it beyond loopback',
     );
   }
 
@@ -244,14 +272,27 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   };
 }
 
-function chooseBackend(choice: NonNullable<RelayOptions['backend']>, logger: Logger): SandboxBackend {
+/** `sandbox-terminal-run-<pid>-XXXXXX` in the temporary directory: one relay process's control files. */
+const RUNTIME_DIR_PREFIX = 'sandbox-terminal-run-';
+
+/** Removes the runtime directories of relays that no longer run (a `kill -9` leaves them). */
+function removeStaleRuntimeDirs(logger: Logger): void {
+  for (const entry of readdirSync(tmpdir())) {
+    const pid = Number(/^sandbox-terminal-run-(\d+)-/.exec(entry)?.[1]);
+    if (!pid || pid === process.pid || processExists(pid)) continue;
+    rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    logger.debug({ dir: entry }, 'removed the runtime directory of a relay that was killed');
+  }
+}
+
+function chooseBackend(choice: NonNullable<RelayOptions['backend']>, logger: Logger, ids: SandboxIds, networkAllow: string[]): SandboxBackend {
   if (typeof choice === 'object') return choice;
   if (choice === 'unisolated') {
     logger.warn('sandboxes are NOT isolated (backend "unisolated"): shells run on the host as the relay user');
     return new UnisolatedBackend();
   }
-  const probe = BubblewrapBackend.probe();
-  if (probe.ok) return new BubblewrapBackend();
+  const probe = BubblewrapBackend.probe(ids);
+  if (probe.ok) return new BubblewrapBackend({ ids, network: { allow: networkAllow } });
   if (choice === 'bubblewrap') throw new Error(`the bubblewrap backend cannot run here: ${probe.reason}`);
   logger.warn({ reason: probe.reason }, 'bubblewrap is unavailable: sandboxes are NOT isolated (fallback backend "unisolated"); install bubblewrap and run as root for isolation');
   return new UnisolatedBackend();

@@ -37,6 +37,35 @@ describe('<sandbox-terminal> appearance and options', () => {
     expect(element.dataset.scheme).to.equal(systemPrefersDark ? 'dark' : 'light');
   });
 
+  it('theme="auto" follows the site\'s own switch on <html> (a dark/light class, data-theme) before the system', async () => {
+    const root = document.documentElement;
+    try {
+      const element = await mountOffline({ theme: 'auto' });
+      root.classList.add('dark');
+      await waitFor(() => element.dataset.scheme === 'dark', 'the dark class to win');
+      await waitFor(() => element.terminal!.options.theme?.background === '#16181d', 'the dark background');
+      root.classList.remove('dark');
+      root.dataset.theme = 'light';
+      await waitFor(() => element.dataset.scheme === 'light', 'data-theme="light" to win');
+      await waitFor(() => element.terminal!.options.theme?.background === '#fbfbfa', 'the light background');
+      root.dataset.theme = 'dark';
+      await waitFor(() => element.dataset.scheme === 'dark', 'data-theme="dark" to win');
+      root.dataset.theme = 'auto';
+      const systemPrefersDark = matchMedia('(prefers-color-scheme: dark)').matches;
+      await waitFor(() => element.dataset.scheme === (systemPrefersDark ? 'dark' : 'light'), 'the system preference again');
+    } finally {
+      root.classList.remove('dark');
+      delete root.dataset.theme;
+    }
+  });
+
+  it('the terminal\'s ANSI colours are the accessible palettes, not xterm\'s defaults', async () => {
+    const dark = await mountOffline({ theme: 'dark' });
+    expect(dark.terminal!.options.theme?.blue).to.equal('#6cb6ff');
+    const light = await mountOffline({ theme: 'light' });
+    expect(light.terminal!.options.theme?.brightBlue).to.equal('#0a65c2');
+  });
+
   it('colours come from CSS custom properties', async () => {
     const box = fixture();
     box.style.setProperty('--sandbox-terminal-background', 'rgb(10, 20, 30)');

@@ -31,7 +31,22 @@ export async function sandboxClient(sandboxId: string): Promise<Sandbox> {
 export const relayCommands = {
   dropConnections: (sandbox?: string, relay: 'open' | 'secured' = 'open') =>
     executeServerCommand('drop-connections', { sandbox, secured: relay === 'secured' }),
-  sleepSandbox: (sandbox: string) => executeServerCommand('sleep-sandbox', { sandbox }),
+  /** `relay` names an extra relay (see `extraRelay`); the shared one otherwise. */
+  sleepSandbox: (sandbox: string, relay?: string) => executeServerCommand('sleep-sandbox', { sandbox, ...(relay ? { relay } : {}) }),
+};
+
+/**
+ * A relay of this test's own (started once per name, with its own data directory), which it may stop and start again
+ * without taking down the relay other test files share.
+ */
+export const extraRelay = {
+  start: async (name: string, limits?: Record<string, number>): Promise<string> => {
+    const info = await executeServerCommand<{ url: string }, { name: string; limits?: Record<string, number> }>('extra-relay', { name, ...(limits ? { limits } : {}) });
+    return info.url;
+  },
+  stop: (name: string) => executeServerCommand('stop-relay', { name }),
+  /** Listening again on the same port with the same data directory: a restarted relay. */
+  restart: (name: string) => executeServerCommand('start-relay', { name }),
 };
 
 /** Polls `condition` until it returns a truthy value, which is returned; fails with `what` and the last state. */

@@ -1,6 +1,7 @@
 /// <reference types="mocha" />
 import { expect } from '@esm-bundle/chai';
-import { cleanUpFixtures, mountTerminal, sandboxClient, typeLine, uniqueSandboxId, waitFor, waitForLine, waitForPrompt } from './helpers.ts';
+import { sendKeys } from '@web/test-runner-commands';
+import { cleanUpFixtures, fixture, mountTerminal, sandboxClient, typeLine, uniqueSandboxId, waitFor, waitForLine, waitForPrompt } from './helpers.ts';
 
 /** Over the relay's default `terminalMessageBytes` (1 MiB): sent as one frame, the relay would close the socket. */
 const PASTE_BYTES = 1.5 * 1024 * 1024;
@@ -45,5 +46,28 @@ describe('<sandbox-terminal> input', () => {
     expect(digest).to.equal(await sha256Hex(text));
     expect(states).not.to.include('reconnecting');
     await waitFor(() => element.status.state === 'connected', 'still connected');
+  });
+
+  it('Ctrl+V pastes the clipboard into the shell, and Ctrl+Alt+V sends a literal Ctrl+V', async () => {
+    const { element } = await mountTerminal({ sandbox: uniqueSandboxId('ctrl-v') });
+    await waitForPrompt(element);
+    // Onto the clipboard the way a user puts it there: select text, press Ctrl+C.
+    const source = Object.assign(document.createElement('textarea'), { value: 'pasted-by-ctrl-v-417' });
+    fixture().append(source);
+    source.focus();
+    source.select();
+    await sendKeys({ press: 'Control+C' });
+
+    await typeLine(element, `read -r line; printf 'got:%s\\n' "$line"`);
+    await waitFor(() => element.commandRunning && element.terminal!.modes.bracketedPasteMode === false, 'read waiting, readline done');
+    await sendKeys({ press: 'Control+V' });
+    await sendKeys({ press: 'Enter' });
+    await waitForLine(element, 'got:pasted-by-ctrl-v-417');
+
+    await waitForPrompt(element);
+    await typeLine(element, `read -rsn1 key; printf 'got:%q\\n' "$key"`);
+    await waitFor(() => element.commandRunning, 'read to be waiting');
+    await sendKeys({ press: 'Control+Alt+V' });
+    await waitForLine(element, "got:$'\\026'");
   });
 });

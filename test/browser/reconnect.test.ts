@@ -198,7 +198,9 @@ describe('<sandbox-terminal> connection', () => {
     const { element, states } = await mountTerminal({ sandbox: sandboxId, session: 'never-created' });
     await waitForState(element, 'error');
     expect(element.status.error?.code).to.equal('SESSION_NOT_FOUND');
-    expect(statusBarText(element)).to.contain('error');
+    // In words for the user; the code for developers, in the status and the status bar's tooltip.
+    expect(statusBarText(element)).to.contain('this session no longer exists');
+    expect(element.shadowRoot!.querySelector('[part="status-message"]')!.getAttribute('title')).to.contain('SESSION_NOT_FOUND');
     expect(element.shadowRoot!.querySelector('[part="reconnect-button"]')).to.exist;
     expect(states.filter((state) => state === 'reconnecting')).to.deep.equal([]);
   });

@@ -60,8 +60,8 @@ describe('<session-tabs>', () => {
     await connectedTerminal(tabs, firstId);
 
     tabs.shadowRoot!.querySelector<HTMLButtonElement>('[part="add-button"]')!.click();
-    await waitFor(() => tabs.tabs.length === 2 && tabs.activeSessionId !== firstId, 'a second, active tab');
-    const secondId = tabs.activeSessionId!;
+    // The new tab is there at once; its session id once its terminal has created the session.
+    const secondId = await waitFor(() => (tabs.tabs.length === 2 && tabs.activeSessionId !== firstId ? tabs.activeSessionId : undefined), 'a second, active tab');
     await connectedTerminal(tabs, secondId);
 
     tabFor(tabs, firstId).click();
@@ -171,5 +171,60 @@ describe('<session-tabs>', () => {
     expect(after.tabs[0]!.sessionId).to.equal(firstId);
     const notice = await waitFor(() => after.shadowRoot!.querySelector('[part="notice"]'), 'a notice');
     expect(notice.textContent).to.contain('no longer exists');
+  });
+
+  it('"+" puts the keyboard in the new tab\'s terminal: what is typed at once runs there, and opens no more tabs', async () => {
+    const tabs = await mountTabs(uniqueSandboxId('plus-typing'));
+    const firstId = await waitFor(() => tabs.activeSessionId, 'the first tab');
+    await connectedTerminal(tabs, firstId);
+    const add = tabs.shadowRoot!.querySelector<HTMLButtonElement>('[part="add-button"]')!;
+    add.focus();
+    await sendKeys({ press: 'Enter' });
+    // Typed right away, while the new session is still being created: spaces and Enter must not press "+" again.
+    await sendKeys({ type: 'echo landed-$((6*7)) in new tab' });
+    await sendKeys({ press: 'Enter' });
+    const secondId = await waitFor(() => (tabs.tabs.length === 2 && tabs.activeSessionId !== firstId ? tabs.activeSessionId : undefined), 'a second, active tab');
+    const terminal = await connectedTerminal(tabs, secondId);
+    await waitForText(terminal, 'landed-42 in new tab');
+    expect(tabs.tabs).to.have.length(2);
+    expect(tabs.shadowRoot!.activeElement).to.equal(terminal);
+  });
+
+  it('Delete on a focused tab asks first when its program is still running, and Cancel keeps it', async () => {
+    const tabs = await mountTabs(uniqueSandboxId('delete-busy'));
+    const sessionId = await waitFor(() => tabs.activeSessionId, 'the first tab');
+    const terminal = await connectedTerminal(tabs, sessionId);
+    await waitForPrompt(terminal);
+    await typeLine(terminal, 'sleep 120');
+    await waitFor(() => terminal.commandRunning, 'the command to count as running');
+    tabFor(tabs, sessionId).focus();
+    await sendKeys({ press: 'Delete' });
+    const confirm = await waitFor(() => tabs.shadowRoot!.querySelector<HTMLElement>('[part="confirm"]'), 'the question');
+    expect(confirm.textContent).to.contain('still running');
+    // The question has the keyboard, on "Cancel": a second Delete or an Enter is not a yes.
+    await waitFor(() => tabs.shadowRoot!.activeElement?.classList.contains('confirm-cancel'), 'focus on Cancel');
+    await sendKeys({ press: 'Delete' });
+    await sendKeys({ press: 'Enter' });
+    await waitFor(() => !tabs.shadowRoot!.querySelector('[part="confirm"]'), 'the question to go away');
+    expect(tabs.tabs.map((tab) => tab.sessionId)).to.deep.equal([sessionId]);
+    expect((await (await sandboxClient(tabs.sandbox)).getSession(sessionId)).status).to.equal('active');
+  });
+
+  it('a tab is named for what runs in it or where it is, and its accessible name leaves out the close button', async () => {
+    const tabs = await mountTabs(uniqueSandboxId('labels'));
+    const sessionId = await waitFor(() => tabs.activeSessionId, 'the first tab');
+    const terminal = await connectedTerminal(tabs, sessionId);
+    await waitForPrompt(terminal);
+    const label = () => tabFor(tabs, sessionId).querySelector('[part="tab-label"]')?.textContent?.trim();
+    await typeLine(terminal, 'mkdir -p /workspace/label-app && cd /workspace/label-app');
+    await waitFor(() => label() === 'label-app', 'the label to be the directory', { describeState: () => String(label()) });
+    await typeLine(terminal, 'sleep 30');
+    await waitFor(() => label() === 'sleep 30', 'the label to be the running command', { describeState: () => String(label()) });
+    const tab = tabFor(tabs, sessionId);
+    const names = (tab.getAttribute('aria-labelledby') ?? '').split(' ').map((id) => tabs.shadowRoot!.getElementById(id)?.textContent?.trim());
+    expect(names.join(' ')).to.equal('sleep 30 /workspace/label-app');
+    expect(names.join(' ')).not.to.contain('Close');
+    await sendKeys({ press: 'Control+C' });
+    await waitFor(() => label() === 'label-app', 'the directory again after the command', { describeState: () => String(label()) });
   });
 });

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BubblewrapBackend, DEFAULT_GUEST_LIMITS, UnisolatedBackend, createRelay, issueToken, type RelayOptions, type SandboxBackend, type SandboxSpec } from '@sandbox-terminal/server';
+import { BubblewrapBackend, DEFAULT_SANDBOX_IDS, DEFAULT_GUEST_LIMITS, DEFAULT_LIMITS, UnisolatedBackend, createRelay, issueToken, type RelayOptions, type SandboxBackend, type SandboxSpec } from '@sandbox-terminal/server';
 import { GuestAccess, SandboxError, getSandbox, renewGuestToken, requestGuestGrant, type GuestCredentials, type GuestStore } from '@sandbox-terminal/client';
 import { apiPaths } from '@sandbox-terminal/protocol';
 import { parseGuestConfig } from '../../server/src/guest/guest-cli.ts';
@@ -30,9 +30,9 @@ after(async () => {
 });
 
 function recordingBackend() {
-  const real: SandboxBackend = BubblewrapBackend.probe().ok ? new BubblewrapBackend() : new UnisolatedBackend();
+  const real: SandboxBackend = BubblewrapBackend.probe(DEFAULT_SANDBOX_IDS).ok ? new BubblewrapBackend({ ids: DEFAULT_SANDBOX_IDS, network: { allow: [] } }) : new UnisolatedBackend();
   const specs: SandboxSpec[] = [];
-  const backend: SandboxBackend = { name: real.name, isolated: real.isolated, start: (spec) => (specs.push(spec), real.start(spec)) };
+  const backend: SandboxBackend = { name: real.name, isolated: real.isolated, ...(real.ids ? { ids: real.ids } : {}), start: (spec) => (specs.push(spec), real.start(spec)) };
   return { backend, specs };
 }
 
@@ -151,7 +151,8 @@ describe('guest mode', { timeout: TEST_TIMEOUT_MS }, () => {
       assert.equal(guestSpec?.network, false);
       assert.deepEqual(guestSpec?.resources, { processes: 64, memoryBytes: 256 * 1024 * 1024, cpuCores: 0.25, tmpBytes: 8 * 1024 * 1024, workspaceBytes: 32 * 1024 * 1024 });
       assert.equal(memberSpec?.network, true);
-      assert.equal(memberSpec?.resources?.tmpBytes, undefined);
+      assert.equal(memberSpec?.resources?.tmpBytes, DEFAULT_LIMITS.sandboxTmpBytes);
+      assert.equal(memberSpec?.resources?.workspaceBytes, undefined);
       assert.equal(memberSpec?.resources?.processes, 512);
     } finally {
       await relay.close();

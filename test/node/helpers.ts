@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRelay, type Relay, type RelayOptions } from '@sandbox-terminal/server';
 import { getSandbox, type Sandbox } from '@sandbox-terminal/client';
 import { TERMINAL_SUBPROTOCOL, parseServerControl, type ServerControlMessage } from '@sandbox-terminal/protocol';
@@ -87,4 +90,30 @@ export class TerminalClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/** The relay CLI (`sandbox-relay`) in its own process, from the sources, as an operator runs it. */
+export async function spawnRelayProcess(args: string[], extraEnv: Record<string, string> = {}): Promise<{ url: string; pid: number; kill: (signal?: NodeJS.Signals) => void; exited: Promise<void>; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--conditions=@sandbox-terminal/source', '--import', 'tsx', 'server/bin/sandbox-relay.mjs', '--port', '0', '--log-level', 'warn', ...args], {
+    cwd: join(import.meta.dirname, '../..'),
+    env: { ...process.env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], 'the relay to listen', 30_000);
+  const kill = (signal: NodeJS.Signals = 'SIGKILL') => void child.kill(signal);
+  return { url, pid: child.pid!, kill, exited, stop: () => (kill('SIGTERM'), exited) };
+}
+
+/** Host pids whose command line is exactly `args` (a marker process started in a sandbox, seen from the host). */
+export function hostPidsRunning(args: string): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ') === args;
+    } catch {
+      return false;
+    }
+  });
 }

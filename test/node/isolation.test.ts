@@ -4,9 +4,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BubblewrapBackend, type SandboxInstance } from '@sandbox-terminal/server';
+import { BubblewrapBackend, DEFAULT_SANDBOX_IDS, type SandboxInstance } from '@sandbox-terminal/server';
 import { SandboxError, type Sandbox } from '@sandbox-terminal/client';
-import { startRelay, waitFor } from './helpers.ts';
+import { makePrivateDirectory } from '../../server/src/sandbox/sandbox-ids.ts';
+import { prepareWorkspace } from '../../server/src/sandbox/workspace-ownership.ts';
+import { hostPidsRunning, startRelay, waitFor } from './helpers.ts';
 
 // Our own data dir, so the test knows where workspaces live on the host and can look for them from inside.
 const dataDir = mkdtempSync(join(tmpdir(), 'isolation-data-'));
@@ -25,14 +27,6 @@ function commandLine(pid: number): string {
   } catch {
     return '';
   }
-}
-
-/** Host processes whose command line names `text` (a sandbox's host dirs appear in its bwrap's arguments). */
-function processesMentioning(text: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
-    .map(Number)
-    .filter((pid) => commandLine(pid).includes(text));
 }
 
 function signalIfAlive(pid: number): void {
@@ -143,7 +137,7 @@ describe('sandbox isolation (bubblewrap)', () => {
     it('host paths outside the read-only system dirs do not exist inside', async () => {
       const runtime = env.relay.pool.runtimes().find((candidate) => candidate.id === sandbox.id);
       assert.ok(runtime, 'the relay knows the sandbox');
-      const hostPaths = ['/root', '/work', '/home', '/srv', '/var', '/mnt', dataDir, runtime.dirs.workspace, runtime.dirs.tmp, runtime.dirs.control, process.cwd()];
+      const hostPaths = ['/root', '/work', '/home', '/srv', '/var', '/mnt', dataDir, runtime.dirs.workspace, runtime.dirs.control, process.cwd()];
       const present = hostPaths.filter((path) => existsSync(path));
       for (const required of ['/root', dataDir, runtime.dirs.workspace, process.cwd()]) assert.ok(present.includes(required), `${required} exists on the host`);
 
@@ -241,28 +235,32 @@ describe('sandbox isolation (bubblewrap)', () => {
     } finally {
       await offline.close();
     }
-    // With the network on (the default), the sandbox sees the host's interfaces.
+    // With the network on (the default), the sandbox has an interface of its own too: pasta's, in its own namespace.
     const online = await run(env.sandbox(), "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '");
     assert.ok(online.trim().split('\n').some((name) => name !== 'lo'), `interfaces with network on: ${online}`);
   });
 
   describe('the bubblewrap backend on its own', () => {
-    const backend = new BubblewrapBackend();
+    const backend = new BubblewrapBackend({ ids: DEFAULT_SANDBOX_IDS, network: { allow: [] } });
     let root: string;
     let started = 0;
     before(() => {
       root = mkdtempSync(join(tmpdir(), 'isolation-start-'));
+      makePrivateDirectory(root);
     });
     after(() => {
       // Whatever a failed stop() left running is ended here, so this file can exit.
-      for (const pid of processesMentioning(root)) signalIfAlive(pid);
+      for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)) if (/^sleep 300\d\./.test(commandLine(pid))) signalIfAlive(pid);
       rmSync(root, { recursive: true, force: true });
     });
 
     async function startOne(): Promise<{ instance: SandboxInstance; workspaceDir: string }> {
       const index = started++;
-      const dirs = { workspaceDir: join(root, `${index}/workspace`), tmpDir: join(root, `${index}/tmp`), controlDir: join(root, `${index}/control`) };
-      for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+      const dirs = { workspaceDir: join(root, `${index}/workspace`), controlDir: join(root, `${index}/control`) };
+      // As the relay makes them: the workspace the sandbox root's, the control dir passable inside, both below root-only dirs.
+      await prepareWorkspace(dirs.workspaceDir, DEFAULT_SANDBOX_IDS);
+      makePrivateDirectory(join(root, String(index)));
+      mkdirSync(dirs.controlDir, { mode: 0o755 });
       return { instance: await backend.start({ id: `start-${index}`, ...dirs, network: false }), workspaceDir: dirs.workspaceDir };
     }
 
@@ -290,12 +288,16 @@ describe('sandbox isolation (bubblewrap)', () => {
     it('stop() right after start() ends every process of the sandbox', async () => {
       const leaked: string[] = [];
       for (let round = 0; round < 5; round++) {
-        const { instance, workspaceDir } = await startOne();
+        const { instance } = await startOne();
+        const marker = `sleep ${3000 + round}.${process.pid % 1000}`;
+        instance.spawnCommand({ command: `exec ${marker}`, cwd: '/workspace', env: { PATH: '/usr/bin:/bin' } });
+        await waitFor(() => hostPidsRunning(marker).length > 0, `${marker} to start`);
+        const bwrap = instance.hostPid;
         await instance.stop();
         try {
-          await waitFor(() => processesMentioning(workspaceDir).length === 0, `the processes of ${workspaceDir} to end`, 1000);
+          await waitFor(() => hostPidsRunning(marker).length === 0 && (bwrap === undefined || !existsSync(`/proc/${bwrap}/stat`) || commandLine(bwrap) === ''), `the processes of round ${round} to end`, 1000);
         } catch {
-          leaked.push(...processesMentioning(workspaceDir).map((pid) => `${pid} ${commandLine(pid).slice(0, 60)}…`));
+          leaked.push(...hostPidsRunning(marker).map((pid) => `${pid} ${commandLine(pid).slice(0, 60)}…`));
         }
       }
       assert.deepEqual(leaked, [], 'processes of stopped sandboxes still running');

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, describe, it } from 'node:test';
 import { SandboxError } from '@sandbox-terminal/client';
-import { TERMINAL_CLOSE_CODES, TERMINAL_MAX_COLS } from '@sandbox-terminal/protocol';
+import { DEFAULT_LIMITS } from '@sandbox-terminal/server';
+import { TERMINAL_CLOSE_CODES, TERMINAL_MAX_COLS, apiPaths } from '@sandbox-terminal/protocol';
 import { TerminalClient, startRelay, waitFor } from './helpers.ts';
 
 const MESSAGES_PER_SECOND = 20;
@@ -232,5 +235,80 @@ describe('httpRequestsPerSecond', async () => {
     await terminal.waitForOutput('still-typing-42');
     await waitFor(async () => (await sandbox.exec('echo refilled', { session }).catch(() => undefined))?.stdout === 'refilled\n', 'an exec once the bucket refilled');
     terminal.close();
+  });
+});
+
+describe('environment and JSON body limits', async () => {
+  const relay = await startRelay();
+  after(() => relay.close());
+
+  /** `count` variables of `valueBytes` bytes each. */
+  function envOf(count: number, valueBytes = 1): Record<string, string> {
+    return Object.fromEntries(Array.from({ length: count }, (_, index) => [`VAR_${index}`, 'v'.repeat(valueBytes)]));
+  }
+
+  it('envEntries: one variable too many is refused for exec (one-off and in a session) and createSession; at the limit they run', async () => {
+    const sandbox = relay.sandbox();
+    const session = await sandbox.createSession();
+    const tooMany = envOf(DEFAULT_LIMITS.envEntries + 1);
+    for (const call of [sandbox.exec('true', { env: tooMany }), sandbox.exec('true', { session, env: tooMany }), sandbox.createSession({ env: tooMany })]) {
+      const error = await refusal(call);
+      assert.deepEqual([error.code, error.status, error.details?.limit], ['LIMIT_EXCEEDED', 413, 'envEntries']);
+    }
+    const atLimit = envOf(DEFAULT_LIMITS.envEntries);
+    assert.equal((await sandbox.exec(`echo $VAR_${DEFAULT_LIMITS.envEntries - 1}`, { env: atLimit })).stdout, 'v\n');
+    assert.equal((await sandbox.exec(`echo $VAR_0`, { session, env: atLimit })).stdout, 'v\n');
+  });
+
+  it('envBytes: variables over it are refused, before the kernel would (E2BIG); one just under it reaches the command', async () => {
+    const sandbox = relay.sandbox();
+    const error = await refusal(sandbox.exec('true', { env: { BIG: 'x'.repeat(DEFAULT_LIMITS.envBytes) } }));
+    assert.deepEqual([error.code, error.details?.limit], ['LIMIT_EXCEEDED', 'envBytes']);
+    const fits = DEFAULT_LIMITS.envBytes - 'BIG'.length - 2;
+    const result = await sandbox.exec('echo ${#BIG}', { env: { BIG: 'x'.repeat(fits) } });
+    assert.deepEqual([result.exitCode, result.stdout], [0, `${fits}\n`]);
+  });
+
+  it('jsonBodyValues: a body of 1.5 M env entries is refused while it arrives, and the event loop is never held for long', async () => {
+    const sandbox = relay.sandbox();
+    // Sent from another process: building and sending 24 MB would hold this process's loop, where the relay runs.
+    const sender = `
+      const env = {};
+      for (let i = 0; i < 1_500_000; i++) env['VAR_' + i] = 'vvv';
+      const body = Buffer.from(JSON.stringify({ command: 'true', env }));
+      if (body.length >= ${DEFAULT_LIMITS.jsonBodyBytes}) throw new Error('the body must be under the byte limit');
+      process.stdout.write('sending\\n');
+      const response = await fetch(process.argv[1], { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      process.stdout.write(JSON.stringify({ status: response.status, body: await response.json() }));`;
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    const healthMs: number[] = [];
+    let sending = false;
+    const poll = setInterval(() => {
+      if (!sending) return;
+      const asked = performance.now();
+      void fetch(`${relay.relay.url}/healthz`).then(() => healthMs.push(performance.now() - asked));
+    }, 50);
+    const child = execFile(process.execPath, ['--input-type=module', '-e', sender, relay.relay.url + apiPaths.exec(sandbox.id)], { maxBuffer: 1024 * 1024 });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!sending && output.includes('sending')) {
+        sending = true;
+        delay.enable();
+      }
+    });
+    await new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(code) : reject(new Error(`the sender failed: ${output}`)))));
+    delay.disable();
+    clearInterval(poll);
+    const answer = JSON.parse(output.slice(output.indexOf('{'))) as { status: number; body: { code: string; details?: { limit?: string } } };
+    assert.equal(answer.status, 413);
+    assert.deepEqual([answer.body.code, answer.body.details?.limit], ['LIMIT_EXCEEDED', 'jsonBodyValues']);
+    const maxDelayMs = delay.max / 1e6;
+    // The relay runs in this process, so its event loop is this one. On main this request held it for 5.1 s; here the
+    // longest delay is ~20-40 ms on a quiet machine. The delay is wall-clock time, so on a shared 2-core machine under
+    // the whole suite, waiting for a core adds to it (318 ms seen once): the bound fails main, not a busy machine.
+    console.log(`# jsonBodyValues: event-loop delay max ${maxDelayMs.toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms; /healthz meanwhile at most ${Math.max(0, ...healthMs).toFixed(1)} ms (${healthMs.length} calls)`);
+    assert.ok(maxDelayMs < 1_000, `the event loop was held for ${maxDelayMs.toFixed(0)} ms`);
+    assert.equal((await sandbox.exec('echo still-serving')).stdout, 'still-serving\n');
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { BubblewrapBackend, UnisolatedBackend, type SandboxBackend } from '@sandbox-terminal/server';
+import { BubblewrapBackend, DEFAULT_SANDBOX_IDS, UnisolatedBackend, type SandboxBackend } from '@sandbox-terminal/server';
 import { getSandbox } from '@sandbox-terminal/client';
 import { pino } from 'pino';
 import { TerminalClient, startRelay, waitFor } from './helpers.ts';
@@ -105,10 +105,10 @@ describe('/metrics', () => {
 
     const woken = await sandbox.exec('pwd', { session });
     assert.deepEqual([woken.sessionRecreated, woken.stdout], [true, '/tmp\n']);
-    assert.equal(delta(before, await scrape(), 'sandbox_relay_session_recreations_total'), 1);
+    assert.equal(delta(before, await scrape(), 'sandbox_relay_session_recreations_total{reason="slept"}'), 1);
 
     await sandbox.restartSession(session);
-    assert.equal(delta(before, await scrape(), 'sandbox_relay_session_recreations_total'), 1, 'a restart is a new shell, not a recreation');
+    assert.equal(delta(before, await scrape(), 'sandbox_relay_session_recreations_total{reason="slept"}'), 1, 'a restart is a new shell, not a recreation');
     const recreatedLine = logs.lines.find((line) => line.msg === 'session recreated' && line.session === session);
     assert.equal(recreatedLine?.sandbox, sandbox.id, 'the log line names the sandbox and the session');
   });
@@ -136,7 +136,7 @@ describe('request ids and logs', () => {
     const line = await waitFor(() => logs.lines.find((candidate) => candidate.requestId === 'trace-4f2a.9' && candidate.msg === 'http request'), 'the request log line');
     assert.equal(line.level, 20, 'logged at debug');
     assert.equal(line.method, 'GET');
-    assert.equal(line.route, 'GET /v1/sandboxes/:id/sessions/:id');
+    assert.equal(line.route, 'GET /v1/sandboxes/:sandbox/sessions/:session');
     assert.equal(line.status, 404);
     assert.equal(typeof line.durationMs, 'number');
     assert.deepEqual([line.sandbox, line.session], [sandbox.id, 'nope']);
@@ -152,7 +152,7 @@ describe('request ids and logs', () => {
 
   it('an INTERNAL error is logged at error with its request id, sandbox and stack', async () => {
     const captured = capturingLogger();
-    const broken = await startRelay({ logger: captured.logger, backend: failingCommands(BubblewrapBackend.probe().ok ? new BubblewrapBackend() : new UnisolatedBackend()) });
+    const broken = await startRelay({ logger: captured.logger, backend: failingCommands(BubblewrapBackend.probe(DEFAULT_SANDBOX_IDS).ok ? new BubblewrapBackend({ ids: DEFAULT_SANDBOX_IDS, network: { allow: [] } }) : new UnisolatedBackend()) });
     try {
       const sandbox = getSandbox(broken.relay.url, 'broken-box');
       const response = await fetch(`${broken.relay.url}/v1/sandboxes/broken-box/exec`, {
@@ -178,6 +178,7 @@ function failingCommands(backend: SandboxBackend): SandboxBackend {
   return {
     name: backend.name,
     isolated: backend.isolated,
+    ...(backend.ids ? { ids: backend.ids } : {}),
     async start(spec) {
       const instance = await backend.start(spec);
       instance.spawnCommand = () => {

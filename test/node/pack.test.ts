@@ -102,6 +102,8 @@ before(async () => {
   const files = [...packed.values()].map(({ result }) => join(tarballs, result.filename));
   await inProject('npm', ['install', ...files, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], SETUP_TIMEOUT_MS);
   await useRepositoryAddons();
+  // The relay's own native pieces (server/native) build from what the tarball ships, as a user's install does.
+  await inProject('npm', ['rebuild', '@sandbox-terminal/server'], SETUP_TIMEOUT_MS);
 }, { timeout: SETUP_TIMEOUT_MS * 2 });
 
 after(async () => {

@@ -130,10 +130,11 @@ describe('screen restore', () => {
         const again = second.sandbox('screen-box');
         const late = new ResumingClient(again.terminalUrl('kept-screen'));
         await late.connect();
-        await waitFor(async () => /sandbox was asleep[^]*# $/.test((await late.screen()).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '').trimEnd() + ' '), 'marker and prompt', 15_000);
+        // The notice says why: the relay that ran the session stopped, not that the sandbox slept.
+        await waitFor(async () => /the relay restarted: session restored in \/workspace[^]*# $/.test((await late.screen()).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '').trimEnd() + ' '), 'marker and prompt', 15_000);
         const screen = await late.screen();
         assert.ok(screen.includes('WRITTEN-BEFORE-RESTART'));
-        assert.ok(screen.indexOf('WRITTEN-BEFORE-RESTART') < screen.indexOf('sandbox was asleep'));
+        assert.ok(screen.indexOf('WRITTEN-BEFORE-RESTART') < screen.indexOf('the relay restarted'));
         late.close();
       } finally {
         await second.close();

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BubblewrapBackend, UnisolatedBackend, createRelay, issueToken, type SandboxBackend, type SandboxInstance, type SandboxSpec } from '@sandbox-terminal/server';
+import { BubblewrapBackend, DEFAULT_SANDBOX_IDS, UnisolatedBackend, createRelay, issueToken, type SandboxBackend, type SandboxInstance, type SandboxSpec } from '@sandbox-terminal/server';
 import { getSandbox, SandboxError } from '@sandbox-terminal/client';
 import { TERMINAL_CLOSE_CODES } from '@sandbox-terminal/protocol';
 import { TerminalClient, startRelay, waitFor } from './helpers.ts';
@@ -45,13 +45,14 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Sand
 
 /** The real backend, with every start and stop recorded (and a stop that can be held back). */
 function recordingBackend() {
-  const real: SandboxBackend = BubblewrapBackend.probe().ok ? new BubblewrapBackend() : new UnisolatedBackend();
+  const real: SandboxBackend = BubblewrapBackend.probe(DEFAULT_SANDBOX_IDS).ok ? new BubblewrapBackend({ ids: DEFAULT_SANDBOX_IDS, network: { allow: [] } }) : new UnisolatedBackend();
   const specs: SandboxSpec[] = [];
   const stops: Array<{ workspaceExisted: boolean; alive: boolean | undefined }> = [];
   let holdStop: Promise<void> | undefined;
   const backend: SandboxBackend = {
     name: real.name,
     isolated: real.isolated,
+    ...(real.ids ? { ids: real.ids } : {}),
     async start(spec) {
       specs.push(spec);
       const instance = await real.start(spec);

@@ -103,6 +103,29 @@ describe('sessions', () => {
     assert.equal(next.stdout, '1\n/tmp\n');
   });
 
+  it('an exec sent right after its shell was replaced runs in the new shell, every time (16 rounds)', async () => {
+    // The race this repeats: the timed-out result goes out while the stuck shell is still being killed, and the next
+    // exec arrives before the new shell's first prompt. On main it hung in about 1 round of 3; 16 rounds miss a
+    // 1-in-4 race with a chance of 0.75^16 ≈ 1%. A short escalation keeps the rounds quick (the race is after it).
+    const quick = await startRelay({ limits: { killEscalationMs: 100 } });
+    try {
+      const box = quick.sandbox();
+      const outcomes: string[] = [];
+      for (let round = 0; round < 16; round++) {
+        const session = await box.createSession();
+        await box.exec('cd /tmp; export KEPT=1; trap "" INT', { session });
+        const loop = await box.exec('while :; do :; done', { session, timeout: 200 });
+        assert.equal(loop.timedOut, true);
+        // Its own timeout, so a lost exec fails this round instead of hanging the test.
+        const next = await box.exec('echo $KEPT; pwd', { session, timeout: 10_000 });
+        outcomes.push(next.timedOut ? 'lost' : next.stdout);
+      }
+      assert.deepEqual(outcomes, Array(16).fill('1\n/tmp\n'));
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('a timeout in a one-off exec kills its whole process group', async () => {
     const result = await sandbox.exec('sleep 30 & sleep 30; echo never', { timeout: 300 });
     assert.equal(result.timedOut, true);

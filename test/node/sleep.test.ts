@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { SandboxError } from '@sandbox-terminal/client';
+import { getSandbox, type SandboxError } from '@sandbox-terminal/client';
 import { TerminalClient, startRelay, waitFor } from './helpers.ts';
 
 const env = await startRelay({ idleTimeoutMs: 1000 });
@@ -16,10 +17,11 @@ describe('idle sleep and recreation', () => {
     await sandbox.exec('mkdir -p /workspace/deep/dir && cd /workspace/deep/dir && export TOKEN="a b\'c\\"d" PLAIN=1 && NOT_EXPORTED=x', { session });
     await waitFor(async () => (await sandbox.getSession(session)).status === 'sleeping', 'the session to sleep');
     const result = await sandbox.exec('pwd; echo "$TOKEN|$PLAIN|${NOT_EXPORTED-gone}"', { session });
-    assert.equal(result.sessionRecreated, true);
+    assert.deepEqual([result.sessionRecreated, result.recreationReason], [true, 'slept']);
     assert.equal(result.stdout, '/workspace/deep/dir\na b\'c"d|1|gone\n');
     const again = await sandbox.exec('true', { session });
     assert.equal(again.sessionRecreated, false, 'said once, when it happened');
+    assert.equal(again.recreationReason, undefined);
   });
 
   it('sleep stops every process of the sandbox and keeps /workspace', async () => {
@@ -49,6 +51,7 @@ describe('idle sleep and recreation', () => {
     terminal.type('echo "[$PWD:$WHO]"\r');
     const recreated = await terminal.waitForControl('session-recreated');
     assert.equal(recreated.cwd, '/tmp');
+    assert.equal(recreated.reason, 'slept');
     assert.ok(recreated.restoredEnv.includes('WHO'));
     await terminal.waitForOutput('[/tmp:me]');
     assert.match(terminal.output, /sandbox was asleep: session restored in \/tmp/);
@@ -78,7 +81,52 @@ describe('idle sleep and recreation', () => {
   });
 });
 
+const RELAY_BIN = new URL('../../server/bin/sandbox-relay.mjs', import.meta.url).pathname;
+
+/** The relay CLI in a process of its own (so it can be killed with SIGKILL), and its URL once it listens. */
+async function relayProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [...process.execArgv, RELAY_BIN, '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const listening = /"url":"(http:[^"]+)"/.exec(output);
+      if (listening) resolve(listening[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the relay exited with ${code} before listening: ${output}`)));
+  });
+  child.stdout!.resume();
+  return { child, url };
+}
+
 describe('session records', () => {
+  it('after a kill -9 of the relay, a new relay recreates the session with what each earlier command exported, and says why', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'relay-crash-'));
+    const first = await relayProcess(dataDir);
+    try {
+      const sandbox = getSandbox(first.url, 'crash-box');
+      const session = await sandbox.createSession({ id: 'crash-survivor' });
+      await sandbox.exec('mkdir -p /workspace/w && cd /workspace/w && export WITH_CD=1', { session });
+      // No cd: before, only a changed cwd made the relay save the session.
+      await sandbox.exec('export BAZ=qux', { session });
+      await sandbox.exec('unset WITH_CD', { session });
+      first.child.kill('SIGKILL');
+      await new Promise((resolve) => first.child.once('exit', resolve));
+      const second = await relayProcess(dataDir);
+      try {
+        const again = getSandbox(second.url, 'crash-box');
+        const result = await again.exec('pwd; echo "${BAZ-lost}|${WITH_CD-unset}"', { session });
+        assert.deepEqual([result.sessionRecreated, result.recreationReason], [true, 'relay-restarted']);
+        assert.equal(result.stdout, '/workspace/w\nqux|unset\n');
+      } finally {
+        second.child.kill('SIGKILL');
+      }
+    } finally {
+      first.child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('an expired session record makes the id SESSION_NOT_FOUND', async () => {
     const short = await startRelay({ idleTimeoutMs: 1000, limits: { sessionRecordTtlMs: 1500 } });
     try {
@@ -106,7 +154,7 @@ describe('session records', () => {
         const info = await again.getSession('survivor');
         assert.equal(info.status, 'sleeping');
         const result = await again.exec('pwd; echo $PERSIST; cat f', { session: 'survivor' });
-        assert.equal(result.sessionRecreated, true);
+        assert.deepEqual([result.sessionRecreated, result.recreationReason], [true, 'relay-restarted']);
         assert.equal(result.stdout, '/workspace/w\nyes\ndata\n');
         assert.deepEqual((await again.listSessions()).map((entry) => entry.id), ['survivor']);
       } finally {

@@ -36,7 +36,8 @@ export interface SandboxOptions {
   fetch?: typeof fetch;
 }
 
-export type CreateSessionOptions = Omit<CreateSessionRequest, never>;
+/** `createSession` options: the request body as the relay validates it. */
+export type CreateSessionOptions = CreateSessionRequest;
 export type ExecOptions = Omit<ExecRequest, 'command'> & {
   /** Aborts the HTTP request; the relay then kills the command as on a timeout. */
   signal?: AbortSignal;
@@ -156,8 +157,10 @@ export class Sandbox {
     await this.#json('POST', apiPaths.mkdir(this.id), { path, recursive: options.recursive ?? false });
   }
 
-  async deleteFile(path: string): Promise<void> {
-    await this.#bytes('DELETE', withPath(apiPaths.files(this.id), path));
+  /** Deletes a file or symlink; a directory with `recursive` (never following a symlink out of it). */
+  async deleteFile(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    const target = withPath(apiPaths.files(this.id), path);
+    await this.#bytes('DELETE', options.recursive ? `${target}&recursive=true` : target);
   }
 
   async exists(path: string): Promise<boolean> {

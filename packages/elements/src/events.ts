@@ -1,3 +1,4 @@
+import type { RecreationReason } from '@sandbox-terminal/protocol';
 import type { ConnectionStatus } from './connection-status.ts';
 
 /** `status-change`: the connection's status changed (see `ConnectionStatus`). */
@@ -13,11 +14,13 @@ export interface SessionCreatedDetail {
   replaces?: string;
 }
 
-/** `session-recreated`: the sandbox had been asleep and the session was started again with its cwd and env. */
+/** `session-recreated`: the session's shell was started again under the same id, with its cwd and env. */
 export interface SessionRecreatedDetail {
   sessionId: string;
   cwd: string;
   restoredEnv: string[];
+  /** Why: the sandbox slept, the relay restarted, or the sandbox was stopped (see `RecreationReason`). */
+  reason: RecreationReason;
 }
 
 /** `exit`: the session's shell ended. */
@@ -35,6 +38,11 @@ export interface TitleChangeDetail {
 /** `cwd-change`: the shell reported a new working directory at its prompt (OSC 7). */
 export interface CwdChangeDetail {
   cwd: string;
+}
+
+/** `command-change`: a command typed in the terminal started (`command`, as read from the screen) or ended (absent). */
+export interface CommandChangeDetail {
+  command?: string;
 }
 
 /** `tab-change`: `<session-tabs>` switched to another tab. */
@@ -56,6 +64,7 @@ declare global {
     exit: CustomEvent<ExitDetail>;
     'title-change': CustomEvent<TitleChangeDetail>;
     'cwd-change': CustomEvent<CwdChangeDetail>;
+    'command-change': CustomEvent<CommandChangeDetail>;
     'tab-change': CustomEvent<TabChangeDetail>;
     'session-closed': CustomEvent<SessionClosedDetail>;
   }

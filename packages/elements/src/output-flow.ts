@@ -1,5 +1,5 @@
 import type { Terminal } from '@xterm/xterm';
-import { OutputCoalescer } from './output-flow-coalescer.ts';
+import { OutputCoalescer } from './output-coalescer.ts';
 
 /**
  * Acknowledge rendered output at least every this many bytes. The relay pauses the shell when a viewer is more than

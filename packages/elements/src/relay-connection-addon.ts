@@ -1,59 +1,38 @@
 import ReconnectingWebSocket, { type CloseEvent } from 'partysocket/ws';
-import type { IDisposable, ITerminalAddon, Terminal } from '@xterm/xterm';
+import type { ITerminalAddon, Terminal } from '@xterm/xterm';
 import {
-  parseServerControl,
-  TERMINAL_CLOSE_CODES,
   TERMINAL_MAX_COLS,
   TERMINAL_MAX_ROWS,
   TERMINAL_MIN_COLS,
   TERMINAL_MIN_ROWS,
-  type ClientControlMessage,
   type ErrorPayload,
   type ExitMessage,
   type ReadyMessage,
-  type ScreenMessage,
-  type ServerControlMessage,
   type SessionRecreatedMessage,
 } from '@sandbox-terminal/protocol';
 import { acceptsInput, statuses, withInputDropped, type ConnectionStatus } from './connection-status.ts';
+import { CloudflareSdk0Dialect, CloudflareSdk1Dialect } from './dialects/cloudflare-dialects.ts';
+import type { Attachment, CloseOutcome, DialectHost, ScreenRestore, TerminalDialect, TerminalProtocol } from './dialects/dialect.ts';
+import { RelayDialect, type TerminalSocketTarget } from './dialects/relay-dialect.ts';
 import { DisposableStore, Emitter } from './emitter.ts';
-import { parseCloudflareControl } from './cloudflare-control.ts';
 import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs, type ReconnectPolicy } from './reconnect-policy.ts';
 import { OutputFlow } from './output-flow.ts';
+import { TypeaheadBuffer } from './typeahead.ts';
 import { WakeGate } from './wake-gate.ts';
 
-/** The part of the client SDK's `Sandbox` the connection needs; any object with these members will do. */
-export interface TerminalEndpoint {
-  terminalUrl(sessionId: string, options?: { cols?: number; rows?: number }): string;
-  /** Asked before every connection attempt, so a token in them can be a fresh one each time. */
-  terminalProtocols(): string[] | Promise<string[]>;
-  /** True when `terminalProtocols` fetches a new token each time: a connection refused as unauthorized is retried. */
-  readonly refreshesToken?: boolean;
-}
-
 export { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from './reconnect-policy.ts';
+export type { ScreenRestore, TerminalDialect, TerminalProtocol } from './dialects/dialect.ts';
+export type { TerminalSocketTarget } from './dialects/relay-dialect.ts';
 
 /** How long a connection must stay up before the backoff starts again from `minDelayMs`. */
 const STABLE_CONNECTION_MS = 5_000;
 /** Keeps proxies that close quiet sockets from cutting an idle terminal; the relay does not count pings as activity. */
 const KEEPALIVE_PING_INTERVAL_MS = 25_000;
-
-/** Close codes after which trying again cannot succeed. */
-const FINAL_CLOSE_CODES = new Map<number, { code: string; message: string }>([
-  [TERMINAL_CLOSE_CODES.SESSION_NOT_FOUND, { code: 'SESSION_NOT_FOUND', message: 'session not found' }],
-  [TERMINAL_CLOSE_CODES.SESSION_DELETED, { code: 'SESSION_NOT_FOUND', message: 'the session was deleted' }],
-  [TERMINAL_CLOSE_CODES.BAD_REQUEST, { code: 'BAD_REQUEST', message: 'the relay refused the connection' }],
-  [TERMINAL_CLOSE_CODES.LIMIT_EXCEEDED, { code: 'LIMIT_EXCEEDED', message: 'a relay limit was exceeded' }],
-]);
-
 /**
- * Refused tokens. Retrying with the same token cannot succeed, so these end the connection too, except that an
- * endpoint that fetches a fresh token for every attempt (`getToken`) retries `UNAUTHORIZED`: the old one had expired.
+ * After this many attempts in a row that never opened a socket, the status stops saying "reconnecting" and says the
+ * relay cannot be reached (and keeps trying with backoff): a blip is over by then, an outage is not.
  */
-const AUTH_CLOSE_CODES = new Map<number, { code: string; message: string }>([
-  [TERMINAL_CLOSE_CODES.UNAUTHORIZED, { code: 'UNAUTHORIZED', message: 'the relay refused the token (missing, invalid or expired)' }],
-  [TERMINAL_CLOSE_CODES.FORBIDDEN, { code: 'FORBIDDEN', message: 'the token does not allow this sandbox or session' }],
-]);
+export const UNREACHABLE_AFTER_ATTEMPTS = 3;
 
 /**
  * Keystrokes and pastes go out in frames of at most this many bytes: a large paste in one frame would be over the
@@ -61,59 +40,60 @@ const AUTH_CLOSE_CODES = new Map<number, { code: string; message: string }>([
  */
 export const INPUT_FRAME_BYTES = 64 * 1024;
 
-/** Error codes that end the session for this viewer; others (a refused control frame) leave it usable. */
-const FATAL_ERROR_CODES = new Set(['SESSION_NOT_FOUND', 'INVALID_SANDBOX_ID', 'SANDBOX_START_FAILED', 'LIMIT_EXCEEDED']);
-
-/** What `onScreenRestore` reports. */
-export interface ScreenRestore {
-  /** The output position the snapshot corresponds to. */
-  position: number;
-  /** True when it replaced a replay: the bytes since this terminal's cursor had already left the relay's log. */
-  truncated: boolean;
-}
-
-/** The wire protocol a connection speaks: ours (`sandbox-terminal.v1`), or Cloudflare Sandbox SDK v0.x's terminal. */
-export type TerminalProtocol = 'sandbox-terminal' | 'cloudflare';
-
 interface ConnectionOptions {
   /** Drop the user's input instead of sending it. */
   readonly?: boolean;
   reconnect?: Partial<ReconnectPolicy>;
   /** The document whose visibility gates reconnection while the sandbox sleeps; defaults to the global one. */
   document?: Document;
+  /** Keys typed before this connection existed, sent once it first attaches (see `TypeaheadBuffer`). */
+  typeahead?: TypeaheadBuffer;
 }
 
 export interface RelayConnectionOptions extends ConnectionOptions {
   protocol?: 'sandbox-terminal';
   /** Usually `getSandbox(relay, sandboxId)` from `@sandbox-terminal/client`. */
-  endpoint: TerminalEndpoint;
+  endpoint: TerminalSocketTarget;
   sessionId: string;
 }
 
-/**
- * A Cloudflare Worker route that calls `sandbox.terminal(request)`: the Worker picks the sandbox and session, the
- * socket carries bytes, `resize`, and `ready` / `exit` / `error` frames, and the server replays its buffer on every
- * connect. No cursor, no acks, no pings.
- */
+/** A Cloudflare Worker's terminal route (see `CloudflareSdk0Dialect` and `CloudflareSdk1Dialect`). */
 export interface CloudflareConnectionOptions extends ConnectionOptions {
-  protocol: 'cloudflare';
+  /** `cloudflare`: Sandbox SDK 0.x `sandbox.terminal(request)`; `cloudflare-1`: the SDK 1.0 browser-terminal recipe. */
+  protocol: 'cloudflare' | 'cloudflare-1';
   /** The Worker's WebSocket URL (`wss://…`). */
   url: string;
 }
 
+/** Any other server: bring its dialect. */
+export interface DialectConnectionOptions extends ConnectionOptions {
+  dialect: TerminalDialect;
+}
+
+export type ConnectionOptionsFor = RelayConnectionOptions | CloudflareConnectionOptions | DialectConnectionOptions;
+
+/** The dialect the options ask for. */
+export function dialectFor(options: ConnectionOptionsFor): TerminalDialect {
+  if ('dialect' in options) return options.dialect;
+  if ('endpoint' in options) return new RelayDialect(options.endpoint, options.sessionId);
+  return options.protocol === 'cloudflare-1' ? new CloudflareSdk1Dialect(options.url) : new CloudflareSdk0Dialect(options.url);
+}
+
 /**
- * Connects an xterm.js terminal to one session on a sandbox-terminal relay: raw bytes both ways in binary frames, JSON
- * control in text frames (`sandbox-terminal.v1`). Reconnects with backoff and jitter through partysocket and resumes
- * by cursor (`?cursor=N`: the relay sends exactly the bytes this terminal was not given, so nothing is lost or
- * doubled; when it cannot, the screen is reset and redrawn from its snapshot), reports a `ConnectionStatus`, and never
- * sends input into a socket that cannot take it. With `protocol: 'cloudflare'` it speaks Cloudflare Sandbox SDK v0.x's
- * terminal protocol instead (see `CloudflareConnectionOptions`).
+ * Connects an xterm.js terminal to one session: raw bytes both ways in binary frames, JSON control in text frames.
+ * Reconnects with backoff and jitter through partysocket, reports a `ConnectionStatus` (saying when the relay cannot
+ * be reached at all), holds keys typed before the first attach for a few seconds, and never sends input into a socket
+ * that cannot take it. What differs between servers (URL, subprotocols, control frames, close codes) is its
+ * dialect's business: this project's relay (`sandbox-terminal.v1`, with cursor resume: the relay sends exactly the
+ * bytes this terminal was not given), or a Cloudflare Worker (`protocol: 'cloudflare'` or `'cloudflare-1'`).
  *
  * Usable without Lit: `terminal.loadAddon(new RelayConnectionAddon({ endpoint: getSandbox(url, id), sessionId }))`.
  */
 export class RelayConnectionAddon implements ITerminalAddon {
-  readonly #options: RelayConnectionOptions | CloudflareConnectionOptions;
+  readonly #dialect: TerminalDialect;
   readonly #policy: ReconnectPolicy;
+  readonly #document: Document | undefined;
+  readonly #typeahead: TypeaheadBuffer;
   readonly #disposables = new DisposableStore();
   readonly #encoder = new TextEncoder();
   readonly #statusEmitter = new Emitter<ConnectionStatus>();
@@ -128,11 +108,13 @@ export class RelayConnectionAddon implements ITerminalAddon {
   #socket: ReconnectingWebSocket | undefined;
   #gate: WakeGate | undefined;
   #status: ConnectionStatus = statuses.connecting();
-  #sandboxAsleep = false;
-  #pendingRecreation: SessionRecreatedMessage | undefined;
-  #restartRequested = false;
-  /** The relay said our cursor had left its output log; the `screen` that follows says so out loud. */
-  #cursorTruncated = false;
+  #host: DialectHost | undefined;
+  /** Decided when partysocket asks whether to reconnect, read by the close listener that runs just after. */
+  #closeOutcome: CloseOutcome = { kind: 'retry' };
+  #openedThisAttempt = false;
+  /** Attempts in a row that never opened a socket. */
+  #failedAttempts = 0;
+  #everAttached = false;
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #disposed = false;
 
@@ -140,14 +122,15 @@ export class RelayConnectionAddon implements ITerminalAddon {
   readonly onStatusChange = this.#statusEmitter.event;
   /**
    * The relay attached the session (after each connect, restart or wake). With `resumed: true` the screen was kept and
-   * output continues where it left off; otherwise it was reset and a snapshot follows. Not fired with `cloudflare`.
+   * output continues where it left off; otherwise it was reset and a snapshot follows. Only this project's relay
+   * sends it.
    */
   readonly onReady = this.#readyEmitter.event;
-  /** The sandbox had been asleep and the session was started again with its cwd and env. */
+  /** The session's shell was started again under the same id with its cwd and env (`reason` says why). */
   readonly onSessionRecreated = this.#recreatedEmitter.event;
   /** The shell ended. */
   readonly onExit = this.#exitEmitter.event;
-  /** The relay reported an error (on the socket or by closing it with an application code). */
+  /** The server reported an error (on the socket or by closing it with an application code). */
   readonly onError = this.#errorEmitter.event;
   /**
    * Every chunk of live output, as it is handed to the terminal (after `onReady`; not the `screen` snapshots). With
@@ -160,9 +143,11 @@ export class RelayConnectionAddon implements ITerminalAddon {
   /** Input is dropped instead of sent while true. */
   readonly: boolean;
 
-  constructor(options: RelayConnectionOptions | CloudflareConnectionOptions) {
-    this.#options = options;
+  constructor(options: ConnectionOptionsFor) {
+    this.#dialect = dialectFor(options);
     this.#policy = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
+    this.#document = options.document;
+    this.#typeahead = options.typeahead ?? new TypeaheadBuffer();
     this.readonly = options.readonly ?? false;
   }
 
@@ -170,19 +155,20 @@ export class RelayConnectionAddon implements ITerminalAddon {
     return this.#status;
   }
 
-  /** The session id; undefined with the `cloudflare` protocol, where the Worker decides the session. */
+  /** The session id; undefined where the server decides the session (a Cloudflare Worker). */
   get sessionId(): string | undefined {
-    return this.#options.protocol === 'cloudflare' ? undefined : this.#options.sessionId;
+    return this.#dialect.sessionId;
   }
 
   get protocol(): TerminalProtocol {
-    return this.#options.protocol ?? 'sandbox-terminal';
+    return this.#dialect.protocol;
   }
 
   activate(terminal: Terminal): void {
     this.#terminal = terminal;
-    this.#output = this.#disposables.add(new OutputFlow(terminal, (position) => this.#sendControl({ type: 'ack', position })));
-    const gate = (this.#gate = this.#disposables.add(new WakeGate(this.#options.document ?? document)));
+    const output = (this.#output = this.#disposables.add(new OutputFlow(terminal, (position) => this.#sendText(JSON.stringify({ type: 'ack', position })))));
+    this.#host = this.#hostFor(terminal, output);
+    const gate = (this.#gate = this.#disposables.add(new WakeGate(this.#document ?? document)));
     // partysocket asks for the URL and then, in the same tick, for the subprotocols; both come from one attempt, so
     // the token (in the subprotocols) is fetched only after the wake gate and the backoff, not before a long wait.
     let attempt: Promise<{ url: string; protocols: string[] }> | undefined;
@@ -198,8 +184,11 @@ export class RelayConnectionAddon implements ITerminalAddon {
       minUptime: STABLE_CONNECTION_MS,
       // Keystrokes are never queued for later: a command typed into a dead connection must not run minutes after.
       maxEnqueuedMessages: 0,
-      // A Cloudflare-style server ends the socket when the shell exits; coming back would hide the exit state.
-      shouldReconnectOnClose: (event) => !this.#finalClose(event.code) && !this.#cloudflareExited(),
+      // partysocket asks this first and fires the close event right after: the listener reads the same outcome.
+      shouldReconnectOnClose: (event) => {
+        this.#closeOutcome = this.#host ? this.#dialect.closed(event.code, event.reason, this.#host) : { kind: 'retry' };
+        return this.#closeOutcome.kind === 'retry';
+      },
     });
     socket.binaryType = 'arraybuffer';
     this.#socket = socket;
@@ -208,7 +197,7 @@ export class RelayConnectionAddon implements ITerminalAddon {
     this.#disposables.listen(socket, 'close', this.#handleClose as EventListener);
     this.#disposables.add(terminal.onData((data) => this.#sendInput(this.#encoder.encode(data))));
     this.#disposables.add(terminal.onBinary((data) => this.#sendInput(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff))));
-    this.#disposables.add(terminal.onResize(({ cols, rows }) => this.#sendControl({ type: 'resize', ...clampSize(cols, rows) })));
+    this.#disposables.add(terminal.onResize(({ cols, rows }) => this.#sendText(this.#dialect.resizeFrame(clampSize(cols, rows)))));
     this.#disposables.add({ dispose: () => gate.open() });
   }
 
@@ -221,11 +210,11 @@ export class RelayConnectionAddon implements ITerminalAddon {
   }
 
   /**
-   * Call before asking the relay to restart the shell: the `ready` that follows is a fresh shell, whatever mode the
+   * Call before asking the relay to restart the shell: the attach that follows is a fresh shell, whatever mode the
    * relay reports, and is not announced as a session restored from sleep.
    */
   expectRestart(): void {
-    this.#restartRequested = true;
+    this.#dialect.expectRestart();
   }
 
   dispose(): void {
@@ -240,55 +229,67 @@ export class RelayConnectionAddon implements ITerminalAddon {
     for (const emitter of [...emitters, this.#outputEmitter, this.#screenEmitter]) emitter.dispose();
   }
 
+  /** What the dialect may do to this connection. */
+  #hostFor(terminal: Terminal, output: OutputFlow): DialectHost {
+    const connection = this;
+    return {
+      output,
+      get status() {
+        return connection.#status;
+      },
+      setStatus: (status) => this.#setStatus(status),
+      resetTerminal: () => terminal.reset(),
+      sendText: (text) => this.#sendText(text),
+      size: () => clampSize(terminal.cols, terminal.rows),
+      attached: (attachment) => this.#attached(attachment),
+      sessionRecreated: (message) => this.#recreatedEmitter.fire(message),
+      exited: (exit) => {
+        this.#setStatus(statuses.exited(exit.exitCode, exit.signal));
+        this.#exitEmitter.fire(exit);
+      },
+      reportError: (error) => this.#errorEmitter.fire(error),
+      screenRestored: (restore) => this.#screenEmitter.fire(restore),
+    };
+  }
+
   async #nextAttempt(): Promise<{ url: string; protocols: string[] }> {
     const socket = this.#socket;
-    if (this.#gate && this.#gate.shouldHold(this.#sandboxAsleep)) {
+    if (this.#gate && this.#gate.shouldHold(this.#dialect.sandboxAsleep)) {
       if (this.#status.state !== 'paused') this.#setStatus(statuses.paused());
       await this.#gate.wait();
       if (!this.#disposed && this.#status.state === 'paused') this.#setStatus(statuses.reconnecting(Math.max(socket?.retryCount ?? 1, 1)));
     }
     const retry = socket?.retryCount ?? 0;
     if (retry > 0) await delay(reconnectDelayMs(this.#policy, retry, Math.random()));
-    const options = this.#options;
-    // A Cloudflare Worker is offered no subprotocol: that is how a server tells a v0.x client from ours.
-    if (options.protocol === 'cloudflare') return { url: options.url, protocols: [] };
-    const protocols = await options.endpoint.terminalProtocols();
+    this.#openedThisAttempt = false;
     const terminal = this.#terminal;
-    const size = terminal ? clampSize(terminal.cols, terminal.rows) : {};
-    const url = options.endpoint.terminalUrl(options.sessionId, size);
-    return { url: withCursor(url, this.#output?.position), protocols };
+    const size = terminal ? clampSize(terminal.cols, terminal.rows) : { cols: 80, rows: 24 };
+    return this.#dialect.nextAttempt(this.#output?.position, size);
   }
 
-  /** Why no reconnection follows a close with this code, or undefined when one does. */
-  #finalClose(code: number): { code: string; message: string } | undefined {
-    const final = FINAL_CLOSE_CODES.get(code);
-    if (final) return final;
-    const options = this.#options;
-    const refreshes = options.protocol !== 'cloudflare' && options.endpoint.refreshesToken === true;
-    if (code === TERMINAL_CLOSE_CODES.UNAUTHORIZED && refreshes) return undefined;
-    return AUTH_CLOSE_CODES.get(code);
+  #attached(attachment: Attachment): void {
+    const afterOutage = this.#status.state === 'unreachable' || this.#failedAttempts >= UNREACHABLE_AFTER_ATTEMPTS;
+    this.#failedAttempts = 0;
+    if (attachment.restarted) this.#setStatus(statuses.restarted());
+    else this.#setStatus(statuses.connected(attachment.mode, attachment.recreation, { afterOutage }));
+    if (!this.#everAttached) {
+      this.#everAttached = true;
+      this.#sendTypeahead();
+    }
+    if (attachment.ready) this.#readyEmitter.fire(attachment.ready);
   }
 
   readonly #handleOpen = (): void => {
+    this.#openedThisAttempt = true;
     this.#gate?.connected();
     this.#setStatus(statuses.connecting('attaching to the session…'));
-    if (this.protocol === 'cloudflare') {
-      // Such a server replays its output buffer on every connect: start from a clean screen, count nothing.
-      this.#terminal?.reset();
-      this.#output?.start(undefined);
-      return;
-    }
-    this.#startKeepalive();
+    if (this.#host) this.#dialect.opened(this.#host);
+    if (this.#dialect.keepaliveFrame) this.#startKeepalive(this.#dialect.keepaliveFrame);
   };
 
   readonly #handleMessage = (event: MessageEvent): void => {
     if (typeof event.data === 'string') {
-      if (this.protocol === 'cloudflare') {
-        this.#handleCloudflareControl(event.data);
-        return;
-      }
-      const message = parseServerControl(event.data);
-      if (message) this.#handleControl(message);
+      if (this.#host) this.#dialect.receiveText(event.data, this.#host);
       return;
     }
     if (event.data instanceof ArrayBuffer && this.#output) {
@@ -301,121 +302,35 @@ export class RelayConnectionAddon implements ITerminalAddon {
   readonly #handleClose = (event: CloseEvent): void => {
     this.#stopKeepalive();
     if (this.#disposed) return;
-    const final = this.#finalClose(event.code);
-    if (final) {
-      const message = event.reason || final.message;
-      this.#errorEmitter.fire({ code: final.code as ErrorPayload['code'], message });
-      this.#setStatus(statuses.error(final.code, message));
+    const outcome = this.#closeOutcome;
+    this.#closeOutcome = { kind: 'retry' };
+    if (outcome.kind === 'final') {
+      const error = { ...outcome.error, message: event.reason || outcome.error.message };
+      this.#errorEmitter.fire(error);
+      this.#setStatus(statuses.error(error));
+      this.#dropTypeahead();
       return;
     }
-    if (this.#cloudflareExited()) return;
-    const holding = this.#gate?.shouldHold(this.#sandboxAsleep) ?? false;
-    this.#setStatus(holding ? statuses.paused() : statuses.reconnecting(Math.max(this.#socket?.retryCount ?? 1, 1)));
+    if (outcome.kind === 'exited') return;
+    if (!this.#openedThisAttempt) this.#failedAttempts++;
+    this.#openedThisAttempt = false;
+    const attempt = Math.max(this.#socket?.retryCount ?? 1, 1);
+    if (this.#gate?.shouldHold(this.#dialect.sandboxAsleep)) this.#setStatus(statuses.paused());
+    else if (this.#failedAttempts >= UNREACHABLE_AFTER_ATTEMPTS) this.#setStatus(statuses.unreachable(attempt));
+    else this.#setStatus(statuses.reconnecting(attempt));
+    if (this.#typeahead.expired()) this.#dropTypeahead();
   };
-
-  #handleControl(message: ServerControlMessage): void {
-    switch (message.type) {
-      case 'ready':
-        this.#handleReady(message);
-        break;
-      case 'session-recreated':
-        if (this.#restartRequested) break;
-        this.#pendingRecreation = message;
-        this.#recreatedEmitter.fire(message);
-        break;
-      case 'exit':
-        this.#setStatus(statuses.exited(message.exitCode, message.signal));
-        this.#exitEmitter.fire(message);
-        break;
-      case 'sleeping':
-        this.#sandboxAsleep = true;
-        this.#setStatus(statuses.asleep());
-        break;
-      case 'error':
-        this.#errorEmitter.fire({ code: message.code, message: message.message, ...(message.details ? { details: message.details } : {}) });
-        if (FATAL_ERROR_CODES.has(message.code)) this.#setStatus(statuses.error(message.code, message.message));
-        break;
-      case 'screen':
-        this.#handleScreen(message);
-        break;
-      case 'truncated':
-        this.#cursorTruncated = true;
-        break;
-      case 'pong':
-        break;
-    }
-  }
-
-  /** `ready`, `exit` (`code`, `exitCode` or `exit.code`) and `error`, as Cloudflare Sandbox SDK v0.x sends them. */
-  #handleCloudflareControl(text: string): void {
-    const message = parseCloudflareControl(text);
-    switch (message?.type) {
-      case 'ready': {
-        this.#setStatus(statuses.connected('attached'));
-        // A v0.x `ready` does not say the size: tell the server ours.
-        const terminal = this.#terminal;
-        if (terminal) this.#sendControl({ type: 'resize', ...clampSize(terminal.cols, terminal.rows) });
-        break;
-      }
-      case 'exit': {
-        const exit: ExitMessage = { type: 'exit', exitCode: message.exitCode, signal: message.signal };
-        this.#setStatus(statuses.exited(exit.exitCode, exit.signal));
-        this.#exitEmitter.fire(exit);
-        break;
-      }
-      case 'error':
-        this.#errorEmitter.fire({ code: message.code, message: message.message });
-        break;
-    }
-  }
-
-  #cloudflareExited(): boolean {
-    return this.protocol === 'cloudflare' && this.#status.state === 'exited';
-  }
-
-  #handleReady(message: ReadyMessage): void {
-    const terminal = this.#terminal;
-    this.#cursorTruncated = false;
-    if (message.resumed === true && typeof message.position === 'number' && this.#output) {
-      // The relay continues exactly after the last byte this terminal was given: keep the screen, add what follows.
-      this.#output.resume(message.position);
-    } else {
-      // What follows `ready` redraws the session from scratch (a `screen` snapshot, or from an older relay a replay
-      // of recent output); starting from a clean screen keeps a reconnect from showing everything twice.
-      terminal?.reset();
-      this.#output?.start(typeof message.position === 'number' ? message.position : undefined);
-    }
-    this.#sandboxAsleep = false;
-    const recreated = this.#pendingRecreation ?? (message.mode === 'recreated' ? { cwd: message.cwd } : undefined);
-    this.#pendingRecreation = undefined;
-    if (this.#restartRequested) {
-      this.#restartRequested = false;
-      this.#setStatus(statuses.restarted());
-    } else {
-      this.#setStatus(statuses.connected(message.mode, recreated?.cwd));
-    }
-    if (terminal && (terminal.cols !== message.cols || terminal.rows !== message.rows)) {
-      this.#sendControl({ type: 'resize', ...clampSize(terminal.cols, terminal.rows) });
-    }
-    this.#readyEmitter.fire(message);
-  }
-
-  #handleScreen(message: ScreenMessage): void {
-    this.#output?.screen(message.data, message.position);
-    const truncated = this.#cursorTruncated;
-    this.#cursorTruncated = false;
-    if (truncated && this.#status.state === 'connected') this.#setStatus(statuses.screenRestored(this.#status));
-    this.#screenEmitter.fire({ position: message.position, truncated });
-  }
 
   #sendInput(bytes: Uint8Array<ArrayBuffer>): void {
     if (this.readonly || this.#disposed) return;
     const socket = this.#socket;
     if (socket && socket.readyState === ReconnectingWebSocket.OPEN && acceptsInput(this.#status)) {
-      for (let start = 0; start < bytes.length; start += INPUT_FRAME_BYTES) socket.send(bytes.subarray(start, start + INPUT_FRAME_BYTES));
+      this.#sendBytes(socket, bytes);
       if (this.#status.state === 'asleep') this.#setStatus(statuses.waking());
       return;
     }
+    // Before the first attach, keys are held for a moment (a user who types as the page loads); never after.
+    if (!this.#everAttached && this.#status.state !== 'error' && this.#typeahead.push(bytes)) return;
     // Typing is how a user says "I am here": let a connection held back by the wake gate go now.
     if (this.#status.state === 'paused' && this.#gate) {
       this.#setStatus(statuses.reconnecting(Math.max(socket?.retryCount ?? 1, 1)));
@@ -424,14 +339,34 @@ export class RelayConnectionAddon implements ITerminalAddon {
     this.#setStatus(withInputDropped(this.#status));
   }
 
-  #sendControl(message: ClientControlMessage): void {
+  #sendTypeahead(): void {
     const socket = this.#socket;
-    if (socket && socket.readyState === ReconnectingWebSocket.OPEN) socket.send(JSON.stringify(message));
+    const held = this.#typeahead.take();
+    if (held === undefined) {
+      this.#setStatus(withInputDropped(this.#status));
+      return;
+    }
+    if (socket) for (const bytes of held) this.#sendBytes(socket, bytes);
   }
 
-  #startKeepalive(): void {
+  #dropTypeahead(): void {
+    if (!this.#typeahead.pending) return;
+    this.#typeahead.clear();
+    this.#setStatus(withInputDropped(this.#status));
+  }
+
+  #sendBytes(socket: ReconnectingWebSocket, bytes: Uint8Array<ArrayBuffer>): void {
+    for (let start = 0; start < bytes.length; start += INPUT_FRAME_BYTES) socket.send(bytes.subarray(start, start + INPUT_FRAME_BYTES));
+  }
+
+  #sendText(text: string): void {
+    const socket = this.#socket;
+    if (socket && socket.readyState === ReconnectingWebSocket.OPEN) socket.send(text);
+  }
+
+  #startKeepalive(frame: string): void {
     this.#stopKeepalive();
-    this.#keepalive = setInterval(() => this.#sendControl({ type: 'ping' }), KEEPALIVE_PING_INTERVAL_MS);
+    this.#keepalive = setInterval(() => this.#sendText(frame), KEEPALIVE_PING_INTERVAL_MS);
   }
 
   #stopKeepalive(): void {
@@ -443,14 +378,6 @@ export class RelayConnectionAddon implements ITerminalAddon {
     this.#status = status;
     this.#statusEmitter.fire(status);
   }
-}
-
-/** `?cursor=N` once output positions are known, so the relay replays exactly what this terminal has not been given. */
-function withCursor(url: string, position: number | undefined): string {
-  if (position === undefined) return url;
-  const withParam = new URL(url);
-  withParam.searchParams.set('cursor', String(position));
-  return withParam.toString();
 }
 
 function clampSize(cols: number, rows: number): { cols: number; rows: number } {

@@ -1,27 +1,30 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import type { ITheme } from '@xterm/xterm';
-import { getSandbox, SandboxError, type ExecOptions, type ExecResult, type Sandbox } from '@sandbox-terminal/client';
-import { statuses, withInputDropped, type ConnectionStatus } from './connection-status.ts';
-import { ColorSchemeController, type ColorScheme } from './controllers/color-scheme-controller.ts';
+import type { ExecOptions, ExecResult } from '@sandbox-terminal/client';
+import { connectionErrorFrom, errorDetail, statuses, withInputDropped, type ConnectionStatus } from './connection-status.ts';
+import { AppearanceController } from './controllers/appearance-controller.ts';
 import { ConnectionStatusController } from './controllers/connection-status-controller.ts';
 import { TerminalFitController } from './controllers/fit-controller.ts';
+import { KeysHintController } from './controllers/keys-hint-controller.ts';
+import { SessionConnectionController } from './controllers/session-connection-controller.ts';
 import { emit } from './events.ts';
-import { RelayConnectionAddon, type ReconnectPolicy, type TerminalProtocol } from './relay-connection-addon.ts';
+import type { RelayConnectionAddon, ReconnectPolicy, TerminalProtocol } from './relay-connection-addon.ts';
 import { sandboxTerminalStyles } from './sandbox-terminal.styles.ts';
-import { sandboxOptionsFor, type TokenProvider } from './relay-auth.ts';
-import { isSessionRef, PersistedRecord } from './session-store.ts';
-import { ShellIntegration } from './shell-integration.ts';
-import { xtermTheme } from './terminal-theme.ts';
+import type { TokenProvider } from './relay-auth.ts';
+import { ShellPromptTracker } from './shell-prompt-tracker.ts';
+import { TerminalKeys } from './terminal-keys.ts';
+import type { TerminalTheme } from './terminal-theme.ts';
+import { TypeaheadBuffer } from './typeahead.ts';
 import { Terminal, WebLinksAddon } from './xterm-modules.ts';
 import { xtermStyles } from './xterm.styles.ts';
 
-export type TerminalTheme = 'dark' | 'light' | 'auto';
+export type { TerminalTheme } from './terminal-theme.ts';
 
 /** Lines of scrollback each terminal keeps in the browser. */
 const SCROLLBACK_LINES = 5_000;
 const DEFAULT_FONT_SIZE_PX = 14;
 /** At xterm's default of 1.0, the DOM renderer clips underscores with common monospace fonts (`a_b` reads `a b`). */
 const LINE_HEIGHT = 1.15;
+const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
 
 /** `copy-on-select="false"` turns the default-on behaviour off; a bare attribute or any other value keeps it on. */
 const booleanDefaultTrue = {
@@ -32,22 +35,24 @@ const booleanDefaultTrue = {
 /**
  * A live terminal on a session of a sandbox, through a sandbox-terminal relay.
  *
- * With `protocol="cloudflare"` it talks instead to a Cloudflare Worker route that calls `sandbox.terminal(request)`
- * (Cloudflare Sandbox SDK v0.x terminal protocol), given by the `url` attribute: the Worker decides the sandbox and
- * session (`relay`, `sandbox`, `session`, `persist-key` and `token` are not used), no subprotocol is offered,
- * keystrokes go as binary frames and size changes as `{"type":"resize","cols","rows"}`, and the screen is cleared on
- * every (re)connect because such a server replays its buffer. There is no cursor resume, no flow control, no `exec()`;
- * `restart()` reconnects, and whether that starts a new shell is up to the Worker.
+ * Keys: Tab goes to the shell; Escape then Tab (Shift+Tab) moves focus on (back); Ctrl+V and Ctrl+Shift+V paste
+ * (⌘V on macOS), Ctrl+Alt+V sends a literal Ctrl+V. Keys typed while the first connection is still being made are
+ * sent once it is up (for a few seconds at most).
+ *
+ * With `protocol="cloudflare"` (a Sandbox SDK 0.x Worker's `sandbox.terminal(request)`) or `"cloudflare-1"` (a Worker
+ * on the SDK 1.0 browser-terminal recipe) it talks to the Worker at `url` instead, which decides the sandbox and
+ * session: no cursor resume, no flow control, no `exec()`; `restart()` reconnects (docs/protocol.md, "Compatibility").
  *
  * @tag sandbox-terminal
  * @summary A real bash shell in an isolated sandbox, in the page.
  *
  * @fires status-change - The connection status changed; `detail.status` is a `ConnectionStatus`.
  * @fires session-created - A session was created for this element; `detail.sessionId`.
- * @fires session-recreated - The sandbox had been asleep and the session was restored; `detail.cwd`, `detail.restoredEnv`.
- * @fires exit - The shell exited; `detail.exitCode`, `detail.signal` (`detail.sessionId` is empty with `protocol="cloudflare"`).
+ * @fires session-recreated - The session's shell was started again under its id; `detail.cwd`, `detail.restoredEnv`, `detail.reason`.
+ * @fires exit - The shell exited; `detail.exitCode`, `detail.signal` (`detail.sessionId` is empty with a Cloudflare protocol).
  * @fires title-change - The shell set its title (OSC 0/2); `detail.title`.
  * @fires cwd-change - The shell reported a new working directory at its prompt (OSC 7); `detail.cwd`.
+ * @fires command-change - A command typed here started (`detail.command`) or a prompt came back (no `command`).
  *
  * @slot status-end - Content at the end of the status bar (buttons, a link to docs).
  *
@@ -55,13 +60,18 @@ const booleanDefaultTrue = {
  * @csspart status-bar - The status line under the terminal.
  * @csspart status-dot - The coloured dot in the status bar.
  * @csspart status-message - The status text.
+ * @csspart keys-hint - "Esc then Tab leaves", shown while the terminal has keyboard focus from the keyboard.
  * @csspart restart-button - "Restart", shown after the shell exited.
  * @csspart reconnect-button - "Reconnect", shown after an error.
+ * @csspart limit-notice - Shown when the sandbox has as many sessions as it may: what the user can do.
+ * @csspart reuse-button - "Open an existing session", in the limit notice.
+ * @csspart close-idle-button - "Close idle sessions", in the limit notice.
  *
  * @cssprop --sandbox-terminal-background - Terminal background colour.
  * @cssprop --sandbox-terminal-foreground - Terminal text colour.
  * @cssprop --sandbox-terminal-cursor - Cursor colour.
  * @cssprop --sandbox-terminal-selection - Selection colour.
+ * @cssprop --sandbox-terminal-focus-ring - Outline of the terminal while it has focus.
  * @cssprop --sandbox-terminal-font-family - Terminal font (the `font-family` attribute wins).
  * @cssprop --sandbox-terminal-padding - Space around the terminal grid.
  * @cssprop --sandbox-terminal-border - Border of the element.
@@ -93,9 +103,9 @@ export class SandboxTerminal extends LitElement {
     reconnectPolicy: { attribute: false },
   };
 
-  /** `sandbox-terminal` (default: our relay, with cursor resume and flow control) or `cloudflare` (see above). */
+  /** `sandbox-terminal` (default: our relay, with cursor resume and flow control), `cloudflare` or `cloudflare-1`. */
   declare protocol: TerminalProtocol;
-  /** With `protocol="cloudflare"`: the Worker's terminal WebSocket URL (`wss://…`). */
+  /** With a Cloudflare protocol: the Worker's terminal WebSocket URL (`wss://…`). */
   declare url: string | undefined;
   /** Base URL of the relay, e.g. `https://relay.example.com`. */
   declare relay: string;
@@ -103,7 +113,10 @@ export class SandboxTerminal extends LitElement {
   declare sandbox: string;
   /** Attach to this session id; without it the element creates a session (or reuses the `persist-key` one). */
   declare session: string | undefined;
-  /** Remember the session in `localStorage` under this key so a reload reattaches to the same shell. */
+  /**
+   * Remember the session in `localStorage` under this key so a reload reattaches to the same shell. Elements with the
+   * same key share one session.
+   */
   declare persistKey: string | undefined;
   /** Bearer token for the relay. */
   declare token: string | undefined;
@@ -115,13 +128,13 @@ export class SandboxTerminal extends LitElement {
   declare getToken: TokenProvider | undefined;
   /** Show the session without sending any input to it. */
   declare readonly: boolean;
-  /** `dark`, `light` or `auto` (follows `prefers-color-scheme`). */
+  /** `dark`, `light` or `auto` (follows the site's own switch, a `dark`/`light` class or `data-theme` on `<html>`, then `prefers-color-scheme`). */
   declare theme: TerminalTheme;
   /** Font size in CSS pixels. */
   declare fontSize: number;
   /** Font family; defaults to `--sandbox-terminal-font-family`, then the platform's monospace fonts. */
   declare fontFamily: string | undefined;
-  /** Turns on xterm's screen-reader mode (an accessible DOM mirror of the screen). */
+  /** Turns on xterm's screen-reader mode (an accessible DOM mirror of the screen, output announced as it comes). */
   declare screenReader: boolean;
   /** Copy selected text to the clipboard as soon as it is selected (on by default; `copy-on-select="false"`). */
   declare copyOnSelect: boolean;
@@ -130,21 +143,33 @@ export class SandboxTerminal extends LitElement {
 
   readonly #status = new ConnectionStatusController(this);
   readonly #fit = new TerminalFitController(this);
-  readonly #colorScheme = new ColorSchemeController(this);
+  readonly #appearance = new AppearanceController(this, () => this.#fit.fit());
+  readonly #keysHint = new KeysHintController(this, () => !this.readonly);
+  readonly #session = new SessionConnectionController(this, {
+    status: this.#status,
+    terminal: () => this.#terminal,
+    typeahead: () => this.#typeahead,
+    onReady: ({ cwd }) => {
+      this.#prompt?.resetCommandState();
+      if (cwd) this.#prompt?.setCwd(cwd);
+    },
+    onNotice: (notice) => {
+      this.#notice = notice;
+      this.requestUpdate();
+    },
+  });
   /** The terminal is opened in this node, which outlives renders and DOM moves. */
   readonly #box = Object.assign(document.createElement('div'), { className: 'box' });
+  readonly #encoder = new TextEncoder();
   #terminal: Terminal | undefined;
-  #shell: ShellIntegration | undefined;
-  #connection: RelayConnectionAddon | undefined;
-  #sandboxClient: Sandbox | undefined;
-  #sessionId: string | undefined;
+  #prompt: ShellPromptTracker | undefined;
+  #keys: TerminalKeys | undefined;
+  #typeahead = new TypeaheadBuffer();
   #title = '';
   #notice = '';
-  #appliedTheme = '';
-  /** Bumped by every set-up and tear-down, so an await that outlived its set-up does nothing. */
+  #focusRequested = false;
+  /** Bumped by every set-up and tear-down, so a set-up scheduled before a DOM move does nothing. */
   #generation = 0;
-  /** The configuration the current connection was made for; a change reconnects. */
-  #connectionKey = '';
 
   constructor() {
     super();
@@ -165,7 +190,7 @@ export class SandboxTerminal extends LitElement {
 
   /** The session this element shows, once known (given, remembered or created). */
   get sessionId(): string | undefined {
-    return this.#sessionId;
+    return this.#session.sessionId;
   }
 
   /** The xterm.js `Terminal` while the element is connected to the document; a new one after each DOM move. */
@@ -178,7 +203,7 @@ export class SandboxTerminal extends LitElement {
    * `onScreenRestore`, …) are there for recording or testing what the terminal was given.
    */
   get connection(): RelayConnectionAddon | undefined {
-    return this.#connection;
+    return this.#session.connection;
   }
 
   /** The title the shell last set (OSC 0/2). */
@@ -188,19 +213,24 @@ export class SandboxTerminal extends LitElement {
 
   /** The working directory the shell reported at its last prompt (OSC 7). */
   get cwd(): string | undefined {
-    return this.#shell?.cwd;
+    return this.#prompt?.cwd;
   }
 
   /** True while a command typed here has not yet returned to a prompt. */
   get commandRunning(): boolean {
-    return this.#shell?.commandRunning ?? false;
+    return this.#prompt?.commandRunning ?? false;
+  }
+
+  /** The command line of the command typed here that is running, as read from the screen. */
+  get runningCommand(): string | undefined {
+    return this.#prompt?.command;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     const generation = ++this.#generation;
     void this.updateComplete.then(() => {
-      if (generation === this.#generation && this.isConnected) this.#setUp(generation);
+      if (generation === this.#generation && this.isConnected) this.#setUp();
     });
   }
 
@@ -209,10 +239,13 @@ export class SandboxTerminal extends LitElement {
     this.#tearDown();
   }
 
-  /** Moves keyboard focus into the terminal. */
+  /** Moves keyboard focus into the terminal (as soon as it exists, if it does not yet). */
   override focus(options?: FocusOptions): void {
     if (this.#terminal) this.#terminal.focus();
-    else super.focus(options);
+    else {
+      this.#focusRequested = true;
+      super.focus(options);
+    }
   }
 
   /** Clears the screen and scrollback in this view (the shell is not told). */
@@ -222,28 +255,26 @@ export class SandboxTerminal extends LitElement {
 
   /** Connects again now, after an error or to skip the reconnection backoff. */
   reconnect(): void {
-    if (this.#connection && this.#status.status.state !== 'error') {
-      this.#connection.reconnect();
+    const connection = this.#session.connection;
+    if (connection && this.#status.status.state !== 'error') {
+      connection.reconnect();
       return;
     }
-    if (this.#terminal) void this.#connectSession(++this.#generation);
+    if (this.#terminal) void this.#session.connect();
   }
 
   /** Starts a new shell under the same session id (after `exit`); the screen clears when it is ready. */
   async restart(): Promise<void> {
-    if (this.protocol === 'cloudflare') {
-      this.reconnect();
-      return;
-    }
-    const sandbox = this.#sandboxClient;
-    const sessionId = this.#sessionId;
+    const { sandbox, sessionId, connection } = this.#session;
+    // A Cloudflare Worker decides what a new connection gets: reconnecting is all the page can do.
+    if (connection && !connection.sessionId) return this.reconnect();
     if (!sandbox || !sessionId) throw new Error('sandbox-terminal: no session to restart yet');
     this.#status.set(statuses.connecting('restarting the shell…'));
-    this.#connection?.expectRestart();
+    connection?.expectRestart();
     try {
       await sandbox.restartSession(sessionId);
     } catch (error) {
-      this.#status.set(statuses.error(errorCode(error), errorMessage(error)));
+      this.#status.set(statuses.error(connectionErrorFrom(error)));
       throw error;
     }
   }
@@ -253,39 +284,39 @@ export class SandboxTerminal extends LitElement {
    * the promise resolves to its result (exit code, stdout, stderr).
    */
   async exec(command: string, options: Omit<ExecOptions, 'session'> = {}): Promise<ExecResult> {
-    if (this.protocol === 'cloudflare') throw new Error('sandbox-terminal: exec() needs the sandbox-terminal protocol');
-    const sandbox = this.#sandboxClient;
-    const sessionId = this.#sessionId;
+    const { sandbox, sessionId } = this.#session;
+    if (this.protocol !== 'sandbox-terminal') throw new Error(`sandbox-terminal: exec() needs the sandbox-terminal protocol, not ${this.protocol}`);
     if (!sandbox || !sessionId) throw new Error('sandbox-terminal: no session yet; wait for status "connected"');
     return sandbox.exec(command, { ...options, session: sessionId });
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    this.dataset.scheme = this.#scheme();
     if (this.#terminal && changed.has('readonly')) {
       this.#terminal.options.disableStdin = this.readonly;
-      if (this.#connection) this.#connection.readonly = this.readonly;
+      if (this.#session.connection) this.#session.connection.readonly = this.readonly;
     }
     if (this.#terminal && changed.has('screenReader')) this.#terminal.options.screenReaderMode = this.screenReader;
+    // Before render, so that the statuses the new connection sets belong to this update rather than scheduling more.
+    if (this.#terminal && this.#session.outdated) this.#session.reconfigure();
   }
 
   protected override updated(): void {
-    if (!this.#terminal) return;
-    this.#applyAppearance(this.#terminal);
-    if (this.#connectionKey && this.#configurationKey() !== this.#connectionKey) {
-      if (this.session !== this.#sessionId) this.#sessionId = undefined;
-      void this.#connectSession(++this.#generation);
-    }
+    if (this.#terminal) this.#appearance.apply(this.#terminal);
   }
 
   protected override render() {
     const status = this.#status.status;
     const message = this.#notice ? `${this.#notice} · ${status.message}` : status.message;
     return html`
-      <div part="terminal" class="terminal">${this.#box}</div>
+      <div part="terminal" class="terminal">${this.#box}${this.#session.renderLimitNotice()}</div>
+      <span id="keys-help" class="visually-hidden">
+        Terminal: Tab is sent to the shell. Press Escape then Tab to move on, Escape then Shift+Tab to go back.
+        ${IS_MAC ? 'Command+V pastes.' : 'Control+V pastes; Control+Alt+V sends a literal Control+V.'}
+      </span>
       <div part="status-bar" class="status-bar" data-state=${status.state} ?data-input-dropped=${status.inputDropped}>
         <span part="status-dot" class="dot"></span>
-        <span part="status-message" class="message" role="status" aria-live="polite" title=${message}>${message}</span>
+        <span part="status-message" class="message" role="status" aria-live="polite" title=${status.error ? errorDetail(status) : message}>${message}</span>
+        ${this.#keysHint.shown ? html`<span part="keys-hint" class="keys-hint" aria-hidden="true"><kbd>Esc</kbd> then <kbd>Tab</kbd> leaves</span>` : nothing}
         ${status.state === 'exited'
           ? html`<button part="restart-button" @click=${() => this.restart().catch(() => undefined)}>Restart</button>`
           : nothing}
@@ -297,141 +328,63 @@ export class SandboxTerminal extends LitElement {
     `;
   }
 
-  #setUp(generation: number): void {
+  #setUp(): void {
     const terminal = new Terminal({
       scrollback: SCROLLBACK_LINES,
       disableStdin: this.readonly,
       screenReaderMode: this.screenReader,
       allowProposedApi: false,
-      fontSize: this.fontSize,
-      fontFamily: this.#fontFamily(),
       lineHeight: LINE_HEIGHT,
-      theme: this.#xtermTheme(),
+      ...this.#appearance.terminalOptions(),
     });
     this.#terminal = terminal;
-    this.#appliedTheme = '';
     terminal.loadAddon(new WebLinksAddon());
-    this.#shell = new ShellIntegration(terminal, (cwd) => emit(this, 'cwd-change', { cwd }));
+    this.#keys = new TerminalKeys(terminal, { isMac: IS_MAC });
+    this.#prompt = new ShellPromptTracker(terminal, {
+      onCwd: (cwd) => emit(this, 'cwd-change', { cwd }),
+      onCommand: (command) => emit(this, 'command-change', command ? { command } : {}),
+    });
     terminal.onTitleChange((title) => {
       this.#title = title;
       emit(this, 'title-change', { title });
     });
     terminal.onSelectionChange(() => this.#copySelection(terminal));
-    terminal.onData(() => this.#handleTyping());
+    terminal.onData((data) => this.#handleTyping(data));
     terminal.open(this.#box);
-    this.#applyAppearance(terminal);
+    terminal.textarea?.setAttribute('aria-describedby', 'keys-help');
+    this.#appearance.apply(terminal);
     this.#fit.attach(terminal, this.#box);
-    void this.#connectSession(generation);
+    if (this.#focusRequested) {
+      this.#focusRequested = false;
+      terminal.focus();
+    }
+    void this.#session.connect();
   }
 
   #tearDown(): void {
     this.#generation++;
-    this.#closeConnection();
+    this.#session.close();
     this.#fit.detach();
-    this.#shell?.dispose();
-    this.#shell = undefined;
+    this.#keys?.dispose();
+    this.#keys = undefined;
+    this.#prompt?.dispose();
+    this.#prompt = undefined;
     this.#terminal?.dispose();
     this.#terminal = undefined;
+    this.#typeahead = new TypeaheadBuffer();
     this.#status.set(statuses.closed());
   }
 
-  #closeConnection(): void {
-    this.#status.unfollow();
-    this.#connection?.dispose();
-    this.#connection = undefined;
-    this.#connectionKey = '';
-  }
-
-  /** Finds the session to show (given, remembered or new) and attaches to it. */
-  async #connectSession(generation: number, replacing?: string): Promise<void> {
-    this.#closeConnection();
-    this.#connectionKey = this.#configurationKey();
-    if (this.protocol === 'cloudflare') {
-      this.#sandboxClient = undefined;
-      this.#sessionId = undefined;
-      if (this.url) this.#attachCloudflare(this.url);
-      else this.#status.set(statuses.idle('set the url attribute to connect'));
-      return;
-    }
-    if (!this.relay || !this.sandbox) {
-      this.#status.set(statuses.idle('set the relay and sandbox attributes to connect'));
-      return;
-    }
-    const sandbox = (this.#sandboxClient = getSandbox(this.relay, this.sandbox, sandboxOptionsFor(this)));
-    const remembered = this.#persisted();
-    let sessionId = this.session ?? this.#sessionId;
-    const fromStorage = sessionId === undefined ? remembered?.read()?.sessionId : undefined;
-    sessionId ??= fromStorage;
-    if (sessionId === undefined) {
-      this.#status.set(statuses.connecting('creating a session…'));
-      try {
-        const terminal = this.#terminal;
-        sessionId = await sandbox.createSession(terminal ? { cols: terminal.cols, rows: terminal.rows } : {});
-      } catch (error) {
-        if (generation === this.#generation) this.#status.set(statuses.error(errorCode(error), errorMessage(error)));
-        return;
-      }
-      if (generation !== this.#generation) return;
-      this.#sessionId = sessionId;
-      remembered?.write({ sessionId });
-      emit(this, 'session-created', { sessionId, sandbox: this.sandbox, ...(replacing ? { replaces: replacing } : {}) });
-    }
-    this.#sessionId = sessionId;
-    this.#attach(sandbox, sessionId, generation, fromStorage !== undefined);
-  }
-
-  #attach(sandbox: Sandbox, sessionId: string, generation: number, fromStorage: boolean): void {
-    const terminal = this.#terminal;
-    if (!terminal) return;
-    const connection = new RelayConnectionAddon({
-      endpoint: sandbox,
-      sessionId,
-      readonly: this.readonly,
-      ...(this.reconnectPolicy ? { reconnect: this.reconnectPolicy } : {}),
-    });
-    this.#connection = connection;
-    this.#status.follow(connection);
-    connection.onReady(({ cwd }) => {
-      this.#shell?.resetCommandState();
-      if (cwd) this.#shell?.setCwd(cwd);
-      this.#persisted()?.write({ sessionId });
-    });
-    connection.onSessionRecreated(({ cwd, restoredEnv }) => emit(this, 'session-recreated', { sessionId, cwd, restoredEnv }));
-    connection.onExit(({ exitCode, signal }) => emit(this, 'exit', { sessionId, exitCode, signal }));
-    connection.onError(({ code }) => {
-      // A remembered id can expire on the relay; say so and start over rather than leave a dead terminal.
-      if (code !== 'SESSION_NOT_FOUND' || !fromStorage || generation !== this.#generation) return;
-      this.#persisted()?.clear();
-      this.#sessionId = undefined;
-      this.#notice = `the remembered session ${shortId(sessionId)} no longer exists: started a new one`;
-      void this.#connectSession(++this.#generation, sessionId);
-    });
-    terminal.loadAddon(connection);
-  }
-
-  /** The Worker decides the session: no client SDK, nothing to remember. */
-  #attachCloudflare(url: string): void {
-    const terminal = this.#terminal;
-    if (!terminal) return;
-    const connection = new RelayConnectionAddon({
-      protocol: 'cloudflare',
-      url,
-      readonly: this.readonly,
-      ...(this.reconnectPolicy ? { reconnect: this.reconnectPolicy } : {}),
-    });
-    this.#connection = connection;
-    this.#status.follow(connection);
-    connection.onExit(({ exitCode, signal }) => emit(this, 'exit', { sessionId: '', exitCode, signal }));
-    terminal.loadAddon(connection);
-  }
-
-  #handleTyping(): void {
+  #handleTyping(data: string): void {
     if (this.#notice) {
       this.#notice = '';
       this.requestUpdate();
     }
-    // Without a connection there is nothing to send to: say so instead of swallowing the keys.
-    if (!this.#connection && !this.readonly) this.#status.set(withInputDropped(this.#status.status));
+    this.#keysHint.hide();
+    if (this.#session.connection || this.readonly) return;
+    // No connection yet: held for a moment (the session is being created), or said to be dropped.
+    if (this.#status.status.state !== 'error' && this.#typeahead.push(this.#encoder.encode(data))) return;
+    this.#status.set(withInputDropped(this.#status.status));
   }
 
   #copySelection(terminal: Terminal): void {
@@ -440,54 +393,4 @@ export class SandboxTerminal extends LitElement {
     // Refused without a user gesture or permission; the selection is still there for Ctrl+C / the context menu.
     navigator.clipboard?.writeText(text).catch(() => undefined);
   }
-
-  #persisted(): PersistedRecord<{ sessionId: string }> | undefined {
-    if (!this.persistKey || this.session) return undefined;
-    return new PersistedRecord('session', this.persistKey, { relay: this.relay, sandbox: this.sandbox }, isSessionRef);
-  }
-
-  #configurationKey(): string {
-    return JSON.stringify([this.protocol, this.url ?? null, this.relay, this.sandbox, this.session ?? null, this.token ?? null, Boolean(this.getToken), this.persistKey ?? null]);
-  }
-
-  #scheme(): ColorScheme {
-    if (this.theme === 'light' || this.theme === 'dark') return this.theme;
-    return this.#colorScheme.preferred;
-  }
-
-  #applyAppearance(terminal: Terminal): void {
-    const theme = this.#xtermTheme();
-    const key = JSON.stringify(theme);
-    if (key !== this.#appliedTheme) {
-      this.#appliedTheme = key;
-      terminal.options.theme = theme;
-    }
-    const fontFamily = this.#fontFamily();
-    if (terminal.options.fontSize !== this.fontSize || terminal.options.fontFamily !== fontFamily) {
-      terminal.options.fontSize = this.fontSize;
-      terminal.options.fontFamily = fontFamily;
-      this.#fit.fit();
-    }
-  }
-
-  #xtermTheme(): ITheme {
-    return xtermTheme(getComputedStyle(this), this.#scheme());
-  }
-
-  #fontFamily(): string {
-    return this.fontFamily || getComputedStyle(this).getPropertyValue('--_font-family').trim() || 'monospace';
-  }
-}
-
-function shortId(id: string): string {
-  return id.length > 12 ? `${id.slice(0, 8)}…` : id;
-}
-
-function errorCode(error: unknown): string {
-  return error instanceof SandboxError ? error.code : 'NETWORK';
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof SandboxError) return error.message;
-  return error instanceof Error ? `cannot reach the relay (${error.message})` : String(error);
 }

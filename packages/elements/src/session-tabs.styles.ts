@@ -50,18 +50,37 @@ export const sessionTabsStyles = css`
   }
 
   [role='tablist'] {
+    position: relative;
+    flex: 0 1 auto;
     display: flex;
     gap: 2px;
     min-width: 0;
     overflow-x: auto;
     scrollbar-width: thin;
+    scrollbar-color: color-mix(in srgb, var(--_bar-foreground) 45%, transparent) transparent;
+  }
+
+  /* Tabs past the bar's width: the edge they hide behind fades, so it is plain that the bar scrolls. */
+  [role='tablist'][data-more-after] {
+    mask-image: linear-gradient(to right, #000 calc(100% - 2.5em), transparent);
+  }
+
+  [role='tablist'][data-more-before] {
+    mask-image: linear-gradient(to left, #000 calc(100% - 2.5em), transparent);
+  }
+
+  [role='tablist'][data-more-before][data-more-after] {
+    mask-image: linear-gradient(to right, transparent, #000 2.5em, #000 calc(100% - 2.5em), transparent);
   }
 
   [role='tab'] {
+    position: relative;
+    flex: none;
     display: flex;
     align-items: center;
     gap: 0.45em;
-    max-width: 16em;
+    min-width: 4.5em;
+    max-width: min(16em, 70vw);
     padding: 0.3em 0.4em 0.3em 0.7em;
     border-radius: 5px 5px 0 0;
     cursor: pointer;
@@ -82,15 +101,23 @@ export const sessionTabsStyles = css`
   }
 
   .label {
+    min-width: 0;
     overflow: hidden;
     text-overflow: ellipsis;
   }
 
   .cwd {
+    min-width: 0;
     overflow: hidden;
     text-overflow: ellipsis;
-    opacity: 0.65;
+    opacity: 0.75;
     font-size: 0.9em;
+  }
+
+  @media (max-width: 480px) {
+    .cwd {
+      display: none;
+    }
   }
 
   .dot {
@@ -105,6 +132,7 @@ export const sessionTabsStyles = css`
     background: var(--_ok);
   }
 
+  .dot[data-state='unreachable'],
   .dot[data-state='error'],
   .dot[data-state='exited'],
   .dot[data-state='closed'] {
@@ -135,6 +163,7 @@ export const sessionTabsStyles = css`
   }
 
   .add {
+    flex: none;
     font-size: 1.2em;
     padding: 0 0.6em;
   }
@@ -149,8 +178,13 @@ export const sessionTabsStyles = css`
     border-radius: 3px;
   }
 
+  /* On a narrow bar the toolbar gives up its room before the tabs do. */
   .toolbar {
+    flex: 0 1000 auto;
     margin-left: auto;
+    min-width: 0;
+    overflow: hidden;
+    white-space: nowrap;
     display: flex;
     align-items: center;
     gap: 0.5em;

@@ -1,43 +1,35 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { getSandbox, SandboxError, type Sandbox } from '@sandbox-terminal/client';
-import type { ConnectionState } from './connection-status.ts';
+import { connectionErrorFrom, describeError, sandboxErrorFrom } from './connection-status.ts';
 import { ColorSchemeController } from './controllers/color-scheme-controller.ts';
+import { ScrollOverflowController } from './controllers/scroll-overflow-controller.ts';
+import { TabCloseController } from './controllers/tab-close-controller.ts';
+import { TabRenameController } from './controllers/tab-rename-controller.ts';
 import { emit, type StatusChangeDetail } from './events.ts';
-import type { SandboxTerminal, TerminalTheme } from './sandbox-terminal.ts';
-import { sessionTabsStyles } from './session-tabs.styles.ts';
+import { savedTabsRecord } from './saved-tabs.ts';
 import { sandboxOptionsFor, type TokenProvider } from './relay-auth.ts';
-import { PersistedRecord } from './session-store.ts';
+import type { SandboxTerminal } from './sandbox-terminal.ts';
+import type { TerminalTheme } from './terminal-theme.ts';
+import { sessionTabsStyles } from './session-tabs.styles.ts';
+import { labelNamesMoreThanCwd, tabLabel } from './tab-label.ts';
+import { TabList, type SessionTab, type TabEntry } from './tab-list.ts';
 
-/** One tab: a session of the sandbox and what its terminal last reported. */
-export interface SessionTab {
-  sessionId: string;
-  /** Set by the user (double-click or F2); otherwise the label is the shell's title. */
-  name?: string;
-  title: string;
-  cwd?: string;
-  state: ConnectionState;
-}
-
-interface SavedTabs {
-  tabs: Array<{ sessionId: string; name?: string }>;
-  active?: string;
-}
-
-function isSavedTabs(value: unknown): value is SavedTabs {
-  const tabs = (value as { tabs?: unknown } | null)?.tabs;
-  return Array.isArray(tabs) && tabs.every((tab) => typeof (tab as { sessionId?: unknown })?.sessionId === 'string');
-}
+export type { SessionTab } from './tab-list.ts';
 
 /**
  * Tabs over the sessions of one sandbox, each tab a `<sandbox-terminal>`. Hidden tabs stay attached, so their output
  * is never lost; with `persist-key` the open tabs and the active one survive a reload.
  *
+ * Keys on a tab: arrows, Home and End move between tabs, Enter or Space goes into its terminal, F2 renames it, Delete
+ * closes it (asking first if a program is still running). "+" opens a new tab and puts the keyboard in its terminal
+ * at once: what is typed before its shell is up is sent when it is.
+ *
  * @tag session-tabs
  * @summary Several shells of one sandbox, in tabs.
  *
  * @fires tab-change - Another tab became active; `detail.sessionId`, `detail.index`.
- * @fires session-created - "+" created a session; `detail.sessionId`.
+ * @fires session-created - A new tab's session was created; `detail.sessionId`.
  * @fires session-closed - A tab was closed and its session ended; `detail.sessionId`.
  *
  * @slot toolbar - Content at the right end of the tab bar.
@@ -45,8 +37,8 @@ function isSavedTabs(value: unknown): value is SavedTabs {
  * @csspart tab-bar - The bar holding the tabs, "+" and the toolbar.
  * @csspart tab - One tab.
  * @csspart tab-dot - A tab's status dot.
- * @csspart tab-label - A tab's name or shell title.
- * @csspart tab-cwd - A tab's working directory.
+ * @csspart tab-label - A tab's name, running command, title or directory.
+ * @csspart tab-cwd - A tab's working directory (shown when the label is something else).
  * @csspart close-button - A tab's ×.
  * @csspart add-button - The "+" button.
  * @csspart rename-input - The text field shown while renaming a tab.
@@ -74,6 +66,7 @@ export class SessionTabs extends LitElement {
     theme: { type: String, reflect: true },
     fontSize: { type: Number, attribute: 'font-size' },
     fontFamily: { type: String, attribute: 'font-family' },
+    screenReader: { type: Boolean, attribute: 'screen-reader' },
   };
 
   /** Base URL of the relay. */
@@ -92,68 +85,87 @@ export class SessionTabs extends LitElement {
   declare fontSize: number | undefined;
   /** Terminal font family. */
   declare fontFamily: string | undefined;
+  /** Turns on every terminal's screen-reader mode. */
+  declare screenReader: boolean;
 
   readonly #colorScheme = new ColorSchemeController(this);
-  #tabs: SessionTab[] = [];
-  #active: string | undefined;
-  #renaming: string | undefined;
-  #confirmClose: string | undefined;
+  readonly #overflow = new ScrollOverflowController(this);
+  readonly #closing = new TabCloseController(this, {
+    tab: (key) => {
+      const tab = this.#list.entry(key);
+      return tab && { sessionId: tab.sessionId, label: tabLabel(tab) };
+    },
+    running: (key) => this.#terminalElement(key)?.commandRunning ?? false,
+    end: (sessionId) =>
+      this.#client()
+        .deleteSession(sessionId)
+        .catch((error: unknown) => {
+          if (!(error instanceof SandboxError && error.code === 'SESSION_NOT_FOUND')) throw error;
+        }),
+    closed: (key, sessionId) => {
+      this.#removeTab(key);
+      if (sessionId) emit(this, 'session-closed', { sessionId });
+    },
+    failed: (sessionId, error) => this.#say(`could not end session ${shortId(sessionId)}: ${describeError(connectionErrorFrom(error))}`),
+    focusTab: (key) => this.#tabElement(key)?.focus(),
+    focusCancel: () => this.renderRoot.querySelector<HTMLButtonElement>('.confirm-cancel')?.focus(),
+  });
+  readonly #rename = new TabRenameController(this, { rename: (key, name) => this.#setName(key, name), focusTab: (key) => this.#tabElement(key)?.focus() });
+  readonly #list = new TabList();
   #notice = '';
   /** Ids reopened from storage: if one turns out to be gone, its tab is removed (and the user told). */
   readonly #restored = new Set<string>();
+  /** `addTab()` calls waiting for their tab's terminal to have a session. */
+  readonly #waiting = new Map<string, { resolve: (sessionId: string) => void; reject: (error: Error) => void }>();
   #loadedFor = '';
+  #revealActive = false;
 
   constructor() {
     super();
     this.relay = '';
     this.sandbox = '';
     this.theme = 'dark';
+    this.screenReader = false;
   }
 
   /** The open tabs, in order. */
   get tabs(): readonly SessionTab[] {
-    return this.#tabs.map((tab) => ({ ...tab }));
+    return this.#list.entries.map(({ key: _key, ...tab }) => tab);
   }
 
-  /** The session of the active tab. */
+  /** The session of the active tab (undefined while a new tab's session is being created). */
   get activeSessionId(): string | undefined {
-    return this.#active;
+    return this.#list.entry(this.#list.active)?.sessionId || undefined;
   }
 
   /** The `<sandbox-terminal>` showing a session (the active one by default). */
-  terminalFor(sessionId = this.#active): SandboxTerminal | undefined {
-    if (!sessionId) return undefined;
-    return this.renderRoot.querySelector<SandboxTerminal>(`sandbox-terminal[data-session-id="${CSS.escape(sessionId)}"]`) ?? undefined;
+  terminalFor(sessionId?: string): SandboxTerminal | undefined {
+    const key = sessionId === undefined ? this.#list.active : this.#list.bySession(sessionId)?.key;
+    if (!key) return undefined;
+    return this.#terminalElement(key) ?? undefined;
   }
 
-  /** Creates a session, opens it in a new tab and makes that tab active; resolves to the session id. */
-  async addTab(): Promise<string> {
-    try {
-      const sessionId = await this.#client().createSession();
-      this.#tabs = [...this.#tabs, { sessionId, title: '', state: 'connecting' }];
-      this.#select(sessionId);
-      emit(this, 'session-created', { sessionId, sandbox: this.sandbox });
-      return sessionId;
-    } catch (error) {
-      this.#say(`could not create a session: ${describe(error)}`);
-      throw error;
-    }
+  /**
+   * Opens a new tab whose terminal creates a session, makes it active and resolves to the session id; rejects with
+   * the relay's error if the session could not be created (the tab stays and says so, with a way forward).
+   */
+  addTab({ focus = false } = {}): Promise<string> {
+    const key = this.#list.addNew();
+    const created = new Promise<string>((resolve, reject) => this.#waiting.set(key, { resolve, reject }));
+    this.#select(key, { focusTerminal: focus });
+    return created;
   }
 
   /** Makes a tab active. */
   selectTab(sessionId: string): void {
-    if (this.#tabs.some((tab) => tab.sessionId === sessionId)) this.#select(sessionId);
+    const tab = this.#list.bySession(sessionId);
+    if (tab) this.#select(tab.key);
   }
 
-  /** Names a tab; an empty name goes back to the shell's title. */
+  /** Names a tab; an empty name goes back to its label. */
   renameTab(sessionId: string, name: string): void {
-    const trimmed = name.trim();
-    this.#tabs = this.#tabs.map((tab) => {
-      if (tab.sessionId !== sessionId) return tab;
-      const { name: _old, ...rest } = tab;
-      return trimmed ? { ...rest, name: trimmed } : rest;
-    });
-    this.#save();
+    const tab = this.#list.bySession(sessionId);
+    if (tab) this.#setName(tab.key, name);
   }
 
   /**
@@ -161,23 +173,8 @@ export class SessionTabs extends LitElement {
    * resolves to false when it only asked.
    */
   async closeTab(sessionId: string, { force = false } = {}): Promise<boolean> {
-    if (!force && this.terminalFor(sessionId)?.commandRunning) {
-      this.#confirmClose = sessionId;
-      this.requestUpdate();
-      return false;
-    }
-    this.#confirmClose = undefined;
-    try {
-      await this.#client().deleteSession(sessionId);
-    } catch (error) {
-      if (!(error instanceof SandboxError && error.code === 'SESSION_NOT_FOUND')) {
-        this.#say(`could not end session ${shortId(sessionId)}: ${describe(error)}`);
-        return false;
-      }
-    }
-    this.#removeTab(sessionId);
-    emit(this, 'session-closed', { sessionId });
-    return true;
+    const tab = this.#list.bySession(sessionId);
+    return tab ? this.#closing.close(tab.key, { force }) : false;
   }
 
   override connectedCallback(): void {
@@ -193,107 +190,105 @@ export class SessionTabs extends LitElement {
   }
 
   protected override updated(): void {
-    const input = this.renderRoot.querySelector<HTMLInputElement>('input.rename');
-    if (input && input.dataset.focused === undefined) {
-      input.dataset.focused = '';
-      input.focus();
-      input.select();
+    this.#overflow.observe(this.renderRoot.querySelector<HTMLElement>('[role="tablist"]'));
+    if (this.#revealActive) {
+      // After a select, or after the active tab's label changed its width: keep it wholly in view.
+      this.#revealActive = false;
+      this.#overflow.reveal(this.#tabElement(this.#list.active));
     }
   }
 
   protected override render() {
-    const confirming = this.#tabs.find((tab) => tab.sessionId === this.#confirmClose);
     return html`
       <div part="tab-bar" class="tab-bar">
         <div role="tablist" aria-label="Sessions" @keydown=${this.#handleKeydown}>
-          ${repeat(this.#tabs, (tab) => tab.sessionId, (tab) => this.#renderTab(tab))}
+          ${repeat(this.#list.entries, (tab) => tab.key, (tab) => this.#renderTab(tab))}
         </div>
-        <button part="add-button" class="add" title="New session" aria-label="New session" @click=${() => this.addTab().catch(() => undefined)}>+</button>
+        <button part="add-button" class="add" title="New session" aria-label="New session" @click=${() => this.addTab({ focus: true }).catch(() => undefined)}>+</button>
         <div class="toolbar"><slot name="toolbar"></slot></div>
       </div>
-      ${confirming
-        ? html`<div part="confirm" class="banner" role="alertdialog" aria-label="Close tab">
-            <span>A program is still running in “${label(confirming)}”. Close the tab and end it?</span>
-            <button class="confirm-close" @click=${() => this.closeTab(confirming.sessionId, { force: true })}>Close</button>
-            <button class="confirm-cancel" @click=${() => this.#cancelClose()}>Cancel</button>
-          </div>`
-        : nothing}
+      ${this.#closing.render()}
       ${this.#notice
         ? html`<div part="notice" class="banner" role="status">
             <span>${this.#notice}</span><button aria-label="Dismiss" @click=${() => this.#say('')}>×</button>
           </div>`
         : nothing}
       <div part="panels" class="panels">
-        ${repeat(this.#tabs, (tab) => tab.sessionId, (tab) => this.#renderPanel(tab))}
-        ${this.#tabs.length === 0 && this.#loadedFor ? html`<div class="empty">No sessions open: press + to start one.</div>` : nothing}
+        ${repeat(this.#list.entries, (tab) => tab.key, (tab) => this.#renderPanel(tab))}
+        ${this.#list.entries.length === 0 && this.#loadedFor ? html`<div class="empty">No sessions open: press + to start one.</div>` : nothing}
       </div>
     `;
   }
 
-  #renderTab(tab: SessionTab) {
-    const selected = tab.sessionId === this.#active;
-    const name = label(tab);
+  #renderTab(tab: TabEntry) {
+    const selected = tab.key === this.#list.active;
+    const label = tabLabel(tab);
+    const renaming = this.#rename.renaming === tab.key;
+    const showCwd = Boolean(tab.cwd) && labelNamesMoreThanCwd(tab) && !renaming;
     return html`
       <div
         role="tab"
         part="tab"
-        id=${`tab-${tab.sessionId}`}
+        id=${`tab-${tab.key}`}
+        data-key=${tab.key}
         data-session-id=${tab.sessionId}
         aria-selected=${selected ? 'true' : 'false'}
-        aria-controls=${`panel-${tab.sessionId}`}
+        aria-controls=${`panel-${tab.key}`}
+        aria-labelledby=${showCwd ? `label-${tab.key} cwd-${tab.key}` : `label-${tab.key}`}
+        aria-keyshortcuts="Delete F2"
         tabindex=${selected ? 0 : -1}
-        title=${tab.cwd ? `${name} — ${tab.cwd}` : name}
-        @click=${() => this.#select(tab.sessionId, { focusTerminal: true })}
-        @dblclick=${() => this.#startRename(tab.sessionId)}
+        title=${tab.cwd ? `${label} — ${tab.cwd}` : label}
+        @click=${() => this.#select(tab.key, { focusTerminal: true })}
+        @dblclick=${() => this.#rename.start(tab.key)}
       >
         <span part="tab-dot" class="dot" data-state=${tab.state}></span>
-        ${this.#renaming === tab.sessionId
-          ? html`<input
-              part="rename-input"
-              class="rename"
-              aria-label="Tab name"
-              .value=${name}
-              @keydown=${(event: KeyboardEvent) => this.#handleRenameKey(event, tab.sessionId)}
-              @blur=${(event: FocusEvent) => this.#finishRename(tab.sessionId, (event.target as HTMLInputElement).value)}
-              @click=${(event: Event) => event.stopPropagation()}
-            />`
-          : html`<span part="tab-label" class="label">${name}</span>`}
-        ${tab.cwd && this.#renaming !== tab.sessionId ? html`<span part="tab-cwd" class="cwd">${tab.cwd}</span>` : nothing}
+        ${renaming
+          ? this.#rename.renderInput(tab.key, label)
+          : html`<span part="tab-label" class="label" id=${`label-${tab.key}`}>${label}</span>`}
+        ${showCwd ? html`<span part="tab-cwd" class="cwd" id=${`cwd-${tab.key}`}>${tab.cwd}</span>` : nothing}
         <button
           part="close-button"
           class="close"
           tabindex="-1"
-          aria-label=${`Close ${name}`}
+          aria-label=${`Close ${label}`}
           @click=${(event: Event) => {
             event.stopPropagation();
-            void this.closeTab(tab.sessionId);
+            void this.#closing.close(tab.key);
           }}
         >×</button>
       </div>
     `;
   }
 
-  #renderPanel(tab: SessionTab) {
-    const active = tab.sessionId === this.#active;
+  #renderPanel(tab: TabEntry) {
+    const active = tab.key === this.#list.active;
     return html`<sandbox-terminal
       part="terminal"
       role="tabpanel"
-      id=${`panel-${tab.sessionId}`}
-      aria-labelledby=${`tab-${tab.sessionId}`}
+      id=${`panel-${tab.key}`}
+      aria-labelledby=${`tab-${tab.key}`}
       class=${active ? 'active' : ''}
       ?inert=${!active}
+      data-key=${tab.key}
       data-session-id=${tab.sessionId}
       .relay=${this.relay}
       .sandbox=${this.sandbox}
-      .session=${tab.sessionId}
+      .session=${tab.sessionId || undefined}
       .token=${this.token}
       .getToken=${this.getToken}
       .theme=${this.theme}
       .fontSize=${this.fontSize ?? 14}
       .fontFamily=${this.fontFamily}
-      @status-change=${(event: CustomEvent<StatusChangeDetail>) => this.#handleStatus(tab.sessionId, event.detail)}
-      @title-change=${(event: CustomEvent<{ title: string }>) => this.#patch(tab.sessionId, { title: event.detail.title })}
-      @cwd-change=${(event: CustomEvent<{ cwd: string }>) => this.#patch(tab.sessionId, { cwd: event.detail.cwd })}
+      .screenReader=${this.screenReader}
+      @session-created=${(event: CustomEvent<{ sessionId: string }>) => {
+        // Announced by the tabs themselves (once, from this element), not also by the terminal inside.
+        event.stopPropagation();
+        this.#adopt(tab.key, event.detail.sessionId, true);
+      }}
+      @status-change=${(event: CustomEvent<StatusChangeDetail>) => this.#handleStatus(tab.key, event)}
+      @title-change=${(event: CustomEvent<{ title: string }>) => this.#patch(tab.key, { title: event.detail.title })}
+      @cwd-change=${(event: CustomEvent<{ cwd: string }>) => this.#patch(tab.key, { cwd: event.detail.cwd })}
+      @command-change=${(event: CustomEvent<{ command?: string }>) => this.#patch(tab.key, { command: event.detail.command })}
     ></sandbox-terminal>`;
   }
 
@@ -301,108 +296,116 @@ export class SessionTabs extends LitElement {
     const key = JSON.stringify([this.relay, this.sandbox, this.persistKey ?? null]);
     if (key === this.#loadedFor || !this.relay || !this.sandbox) return;
     this.#loadedFor = key;
-    const saved = this.#storage()?.read();
+    const saved = this.persistKey ? savedTabsRecord(this.persistKey, this).read() : undefined;
+    this.#list.load(saved);
     this.#restored.clear();
-    this.#tabs = (saved?.tabs ?? []).map(({ sessionId, name }) => {
-      this.#restored.add(sessionId);
-      return { sessionId, title: '', state: 'connecting', ...(name ? { name } : {}) };
-    });
-    this.#active = this.#tabs.find((tab) => tab.sessionId === saved?.active)?.sessionId ?? this.#tabs[0]?.sessionId;
+    for (const tab of this.#list.entries) this.#restored.add(tab.sessionId);
     this.requestUpdate();
-    if (this.#tabs.length === 0) await this.addTab().catch(() => undefined);
+    if (this.#list.entries.length === 0) await this.addTab().catch(() => undefined);
   }
 
-  #handleStatus(sessionId: string, { status }: StatusChangeDetail): void {
-    this.#patch(sessionId, { state: status.state });
-    if (status.state === 'connected') this.#restored.delete(sessionId);
-    if (status.state === 'error' && status.error?.code === 'SESSION_NOT_FOUND' && this.#restored.has(sessionId)) {
-      this.#restored.delete(sessionId);
-      this.#removeTab(sessionId);
-      this.#say(`session ${shortId(sessionId)} no longer exists on the relay: its tab was removed`);
-      if (this.#tabs.length === 0) void this.addTab().catch(() => undefined);
+  /** A new tab's terminal has its session (created, or an existing one the user chose instead). */
+  #adopt(key: string, sessionId: string, created: boolean): void {
+    const tab = this.#list.entry(key);
+    if (!tab || tab.sessionId === sessionId) return;
+    const duplicate = this.#list.bySession(sessionId);
+    if (duplicate) {
+      // The user chose a session that already has a tab: show that one.
+      this.#removeTab(key);
+      this.#select(duplicate.key, { focusTerminal: true });
+    } else {
+      this.#patch(key, { sessionId });
+      this.#save();
+      if (created) emit(this, 'session-created', { sessionId, sandbox: this.sandbox });
+      if (this.#list.active === key) emit(this, 'tab-change', { sessionId, index: this.#list.indexOf(key) });
     }
+    this.#waiting.get(key)?.resolve(sessionId);
+    this.#waiting.delete(key);
+  }
+
+  #handleStatus(key: string, event: CustomEvent<StatusChangeDetail>): void {
+    const { status } = event.detail;
+    const terminal = event.target as SandboxTerminal;
+    this.#patch(key, { state: status.state });
+    const tab = this.#list.entry(key);
+    if (!tab) return;
+    if (status.state === 'connected') {
+      this.#restored.delete(tab.sessionId);
+      if (!tab.sessionId && terminal.sessionId) this.#adopt(key, terminal.sessionId, false);
+    }
+    if (status.state === 'error' && !tab.sessionId && status.error) this.#rejectWaiting(key, sandboxErrorFrom(status.error));
+    if (status.state === 'error' && status.error?.code === 'SESSION_NOT_FOUND' && this.#restored.has(tab.sessionId)) {
+      this.#restored.delete(tab.sessionId);
+      this.#removeTab(key);
+      this.#say(`session ${shortId(tab.sessionId)} no longer exists on the relay: its tab was removed`);
+      if (this.#list.entries.length === 0) void this.addTab().catch(() => undefined);
+    }
+  }
+
+  #rejectWaiting(key: string, error: Error): void {
+    this.#waiting.get(key)?.reject(error);
+    this.#waiting.delete(key);
   }
 
   #handleKeydown = (event: KeyboardEvent): void => {
-    if (this.#renaming || this.#tabs.length === 0) return;
-    const index = Math.max(0, this.#tabs.findIndex((tab) => tab.sessionId === this.#active));
-    const last = this.#tabs.length - 1;
-    const moves: Record<string, number> = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last };
-    const target = moves[event.key];
-    if (target !== undefined) {
-      event.preventDefault();
-      const tab = this.#tabs[target];
-      if (tab) this.#select(tab.sessionId, { focusTab: true });
-    } else if (event.key === 'F2' && this.#active) {
-      event.preventDefault();
-      this.#startRename(this.#active);
-    } else if (event.key === 'Delete' && this.#active) {
-      event.preventDefault();
-      void this.closeTab(this.#active);
-    } else if ((event.key === 'Enter' || event.key === ' ') && this.#active) {
-      event.preventDefault();
-      this.terminalFor()?.focus();
-    }
+    const tabs = this.#list.entries;
+    const active = this.#list.active;
+    if (this.#rename.renaming || !active) return;
+    const index = Math.max(0, this.#list.indexOf(active));
+    const moves: Record<string, number> = { ArrowRight: (index + 1) % tabs.length, ArrowLeft: (index - 1 + tabs.length) % tabs.length, Home: 0, End: tabs.length - 1 };
+    const actions: Record<string, () => void> = {
+      F2: () => this.#rename.start(active),
+      Delete: () => void this.#closing.close(active),
+      Enter: () => this.terminalFor()?.focus(),
+      ' ': () => this.terminalFor()?.focus(),
+    };
+    const target = tabs[moves[event.key] ?? -1];
+    const action = target ? () => this.#select(target.key, { focusTab: true }) : actions[event.key];
+    if (!action) return;
+    event.preventDefault();
+    action();
   };
 
-  #select(sessionId: string, { focusTab = false, focusTerminal = false } = {}): void {
-    const changed = sessionId !== this.#active;
-    this.#active = sessionId;
+  #select(key: string, { focusTab = false, focusTerminal = false } = {}): void {
+    const changed = this.#list.activate(key);
+    this.#revealActive = true;
     this.#save();
     this.requestUpdate();
-    if (changed) emit(this, 'tab-change', { sessionId, index: this.#tabs.findIndex((tab) => tab.sessionId === sessionId) });
-    if (focusTab || focusTerminal) {
-      void this.updateComplete.then(() => {
-        if (focusTerminal) this.terminalFor(sessionId)?.focus();
-        else this.renderRoot.querySelector<HTMLElement>(`[role="tab"][data-session-id="${CSS.escape(sessionId)}"]`)?.focus();
-      });
-    }
+    const tab = this.#list.entry(key);
+    // A new tab is announced once it has its session (see #adopt): the event always names one.
+    if (changed && tab?.sessionId) emit(this, 'tab-change', { sessionId: tab.sessionId, index: this.#list.indexOf(key) });
+    void this.updateComplete.then(() => {
+      if (focusTerminal) this.#terminalElement(key)?.focus();
+      else if (focusTab) this.#tabElement(key)?.focus();
+    });
   }
 
-  #removeTab(sessionId: string): void {
-    const index = this.#tabs.findIndex((tab) => tab.sessionId === sessionId);
-    if (index < 0) return;
-    this.#tabs = this.#tabs.filter((tab) => tab.sessionId !== sessionId);
-    if (this.#active === sessionId) {
-      const next = this.#tabs[Math.min(index, this.#tabs.length - 1)];
-      this.#active = undefined;
-      if (next) this.#select(next.sessionId);
-    }
+  #removeTab(key: string): void {
+    const focusWasHere = this.matches(':focus-within');
+    const { next } = this.#list.remove(key);
+    this.#rejectWaiting(key, new Error('session-tabs: the tab was closed before its session was created'));
+    if (next) this.#select(next, { focusTab: focusWasHere });
     this.#save();
     this.requestUpdate();
   }
 
-  #startRename(sessionId: string): void {
-    this.#renaming = sessionId;
+  #setName(key: string, name: string): void {
+    this.#list.rename(key, name);
+    this.#save();
     this.requestUpdate();
   }
 
-  #handleRenameKey(event: KeyboardEvent, sessionId: string): void {
-    event.stopPropagation();
-    if (event.key === 'Enter') this.#finishRename(sessionId, (event.target as HTMLInputElement).value);
-    if (event.key === 'Escape') this.#finishRename(sessionId, undefined);
+  #tabElement(key: string | undefined): HTMLElement | null {
+    return key === undefined ? null : this.renderRoot.querySelector<HTMLElement>(`[role="tab"][data-key="${CSS.escape(key)}"]`);
   }
 
-  #finishRename(sessionId: string, name: string | undefined): void {
-    if (this.#renaming !== sessionId) return;
-    this.#renaming = undefined;
-    if (name !== undefined) this.renameTab(sessionId, name);
-    this.requestUpdate();
-    void this.updateComplete.then(() =>
-      this.renderRoot.querySelector<HTMLElement>(`[role="tab"][data-session-id="${CSS.escape(sessionId)}"]`)?.focus(),
-    );
+  #terminalElement(key: string): SandboxTerminal | null {
+    return this.renderRoot.querySelector<SandboxTerminal>(`sandbox-terminal[data-key="${CSS.escape(key)}"]`);
   }
 
-  #cancelClose(): void {
-    this.#confirmClose = undefined;
-    this.requestUpdate();
-  }
-
-  #patch(sessionId: string, patch: Partial<SessionTab>): void {
-    // A closed tab's terminal still reports its teardown; that tab is gone already.
-    if (!this.#tabs.some((tab) => tab.sessionId === sessionId)) return;
-    this.#tabs = this.#tabs.map((tab) => (tab.sessionId === sessionId ? { ...tab, ...patch } : tab));
-    this.requestUpdate();
+  #patch(key: string, patch: Partial<SessionTab>): void {
+    if (key === this.#list.active && ('cwd' in patch || 'command' in patch || 'title' in patch || 'name' in patch)) this.#revealActive = true;
+    if (this.#list.patch(key, patch)) this.requestUpdate();
   }
 
   #say(notice: string): void {
@@ -411,16 +414,7 @@ export class SessionTabs extends LitElement {
   }
 
   #save(): void {
-    const saved: SavedTabs = {
-      tabs: this.#tabs.map(({ sessionId, name }) => (name ? { sessionId, name } : { sessionId })),
-      ...(this.#active ? { active: this.#active } : {}),
-    };
-    this.#storage()?.write(saved);
-  }
-
-  #storage(): PersistedRecord<SavedTabs> | undefined {
-    if (!this.persistKey) return undefined;
-    return new PersistedRecord('tabs', this.persistKey, { relay: this.relay, sandbox: this.sandbox }, isSavedTabs);
+    if (this.persistKey) savedTabsRecord(this.persistKey, this).write(this.#list.saved());
   }
 
   #client(): Sandbox {
@@ -428,14 +422,6 @@ export class SessionTabs extends LitElement {
   }
 }
 
-function label(tab: SessionTab): string {
-  return tab.name || tab.title || 'bash';
-}
-
 function shortId(id: string): string {
   return id.length > 12 ? `${id.slice(0, 8)}…` : id;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

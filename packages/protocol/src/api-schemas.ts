@@ -7,8 +7,11 @@ import { colsSchema, rowsSchema } from './terminal-schemas.ts';
 
 export const idSchema = z.string().regex(ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit');
 
-const envSchema = z.record(z.string().regex(ENV_NAME_PATTERN, 'env names must be shell identifiers'), z.string());
+const noNul = (value: string) => !value.includes('\0');
+const envSchema = z.record(z.string().regex(ENV_NAME_PATTERN, 'env names must be shell identifiers'), z.string().refine(noNul, 'env values cannot contain a NUL byte'));
 const pathSchema = z.string().min(1);
+/** A directory inside the sandbox, as the shell would be given it. */
+const absolutePathSchema = z.string().refine((path) => path.startsWith('/') && noNul(path), 'must be an absolute path without NUL bytes');
 
 export const createSessionRequest = z
   .object({
@@ -23,9 +26,9 @@ export type CreateSessionRequest = z.infer<typeof createSessionRequest>;
 
 export const execRequest = z
   .object({
-    command: z.string(),
+    command: z.string().refine(noNul, 'command contains a NUL byte'),
     session: idSchema.optional(),
-    cwd: pathSchema.optional(),
+    cwd: absolutePathSchema.optional(),
     env: envSchema.optional(),
     /** Milliseconds; the command's whole process group is killed when it runs out. */
     timeout: z.number().int().positive().optional(),

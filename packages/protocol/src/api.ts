@@ -1,3 +1,5 @@
+import type { RecreationReason } from './terminal.ts';
+
 export type { CreateSandboxRequest, CreateSessionRequest, ExecRequest, GuestGrantRequest, MkdirRequest } from './api-schemas.ts';
 
 /**
@@ -21,8 +23,10 @@ export interface SessionInfo {
   status: SessionStatus;
   /** Last working directory the shell reported (at its prompt or the end of an exec). */
   cwd: string;
-  /** Set when status is `exited`. */
+  /** Set when status is `exited`: the shell's exit code, 128 + n when signal n killed it. */
   exitCode?: number;
+  /** Set when status is `exited` because a signal killed the shell: its number (9 for SIGKILL). */
+  signal?: number;
   createdAt: string;
   lastActiveAt: string;
   /** Terminal viewers attached right now. */
@@ -37,8 +41,12 @@ export interface CreateSessionResponse {
 }
 
 export interface ExecResult {
+  /** Exit code 0, not timed out, not killed by a signal. */
   success: boolean;
+  /** The command's exit code; 128 + n when signal n killed it (or killed the session's shell running it). */
   exitCode: number;
+  /** The number of the signal that killed the command or the session's shell (9 for SIGKILL); absent otherwise. */
+  signal?: number;
   stdout: string;
   stderr: string;
   durationMs: number;
@@ -47,6 +55,8 @@ export interface ExecResult {
   truncated: boolean;
   /** True when the session had been asleep and was recreated (cwd and env restored) to run this command. */
   sessionRecreated: boolean;
+  /** Why the session had to be recreated (set exactly when `sessionRecreated` is true). */
+  recreationReason?: RecreationReason;
   command: string;
   session?: string;
   /**
@@ -62,10 +72,10 @@ export type SandboxLimitName = 'sandboxProcesses' | 'sandboxMemoryBytes';
 
 /** One line of the `exec/stream` NDJSON response. */
 export type ExecStreamEvent =
-  | { type: 'start'; command: string; session?: string; sessionRecreated: boolean; timestamp: string }
+  | { type: 'start'; command: string; session?: string; sessionRecreated: boolean; recreationReason?: RecreationReason; timestamp: string }
   | { type: 'stdout'; data: string }
   | { type: 'stderr'; data: string }
-  | { type: 'exit'; exitCode: number; success: boolean; timedOut: boolean; truncated: boolean; durationMs: number }
+  | { type: 'exit'; exitCode: number; signal?: number; success: boolean; timedOut: boolean; truncated: boolean; durationMs: number }
   | { type: 'error'; code: string; message: string };
 
 export type FileEntryType = 'file' | 'directory' | 'symlink' | 'other';
@@ -123,28 +133,64 @@ export interface GuestTokenResponse {
   sandboxExpiresAt: string;
 }
 
-/** Paths of every relay endpoint; ids are URL-encoded here and nowhere else. */
-export const apiPaths = {
-  health: () => '/healthz',
+/**
+ * Every relay endpoint as a route template: `:sandbox` and `:session` stand for one URL segment each. The relay
+ * matches requests against these and `apiPaths` fills them in, so server routes and client calls cannot drift apart.
+ */
+export const API_ROUTES = {
+  health: '/healthz',
+  metrics: '/metrics',
   /** PUT: prepare (from a template); DELETE: stop it and delete its workspace and sessions. */
-  sandbox: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}`,
+  sandbox: '/v1/sandboxes/:sandbox',
   /** POST: a new guest sandbox and its tokens (no token needed). */
-  guestGrants: () => '/v1/guest/grants',
+  guestGrants: '/v1/guest/grants',
   /** POST with the renewal token as bearer: a new access token. */
-  guestToken: () => '/v1/guest/token',
-  sessions: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/sessions`,
-  session: (sandbox: string, session: string) =>
-    `/v1/sandboxes/${encodeURIComponent(sandbox)}/sessions/${encodeURIComponent(session)}`,
-  restart: (sandbox: string, session: string) => `${apiPaths.session(sandbox, session)}/restart`,
-  terminal: (sandbox: string, session: string) => `${apiPaths.session(sandbox, session)}/terminal`,
-  exec: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/exec`,
-  execStream: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/exec/stream`,
+  guestToken: '/v1/guest/token',
+  sessions: '/v1/sandboxes/:sandbox/sessions',
+  session: '/v1/sandboxes/:sandbox/sessions/:session',
+  restart: '/v1/sandboxes/:sandbox/sessions/:session/restart',
+  terminal: '/v1/sandboxes/:sandbox/sessions/:session/terminal',
+  exec: '/v1/sandboxes/:sandbox/exec',
+  execStream: '/v1/sandboxes/:sandbox/exec/stream',
   /** GET (read), PUT (write), DELETE; `?path=` names the file. */
-  files: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/files`,
-  list: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/files/list`,
-  exists: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/files/exists`,
-  mkdir: (sandbox: string) => `/v1/sandboxes/${encodeURIComponent(sandbox)}/files/mkdir`,
+  files: '/v1/sandboxes/:sandbox/files',
+  list: '/v1/sandboxes/:sandbox/files/list',
+  exists: '/v1/sandboxes/:sandbox/files/exists',
+  mkdir: '/v1/sandboxes/:sandbox/files/mkdir',
+  adminIdleTimeout: '/v1/admin/idle-timeout',
+  adminSleep: '/v1/admin/sandboxes/:sandbox/sleep',
+} as const;
+
+export type ApiRoute = (typeof API_ROUTES)[keyof typeof API_ROUTES];
+
+/** Every path of the versioned API starts with this (`/healthz` and `/metrics` do not). */
+export const API_PREFIX = '/v1/';
+
+/** A route template with its `:name` segments filled in, each URL-encoded (here and nowhere else). */
+function fill(route: ApiRoute, sandbox: string, session?: string): string {
+  return route.replace(':sandbox', encodeURIComponent(sandbox)).replace(':session', encodeURIComponent(session ?? ''));
+}
+
+/** Paths of every relay endpoint, from `API_ROUTES`. */
+export const apiPaths = {
+  health: () => API_ROUTES.health,
+  sandbox: (sandbox: string) => fill(API_ROUTES.sandbox, sandbox),
+  guestGrants: () => API_ROUTES.guestGrants,
+  guestToken: () => API_ROUTES.guestToken,
+  sessions: (sandbox: string) => fill(API_ROUTES.sessions, sandbox),
+  session: (sandbox: string, session: string) => fill(API_ROUTES.session, sandbox, session),
+  restart: (sandbox: string, session: string) => fill(API_ROUTES.restart, sandbox, session),
+  terminal: (sandbox: string, session: string) => fill(API_ROUTES.terminal, sandbox, session),
+  exec: (sandbox: string) => fill(API_ROUTES.exec, sandbox),
+  execStream: (sandbox: string) => fill(API_ROUTES.execStream, sandbox),
+  files: (sandbox: string) => fill(API_ROUTES.files, sandbox),
+  list: (sandbox: string) => fill(API_ROUTES.list, sandbox),
+  exists: (sandbox: string) => fill(API_ROUTES.exists, sandbox),
+  mkdir: (sandbox: string) => fill(API_ROUTES.mkdir, sandbox),
+  adminSleep: (sandbox: string) => fill(API_ROUTES.adminSleep, sandbox),
 } as const;
 
 /** Response header on a successful exec that had to recreate its session; also in the JSON body. */
 export const SESSION_RECREATED_HEADER = 'x-session-recreated';
+/** Carries one id through a call across services: a sane incoming one is kept, otherwise the relay makes one; echoed back. */
+export const REQUEST_ID_HEADER = 'x-request-id';

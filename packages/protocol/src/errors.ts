@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   'NOT_A_FILE',
   /** Another filesystem failure (permissions, a non-empty directory, …). */
   'FILE_ERROR',
+  /** The filesystem holding the file (or the sandbox's `/tmp`) is full, or a quota is used up; nothing was changed. */
+  'NO_SPACE',
   /** The relay requires a token (it runs with a secret) and none was sent, or it is invalid or expired. */
   'UNAUTHORIZED',
   /** The token is valid but does not allow this: another sandbox or session, or a scope too low for the call. */
@@ -70,6 +72,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   FILE_NOT_FOUND: 404,
   NOT_A_FILE: 400,
   FILE_ERROR: 500,
+  NO_SPACE: 507,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   LIMIT_EXCEEDED: 413,

@@ -54,6 +54,23 @@ export function parseClientControl(text: string): ParseResult<ClientControlMessa
   return { ok: true, value: parsed.data };
 }
 
+/**
+ * A text frame from a client served in Cloudflare compatibility mode (no `sandbox-terminal.v1`): everything
+ * `parseClientControl` reads, plus the resize of Cloudflare's Sandbox SDK 1.0 browser-terminal recipe, a bare
+ * `{"cols","rows"}` object without `type`, validated the same way.
+ */
+export function parseCompatClientControl(text: string): ParseResult<ClientControlMessage> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return parseClientControl(text);
+  }
+  const untypedResize =
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw) && Object.keys(raw).sort().join(',') === 'cols,rows';
+  return parseClientControl(untypedResize ? JSON.stringify({ type: 'resize', ...(raw as object) }) : text);
+}
+
 /** A resize that is well-formed except that a dimension is outside the bounds: a limit, named as such. */
 function sizeOverLimit(raw: Record<string, unknown>): ErrorPayload | undefined {
   const keys = Object.keys(raw).sort().join(',');

@@ -107,8 +107,9 @@ export class GuestSandboxes {
         sandboxProcesses: limits.guestProcesses,
         sandboxMemoryBytes: limits.guestMemoryBytes,
         sandboxCpuCores: limits.guestCpuCores,
+        sandboxTmpBytes: limits.guestTmpBytes,
       },
-      profile: { idleTimeoutMs: limits.guestIdleTimeoutMs, tmpBytes: limits.guestTmpBytes, workspaceBytes: limits.guestWorkspaceBytes },
+      profile: { idleTimeoutMs: limits.guestIdleTimeoutMs, workspaceBytes: limits.guestWorkspaceBytes },
     };
   }
 }

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import {
+  API_ROUTES,
+  REQUEST_ID_HEADER,
   createSessionRequest,
   execRequest,
   mkdirRequest,
@@ -16,15 +19,23 @@ import { z } from 'zod';
 import { Grant, RelayAuth } from '../auth.ts';
 import { RelayError, limitExceeded, toErrorPayload } from '../errors.ts';
 import { runOneShot } from '../exec/one-shot-exec.ts';
+import { checkEnvLimits } from '../session/env-limits.ts';
 import type { RelayLimits } from '../limits.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { SandboxRuntime } from '../sandbox/sandbox-runtime.ts';
-import { readBody, readJson, sendError, sendJson } from './http-io.ts';
+import { sendError, sendJson } from './http-io.ts';
+import { readJson } from './json-body.ts';
+import { decodePathSegment, routePattern } from './route-pattern.ts';
+import type { UploadBudget } from './upload-budget.ts';
 import type { GuestService } from '../guest/guest-service.ts';
 import type { SandboxLifecycle } from '../sandbox/sandbox-lifecycle.ts';
 import { registerGuestRoutes } from './guest-routes.ts';
 import { registerSandboxRoutes } from './sandbox-routes.ts';
+
+function jsonLimits(ctx: RouteContext): { bytes: number; values: number } {
+  return { bytes: ctx.limits.jsonBodyBytes, values: ctx.limits.jsonBodyValues };
+}
 
 export interface RouteContext {
   pool: SandboxPool;
@@ -34,6 +45,8 @@ export interface RouteContext {
   health: () => Record<string, unknown>;
   metrics: RelayMetrics;
   auth: RelayAuth;
+  /** writeFile bodies being streamed to disk (`uploadBytesInFlight`, `uploadBytesInFlightPerClient`). */
+  uploads: UploadBudget;
   /** Whole-sandbox calls: prepare from a template, delete (sandbox-routes.ts). */
   lifecycle: SandboxLifecycle;
   /** Guest mode (guest-routes.ts); undefined unless the relay runs with `--guest`. */
@@ -50,10 +63,10 @@ type Handler = (ctx: RouteContext, request: IncomingMessage, response: ServerRes
  */
 type Access = TokenScope | 'public' | 'relay';
 
-const SEGMENT = '([^/]+)';
 const routes: Array<{ method: string; path: string; access: Access; pattern: RegExp; handler: Handler }> = [];
+/** `path` is a template from the protocol's `API_ROUTES`, the same one the client fills in. */
 function route(method: string, path: string, access: Access, handler: Handler): void {
-  routes.push({ method, path, access, pattern: new RegExp(`^${path.replaceAll(':id', SEGMENT)}$`), handler });
+  routes.push({ method, path, access, pattern: routePattern(path), handler });
 }
 /** How route modules beside this one (sandbox-routes.ts, guest-routes.ts) add theirs. */
 export type RouteRegistrar = typeof route;
@@ -70,7 +83,6 @@ async function authorize(ctx: RouteContext, request: IncomingMessage, access: Ac
   return grant;
 }
 
-export const REQUEST_ID_HEADER = 'x-request-id';
 /** An incoming id (from a proxy or the caller) is kept only if it is short and plain, as it goes into every log line. */
 const REQUEST_ID_PATTERN = /^[\w.:+=/@-]{1,128}$/;
 
@@ -116,46 +128,40 @@ function logInternal(log: Logger, error: unknown): void {
   if (toErrorPayload(error).code === 'INTERNAL') log.error({ err: error }, 'request failed');
 }
 
-/** A path segment as the client meant it; a malformed %-escape is the client's error, not ours. */
-export function decodePathSegment(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    throw new RelayError('BAD_REQUEST', `malformed percent-escape in path segment ${JSON.stringify(value).slice(0, 80)}`);
-  }
-}
+route('GET', API_ROUTES.health, 'public', async (ctx, _request, response) => sendJson(response, 200, ctx.health()));
 
-route('GET', '/healthz', 'public', async (ctx, _request, response) => sendJson(response, 200, ctx.health()));
-
-route('GET', '/metrics', 'public', async (ctx, _request, response) => {
+route('GET', API_ROUTES.metrics, 'public', async (ctx, _request, response) => {
   const text = await ctx.metrics.render();
   response.writeHead(200, { 'content-type': ctx.metrics.contentType, 'cache-control': 'no-store' }).end(text);
 });
 
 // ------------------------------------------------------------------ sessions
 
-route('POST', '/v1/sandboxes/:id/sessions', 'admin', async (ctx, request, response, [sandboxId], _url, _log, grant) => {
-  const body = await readJson(request, createSessionRequest, ctx.limits.jsonBodyBytes);
+route('POST', API_ROUTES.sessions, 'admin', async (ctx, request, response, [sandboxId], _url, _log, grant) => {
+  const body = await readJson(request, createSessionRequest, jsonLimits(ctx));
+  checkEnvLimits(body.env, ctx.limits);
   if (body.id === undefined) grant.requireAnySession();
   else grant.require({ sandbox: sandboxId!, session: body.id, scope: 'admin' });
   const session = await ctx.pool.createSession(sandboxId!, body);
   sendJson(response, 201, { id: session.id, session: session.info() });
 });
 
-route('GET', '/v1/sandboxes/:id/sessions', 'read', async (ctx, _request, response, [sandboxId]) => {
-  sendJson(response, 200, { sessions: await ctx.pool.listSessions(sandboxId!) });
+route('GET', API_ROUTES.sessions, 'read', async (ctx, _request, response, [sandboxId], _url, _log, grant) => {
+  // A token for some sessions lists those only: the others' ids, cwd and times are not its business.
+  const sessions = (await ctx.pool.listSessions(sandboxId!)).filter((session) => grant.coversSession(session.id));
+  sendJson(response, 200, { sessions });
 });
 
-route('GET', '/v1/sandboxes/:id/sessions/:id', 'read', async (ctx, _request, response, [sandboxId, sessionId]) => {
+route('GET', API_ROUTES.session, 'read', async (ctx, _request, response, [sandboxId, sessionId]) => {
   sendJson(response, 200, (await ctx.pool.findSession(sandboxId!, sessionId!, { touch: false })).info());
 });
 
-route('DELETE', '/v1/sandboxes/:id/sessions/:id', 'admin', async (ctx, _request, response, [sandboxId, sessionId]) => {
+route('DELETE', API_ROUTES.session, 'admin', async (ctx, _request, response, [sandboxId, sessionId]) => {
   await ctx.pool.deleteSession(sandboxId!, sessionId!);
   response.writeHead(204).end();
 });
 
-route('POST', '/v1/sandboxes/:id/sessions/:id/restart', 'admin', async (ctx, _request, response, [sandboxId, sessionId]) => {
+route('POST', API_ROUTES.restart, 'admin', async (ctx, _request, response, [sandboxId, sessionId]) => {
   const session = await ctx.pool.findSession(sandboxId!, sessionId!);
   await session.restart();
   sendJson(response, 200, session.info());
@@ -192,10 +198,7 @@ async function runExec(ctx: RouteContext, runtime: SandboxRuntime, body: ExecReq
   if (Buffer.byteLength(body.command) > ctx.limits.commandBytes) {
     throw limitExceeded('commandBytes', ctx.limits.commandBytes, `command is longer than ${ctx.limits.commandBytes} bytes`);
   }
-  if (body.command.includes('\0')) throw new RelayError('BAD_REQUEST', 'command contains a NUL byte');
-  if (body.cwd !== undefined && (!body.cwd.startsWith('/') || body.cwd.includes('\0'))) {
-    throw new RelayError('BAD_REQUEST', 'cwd must be an absolute path');
-  }
+  checkEnvLimits(body.env, ctx.limits);
   const request = {
     command: body.command,
     ...(body.cwd !== undefined ? { cwd: body.cwd } : {}),
@@ -214,15 +217,15 @@ async function runExec(ctx: RouteContext, runtime: SandboxRuntime, body: ExecReq
   return session.exec({ ...request, signal: abort.signal });
 }
 
-route('POST', '/v1/sandboxes/:id/exec', 'write', async (ctx, request, response, [sandboxId], _url, _log, grant) => {
-  const body = await readJson(request, execRequest, ctx.limits.jsonBodyBytes);
+route('POST', API_ROUTES.exec, 'write', async (ctx, request, response, [sandboxId], _url, _log, grant) => {
+  const body = await readJson(request, execRequest, jsonLimits(ctx));
   const result = await startExec(ctx, sandboxId!, body, undefined, response, grant);
   if (result.sessionRecreated) response.setHeader(SESSION_RECREATED_HEADER, 'true');
   sendJson(response, 200, result);
 });
 
-route('POST', '/v1/sandboxes/:id/exec/stream', 'write', async (ctx, request, response, [sandboxId], _url, log, grant) => {
-  const body = await readJson(request, execRequest, ctx.limits.jsonBodyBytes);
+route('POST', API_ROUTES.execStream, 'write', async (ctx, request, response, [sandboxId], _url, log, grant) => {
+  const body = await readJson(request, execRequest, jsonLimits(ctx));
   const send = (event: ExecStreamEvent) => {
     if (!response.headersSent) response.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
     response.write(`${JSON.stringify(event)}\n`);
@@ -246,35 +249,50 @@ function pathParam(url: URL): string {
   return path;
 }
 
-route('PUT', '/v1/sandboxes/:id/files', 'write', async (ctx, request, response, [sandboxId], url) => {
+// The body streams into a temporary file beside the target, renamed into place once complete (see WorkspaceFiles).
+route('PUT', API_ROUTES.files, 'write', async (ctx, request, response, [sandboxId], url) => {
   const path = pathParam(url);
-  const content = await readBody(request, ctx.limits.fileBytes, 'fileBytes');
-  await ctx.pool.sandbox(sandboxId!).files.write(path, content);
+  const limit = ctx.limits.fileBytes;
+  const declared = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
+  if (declared !== undefined && declared > limit) {
+    request.resume();
+    throw limitExceeded('fileBytes', limit, `request body of ${declared} bytes is over the ${limit}-byte limit`);
+  }
+  const release = ctx.uploads.reserve(request.socket.remoteAddress ?? 'unknown', declared ?? limit);
+  try {
+    await ctx.pool.sandbox(sandboxId!).files.writeStream(path, request);
+  } catch (error) {
+    // What the client still sends is read and dropped, so it gets the error instead of a reset connection.
+    request.resume();
+    throw error;
+  } finally {
+    release();
+  }
   response.writeHead(204).end();
 });
 
-route('GET', '/v1/sandboxes/:id/files', 'read', async (ctx, _request, response, [sandboxId], url) => {
-  const content = await ctx.pool.sandbox(sandboxId!).files.read(pathParam(url));
-  response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.byteLength });
-  response.end(content);
+route('GET', API_ROUTES.files, 'read', async (ctx, _request, response, [sandboxId], url) => {
+  const { size, stream } = await ctx.pool.sandbox(sandboxId!).files.openRead(pathParam(url));
+  response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+  await pipeline(stream, response);
 });
 
-route('DELETE', '/v1/sandboxes/:id/files', 'write', async (ctx, _request, response, [sandboxId], url) => {
+route('DELETE', API_ROUTES.files, 'write', async (ctx, _request, response, [sandboxId], url) => {
   await ctx.pool.sandbox(sandboxId!).files.delete(pathParam(url), url.searchParams.get('recursive') === 'true');
   response.writeHead(204).end();
 });
 
-route('GET', '/v1/sandboxes/:id/files/list', 'read', async (ctx, _request, response, [sandboxId], url) => {
+route('GET', API_ROUTES.list, 'read', async (ctx, _request, response, [sandboxId], url) => {
   const path = pathParam(url);
   sendJson(response, 200, { path, entries: await ctx.pool.sandbox(sandboxId!).files.list(path) });
 });
 
-route('GET', '/v1/sandboxes/:id/files/exists', 'read', async (ctx, _request, response, [sandboxId], url) => {
+route('GET', API_ROUTES.exists, 'read', async (ctx, _request, response, [sandboxId], url) => {
   sendJson(response, 200, { exists: await ctx.pool.sandbox(sandboxId!).files.exists(pathParam(url)) });
 });
 
-route('POST', '/v1/sandboxes/:id/files/mkdir', 'write', async (ctx, request, response, [sandboxId]) => {
-  const body = await readJson(request, mkdirRequest, ctx.limits.jsonBodyBytes);
+route('POST', API_ROUTES.mkdir, 'write', async (ctx, request, response, [sandboxId]) => {
+  const body = await readJson(request, mkdirRequest, jsonLimits(ctx));
   await ctx.pool.sandbox(sandboxId!).files.mkdir(body.path, body.recursive ?? false);
   sendJson(response, 200, { path: body.path });
 });
@@ -283,14 +301,14 @@ route('POST', '/v1/sandboxes/:id/files/mkdir', 'write', async (ctx, request, res
 
 const idleTimeoutRequest = z.object({ ms: z.number().int().min(1000).max(86_400_000) }).strict();
 
-route('POST', '/v1/admin/idle-timeout', 'relay', async (ctx, request, response) => {
+route('POST', API_ROUTES.adminIdleTimeout, 'relay', async (ctx, request, response) => {
   if (!ctx.devEndpoints) throw new RelayError('NOT_FOUND', 'development endpoints are off');
-  const body = await readJson(request, idleTimeoutRequest, ctx.limits.jsonBodyBytes);
+  const body = await readJson(request, idleTimeoutRequest, jsonLimits(ctx));
   ctx.pool.setIdleTimeout(body.ms);
   sendJson(response, 200, { idleTimeoutMs: ctx.pool.idleTimeoutMs });
 });
 
-route('POST', '/v1/admin/sandboxes/:id/sleep', 'admin', async (ctx, _request, response, [sandboxId]) => {
+route('POST', API_ROUTES.adminSleep, 'admin', async (ctx, _request, response, [sandboxId]) => {
   if (!ctx.devEndpoints) throw new RelayError('NOT_FOUND', 'development endpoints are off');
   await ctx.pool.sleepSandbox(sandboxId!, 'requested through the admin endpoint');
   response.writeHead(204).end();

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HTTP_STATUS_BY_CODE, describeIssues, type ErrorPayload } from '@sandbox-terminal/protocol';
-import type { z } from 'zod';
-import { RelayError, limitExceeded, toErrorPayload } from '../errors.ts';
+import { HTTP_STATUS_BY_CODE, type ErrorPayload } from '@sandbox-terminal/protocol';
+import { limitExceeded, toErrorPayload } from '../errors.ts';
 
 /** Reads a request body, refusing (LIMIT_EXCEEDED) as soon as it passes `limitBytes`. */
 export function readBody(request: IncomingMessage, limitBytes: number, limitName: string): Promise<Buffer> {
@@ -26,22 +25,6 @@ export function readBody(request: IncomingMessage, limitBytes: number, limitName
     request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
-}
-
-/** Parses and validates a JSON body against a protocol schema; every failure is a BAD_REQUEST that says why. */
-export async function readJson<T extends z.ZodType>(request: IncomingMessage, schema: T, limitBytes: number): Promise<z.infer<T>> {
-  const body = await readBody(request, limitBytes, 'jsonBodyBytes');
-  let raw: unknown = {};
-  if (body.length) {
-    try {
-      raw = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new RelayError('BAD_REQUEST', 'request body is not valid JSON');
-    }
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new RelayError('BAD_REQUEST', describeIssues(parsed.error));
-  return parsed.data;
 }
 
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -1,19 +1,17 @@
-import { apiPaths, createSandboxRequest } from '@sandbox-terminal/protocol';
+import { API_ROUTES, createSandboxRequest } from '@sandbox-terminal/protocol';
 import type { RouteRegistrar } from './api-routes.ts';
-import { readJson, sendJson } from './http-io.ts';
-
-/** The route pattern of an `apiPaths` entry (ids become `:id`), so these paths are declared once, in the protocol. */
-const SANDBOX_PATH = apiPaths.sandbox(':id').replace('%3Aid', ':id');
+import { sendJson } from './http-io.ts';
+import { readJson } from './json-body.ts';
 
 /** Whole sandboxes: `PUT` prepares one (from a template), `DELETE` resets it (stops it, deletes its workspace and sessions). */
 export function registerSandboxRoutes(route: RouteRegistrar): void {
-  route('PUT', SANDBOX_PATH, 'admin', async (ctx, request, response, [sandboxId]) => {
-    const body = await readJson(request, createSandboxRequest, ctx.limits.jsonBodyBytes);
+  route('PUT', API_ROUTES.sandbox, 'admin', async (ctx, request, response, [sandboxId]) => {
+    const body = await readJson(request, createSandboxRequest, { bytes: ctx.limits.jsonBodyBytes, values: ctx.limits.jsonBodyValues });
     const result = await ctx.lifecycle.prepare(sandboxId!, body.template);
     sendJson(response, result.created ? 201 : 200, result);
   });
 
-  route('DELETE', SANDBOX_PATH, 'owner', async (ctx, _request, response, [sandboxId]) => {
+  route('DELETE', API_ROUTES.sandbox, 'owner', async (ctx, _request, response, [sandboxId]) => {
     await ctx.lifecycle.delete(sandboxId!);
     response.writeHead(204).end();
   });

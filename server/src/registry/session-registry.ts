@@ -2,7 +2,7 @@ import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
 import KeyvRedis from '@keyv/redis';
 import { join } from 'node:path';
-import type { SessionStatus } from '@sandbox-terminal/protocol';
+import type { RecreationReason, SessionStatus } from '@sandbox-terminal/protocol';
 
 /** What outlives a session's shell: enough to recreate it under the same id. */
 export interface SessionRecord {
@@ -13,6 +13,13 @@ export interface SessionRecord {
   env: Record<string, string>;
   createdAt: string;
   exitCode?: number;
+  /** The signal that killed the shell of an exited session. */
+  exitSignal?: number;
+  /**
+   * Saved as asleep: why its next start is a recreation (`slept`, `relay-restarted` when the relay closing put it to
+   * sleep, `sandbox-stopped`). A record still `active` when a relay loads it lost its relay: `relay-restarted`.
+   */
+  recreationReason?: RecreationReason;
   /** The screen (serialized) and its output position when the shell last stopped, so viewers resume from it. */
   screen?: { data: string; position: number };
   cols?: number;

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { IPty } from 'node-pty';
 import type { SandboxLimitName } from '@sandbox-terminal/protocol';
 import type { SandboxResources } from './sandbox-cgroups.ts';
+import type { SandboxIds } from './sandbox-ids.ts';
 
 /**
  * Where sandboxes run. The relay only talks to this interface, so a Docker or remote backend can be added
@@ -12,18 +13,24 @@ export interface SandboxBackend {
   readonly name: string;
   /** False for backends that give no isolation at all; the relay says so loudly. */
   readonly isolated: boolean;
+  /**
+   * The host uid/gid range its sandboxes run under, when they have their own (the relay then makes their
+   * directories passable for that group only, and the files API gives new files that owner).
+   */
+  readonly ids?: SandboxIds;
   start(spec: SandboxSpec): Promise<SandboxInstance>;
 }
 
 export interface SandboxSpec {
   id: string;
-  /** Host directory that is the sandbox's persistent `/workspace`. */
+  /** Host directory that is the sandbox's persistent `/workspace`; with `ids`, owned by the sandbox's root (`prepareWorkspace`). */
   workspaceDir: string;
-  /** Host directory that is the sandbox's private `/tmp` (emptied on every start). */
-  tmpDir: string;
   /** Host directory shared with the shells for the relay's shell integration (job files, output FIFOs). */
   controlDir: string;
-  /** Whether processes in the sandbox reach the network. */
+  /**
+   * Whether processes in the sandbox reach the network (through the backend's user-mode stack, never the host's
+   * own namespace); off: only the sandbox's own loopback.
+   */
   network: boolean;
   /** What the sandbox as a whole may use; backends that cannot enforce it say so (see SECURITY.md). */
   resources?: SandboxResources;
@@ -66,6 +73,8 @@ export interface SandboxInstance {
   alive?(): boolean;
   /** How often each per-sandbox limit has been enforced so far; undefined where none is applied. */
   limitEvents?(): Record<SandboxLimitName, number> | undefined;
+  /** Host pid of the sandbox's outermost process (its bwrap), for operators and fault tests; killing it ends the sandbox. */
+  readonly hostPid?: number;
   /** Stops every process in the sandbox. */
   stop(): Promise<void>;
   /** Resolves when the sandbox ended by itself (its init died). */

@@ -69,3 +69,13 @@ export function signalQuietly(pid: number, signal: NodeJS.Signals): void {
     // already gone
   }
 }
+
+/** Whether a process with this pid exists (one of another user's counts: EPERM). */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

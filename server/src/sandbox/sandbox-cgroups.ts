@@ -1,6 +1,7 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import type { SandboxLimitName } from '@sandbox-terminal/protocol';
 import { dirname, join } from 'node:path';
+import { processExists } from './process-tree.ts';
 
 /** Where cgroup v1 hierarchies are mounted (Debian 12 on cgroup v1 hosts, many containers). */
 const CGROUP_V1_ROOT = '/sys/fs/cgroup';
@@ -22,7 +23,7 @@ export interface SandboxResources {
   memoryBytes: number;
   /** CPU time as a number of cores (cgroup v1 CFS quota); 0.5 is half of one core. Only where the `cpu` controller is mounted. */
   cpuCores: number;
-  /** Size of `/tmp` in bytes (guest sandboxes set it); enforcement is the backend's. Absent: the backend's default. */
+  /** Size of the sandbox's `/tmp` (a tmpfs; its pages count against `memoryBytes` too). Over it: ENOSPC inside. */
   tmpBytes?: number;
   /** Size of `/workspace` in bytes (guest sandboxes set it); enforcement is the backend's. Absent: no limit. */
   workspaceBytes?: number;
@@ -101,12 +102,36 @@ export class SandboxCgroups {
   }
 
   /**
-   * `command args…` run through a tiny `sh` that writes its own pid into each group's `cgroup.procs` and then execs
-   * the command: the process is in the groups before it can fork, so nothing escapes the count.
+   * The groups' `cgroup.procs` files: `sandbox-enter --cgroup-procs` writes its own pid into each before it execs or
+   * forks, so every process of the sandbox is counted from its first instruction.
    */
-  wrap(command: string, args: string[]): [string, string[]] {
-    const script = 'for f in "$@"; do shift; [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; done; exec "$@"';
-    return ['/bin/sh', ['-c', script, 'sh', ...this.dirs.map((dir) => join(dir, 'cgroup.procs')), '--', command, ...args]];
+  procsFiles(): string[] {
+    return this.dirs.map((dir) => join(dir, 'cgroup.procs'));
+  }
+
+  /**
+   * Removes the groups relays left behind when they were killed (`kill -9` skips every cleanup): their processes are
+   * gone (bwrap dies with its parent), so the empty directories of a relay pid that no longer runs can go.
+   */
+  static removeStale(): number {
+    let removed = 0;
+    for (const controller of ['pids', 'memory', 'cpu']) {
+      const root = join(CGROUP_V1_ROOT, controller);
+      if (!existsSync(root)) continue;
+      for (const entry of readdirSync(root)) {
+        const match = /^sandbox-terminal-(\d+)$/.exec(entry);
+        if (!match || processExists(Number(match[1]))) continue;
+        const parent = join(root, entry);
+        try {
+          for (const group of readdirSync(parent, { withFileTypes: true })) if (group.isDirectory()) rmdirSync(join(parent, group.name));
+          rmdirSync(parent);
+          removed++;
+        } catch {
+          // a process still in it (not ours to kill): left for the next start
+        }
+      }
+    }
+    return removed;
   }
 
   /** Removes the groups once their processes are gone (the kernel refuses earlier with EBUSY). */

@@ -5,26 +5,29 @@ import { ID_PATTERN, TERMINAL_CLOSE_CODES, type SessionInfo } from '@sandbox-ter
 import type { Logger } from 'pino';
 import { RelayError, limitExceeded } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
-import type { RelayMetrics } from '../metrics.ts';
-import type { SessionRegistry } from '../registry/session-registry.ts';
-import type { ShellSession } from '../session/shell-session.ts';
+import type { SessionRecord, SessionRegistry } from '../registry/session-registry.ts';
+import type { SessionInit, ShellSession } from '../session/shell-session.ts';
 import type { SandboxBackend } from './backend.ts';
-import { SandboxRuntime, type SandboxProfile } from './sandbox-runtime.ts';
+import { SandboxRuntime, type SandboxObserver, type SandboxProfile } from './sandbox-runtime.ts';
 import { checkSandboxPath } from './workspace-files.ts';
+import type { SandboxIds } from './sandbox-ids.ts';
 import { TypingPriority } from '../session/typing-priority.ts';
 
 export interface SandboxPoolOptions {
   backend: SandboxBackend;
   /** Workspaces live under `<dataDir>/sandboxes/<id>/workspace`. */
   dataDir: string;
-  /** Per-process scratch space: each sandbox's /tmp and control files. */
+  /** Per-process scratch space: each sandbox's control files. */
   runtimeDir: string;
+  /** The host ids sandboxes run under (the bubblewrap backend); undefined without isolation. */
+  ids?: SandboxIds;
   network: boolean;
   idleTimeoutMs: number;
   limits: RelayLimits;
   registry: SessionRegistry;
   log: Logger;
-  metrics?: RelayMetrics;
+  /** Hears of sleeps and recreations (the relay's metrics). */
+  observer?: SandboxObserver;
   /** Limits, network and profile of one sandbox where they differ from the relay-wide ones (guest sandboxes). */
   settingsFor?: (sandboxId: string) => SandboxSettings | undefined;
 }
@@ -74,10 +77,6 @@ export class SandboxPool {
     if (live >= limit) throw limitExceeded('sandboxesPerRelay', limit, `this relay already runs ${limit} sandboxes; try again when one sleeps`);
   }
 
-  get backend(): SandboxBackend {
-    return this.options.backend;
-  }
-
   /**
    * The runtime for a sandbox id (created on first use, not started). `touch: false` is for status reads, which
    * must not keep a sandbox awake (a dashboard polling getSession would otherwise prevent every sleep).
@@ -98,7 +97,8 @@ export class SandboxPool {
         this.#typingPriority,
         this.options.registry,
         this.options.log.child({ sandbox: id }),
-        this.options.metrics,
+        this.options.observer,
+        this.options.ids,
         settings?.profile,
       );
       const started = runtime;
@@ -112,12 +112,12 @@ export class SandboxPool {
   /** Looks a session up in memory, then in the registry (asleep, or from before a relay restart). */
   async findSession(sandboxId: string, sessionId: string, options: { touch?: boolean } = {}): Promise<ShellSession> {
     const runtime = this.sandbox(sandboxId, options);
-    const live = runtime.sessions.get(sessionId);
+    const live = runtime.session(sessionId);
     if (live && live.hasShell) return live;
     if (live) {
       // Asleep or exited: the registry decides whether the id is still valid (its record may have expired).
       if (await this.options.registry.get(sandboxId, sessionId)) return live;
-      runtime.sessions.delete(sessionId);
+      runtime.removeSession(sessionId);
       await live.dispose(TERMINAL_CLOSE_CODES.SESSION_NOT_FOUND, 'session expired');
       throw new RelayError('SESSION_NOT_FOUND', `session ${sessionId} in sandbox ${sandboxId} has expired`);
     }
@@ -125,38 +125,30 @@ export class SandboxPool {
     const record = await this.options.registry.get(sandboxId, sessionId);
     if (!record) throw new RelayError('SESSION_NOT_FOUND', `no session ${sessionId} in sandbox ${sandboxId}`);
     // Another request may have loaded it while we waited for the registry.
-    const loaded = runtime.sessions.get(sessionId);
+    const loaded = runtime.session(sessionId);
     if (loaded) return loaded;
-    return runtime.newSession({
-      id: record.id,
-      cwd: record.cwd,
-      env: record.env,
-      createdAt: new Date(record.createdAt),
-      status: record.status === 'exited' ? 'exited' : 'sleeping',
-      ...(record.exitCode !== undefined ? { exitCode: record.exitCode } : {}),
-      ...(record.screen ? { screen: record.screen, cols: record.cols ?? 80, rows: record.rows ?? 24 } : {}),
-    });
+    return runtime.addSession(sessionFromRecord(record));
   }
 
   async createSession(sandboxId: string, options: { id?: string; cwd?: string; env?: Record<string, string>; cols?: number; rows?: number }): Promise<ShellSession> {
     const runtime = this.sandbox(sandboxId);
     const id = options.id ?? randomUUID();
-    if (runtime.sessions.has(id) || (await this.options.registry.get(sandboxId, id))) {
+    if (runtime.session(id) || (await this.options.registry.get(sandboxId, id))) {
       throw new RelayError('SESSION_EXISTS', `session ${id} already exists in sandbox ${sandboxId}`);
     }
     const known = await this.options.registry.list(sandboxId);
-    const count = new Set([...runtime.sessions.keys(), ...known.map((record) => record.id)]).size;
+    const count = new Set([...runtime.sessionList().map((session) => session.id), ...known.map((record) => record.id)]).size;
     if (count >= runtime.limits.sessionsPerSandbox) {
       throw limitExceeded('sessionsPerSandbox', runtime.limits.sessionsPerSandbox, `sandbox ${sandboxId} already has ${count} sessions`);
     }
     const cwd = options.cwd === undefined ? '/workspace' : checkSandboxPath(options.cwd);
     if (options.cwd !== undefined) await runtime.files.mkdir(cwd, true);
-    const session = runtime.newSession({ id, cwd, env: options.env ?? {} });
+    const session = runtime.addSession({ id, cwd, env: options.env ?? {} });
     if (options.cols && options.rows) session.resize(options.cols, options.rows);
     try {
-      await session.ensureShell();
+      await session.wake();
     } catch (error) {
-      runtime.sessions.delete(id);
+      runtime.removeSession(id);
       throw error;
     }
     return session;
@@ -165,22 +157,22 @@ export class SandboxPool {
   async listSessions(sandboxId: string): Promise<SessionInfo[]> {
     const runtime = this.sandbox(sandboxId, { touch: false });
     for (const record of await this.options.registry.list(sandboxId)) {
-      if (!runtime.sessions.has(record.id)) await this.findSession(sandboxId, record.id, { touch: false });
+      if (!runtime.session(record.id)) await this.findSession(sandboxId, record.id, { touch: false });
     }
-    return [...runtime.sessions.values()].map((session) => session.info()).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return runtime.sessionList().map((session) => session.info()).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async deleteSession(sandboxId: string, sessionId: string): Promise<void> {
     const session = await this.findSession(sandboxId, sessionId);
     const runtime = this.sandbox(sandboxId);
-    runtime.sessions.delete(sessionId);
+    runtime.removeSession(sessionId);
     await this.options.registry.delete(sandboxId, sessionId);
     await session.dispose(TERMINAL_CLOSE_CODES.SESSION_DELETED, 'session deleted');
   }
 
   /**
    * Deletes a sandbox: ends its sessions (their viewers are closed with SESSION_DELETED), forgets their records, stops
-   * it and waits until its processes are gone, and only then removes its workspace and scratch space. Calls naming
+   * it and waits until its processes are gone, and only then removes its workspace and control files. Calls naming
    * it meanwhile get SANDBOX_DELETING; the next one after starts an empty sandbox under the same id.
    */
   async deleteSandbox(sandboxId: string): Promise<void> {
@@ -190,15 +182,14 @@ export class SandboxPool {
     try {
       const runtime = this.#sandboxes.get(sandboxId);
       if (runtime) {
-        const sessions = [...runtime.sessions.values()];
-        runtime.sessions.clear();
+        const sessions = runtime.sessionList();
+        for (const session of sessions) runtime.removeSession(session.id);
         await Promise.all(sessions.map((session) => session.dispose(TERMINAL_CLOSE_CODES.SESSION_DELETED, 'sandbox deleted')));
         await runtime.stopForDeletion();
         this.#sandboxes.delete(sandboxId);
       }
       for (const record of await this.options.registry.list(sandboxId)) await this.options.registry.delete(sandboxId, record.id);
-      const dirs = this.#dirsOf(sandboxId);
-      await rm(dirs.workspace, { recursive: true, force: true });
+      await rm(this.#dirsOf(sandboxId).workspace, { recursive: true, force: true });
       await rm(join(this.options.runtimeDir, sandboxId), { recursive: true, force: true });
       this.options.log.info({ sandbox: sandboxId }, 'sandbox deleted');
     } finally {
@@ -214,7 +205,7 @@ export class SandboxPool {
   /** Where a sandbox's directories are on the host; the workspace's parent holds the relay's own files about it. */
   #dirsOf(id: string) {
     const { dataDir, runtimeDir } = this.options;
-    return { workspace: join(dataDir, 'sandboxes', id, 'workspace'), tmp: join(runtimeDir, id, 'tmp'), control: join(runtimeDir, id, 'control') };
+    return { workspace: join(dataDir, 'sandboxes', id, 'workspace'), control: join(runtimeDir, id, 'control') };
   }
 
   /** The relay's own directory about a sandbox (beside its workspace, out of the sandbox's reach). */
@@ -223,8 +214,8 @@ export class SandboxPool {
   }
 
   /** Puts a sandbox to sleep now (tests and the demo's "sleep now" use it). */
-  async sleepSandbox(sandboxId: string, reason = 'requested'): Promise<void> {
-    await this.#sandboxes.get(sandboxId)?.sleep(reason);
+  async sleepSandbox(sandboxId: string, detail?: string): Promise<void> {
+    await this.#sandboxes.get(sandboxId)?.sleep('requested', detail);
   }
 
   #scheduleReaper(): void {
@@ -240,7 +231,7 @@ export class SandboxPool {
       if (!runtime.running || runtime.busy) continue;
       const idleTimeoutMs = Math.min(this.#idleTimeoutMs, runtime.profile.idleTimeoutMs ?? Infinity);
       if (now - runtime.lastActivityAt >= idleTimeoutMs) {
-        await runtime.sleep(`idle for ${idleTimeoutMs} ms`).catch((error) => this.options.log.error({ err: error, sandbox: runtime.id }, 'sleep failed'));
+        await runtime.sleep('idle', `idle for ${idleTimeoutMs} ms`).catch((error) => this.options.log.error({ err: error, sandbox: runtime.id }, 'sleep failed'));
       }
     }
   }
@@ -250,11 +241,12 @@ export class SandboxPool {
     this.#closing = true;
     clearInterval(this.#reaper);
     for (const runtime of this.#sandboxes.values()) {
-      await runtime.sleep('relay closing');
-      for (const session of runtime.sessions.values()) session.closeViewers(TERMINAL_CLOSE_CODES.SHUTTING_DOWN, 'relay shutting down');
+      await runtime.sleep('relay-closing');
+      const sessions = runtime.sessionList();
+      for (const session of sessions) session.closeViewers(TERMINAL_CLOSE_CODES.SHUTTING_DOWN, 'relay shutting down');
       // The saved screen must hold the last output: the mirror parses lazily.
-      await Promise.all([...runtime.sessions.values()].map((session) => session.settleScreen()));
-      await Promise.all([...runtime.sessions.values()].map((session) => runtime.persist(session)));
+      await Promise.all(sessions.map((session) => session.settleScreen()));
+      await Promise.all(sessions.map((session) => runtime.persist(session)));
     }
     this.#typingPriority.dispose();
   }
@@ -263,4 +255,23 @@ export class SandboxPool {
   runtimes(): SandboxRuntime[] {
     return [...this.#sandboxes.values()];
   }
+}
+
+/**
+ * A session as its record left it. One still `active` lost the relay that ran it (a crash, a kill -9): its next start
+ * is a recreation because the relay restarted; one saved asleep says why it slept.
+ */
+function sessionFromRecord(record: SessionRecord): SessionInit {
+  const rest: SessionInit['rest'] =
+    record.status === 'exited'
+      ? { status: 'exited', exitCode: record.exitCode ?? -1, ...(record.exitSignal !== undefined ? { signal: record.exitSignal } : {}) }
+      : { status: 'sleeping', reason: record.status === 'active' ? 'relay-restarted' : (record.recreationReason ?? 'slept') };
+  return {
+    id: record.id,
+    cwd: record.cwd,
+    env: record.env,
+    createdAt: new Date(record.createdAt),
+    rest,
+    ...(record.screen ? { screen: record.screen, cols: record.cols ?? 80, rows: record.rows ?? 24 } : {}),
+  };
 }

@@ -1,19 +1,21 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
+import type { RecreationReason } from '@sandbox-terminal/protocol';
 import type { Logger } from 'pino';
 import { RelayError } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
-import type { RelayMetrics } from '../metrics.ts';
 import type { SessionRegistry } from '../registry/session-registry.ts';
-import { BASHRC, CONTROL_FILES } from '../session/shell-integration.ts';
-import { ShellSession, type SessionHost } from '../session/shell-session.ts';
+import { BASHRC, CONTROL_FILES } from '../session/bash-contract.ts';
+import { ShellSession, type SessionHost, type SessionInit } from '../session/shell-session.ts';
 import type { SandboxBackend, SandboxInstance } from './backend.ts';
 import { WorkspaceFiles } from './workspace-files.ts';
+import { makePrivateDirectory, type SandboxIds } from './sandbox-ids.ts';
+import { prepareWorkspace } from './workspace-ownership.ts';
 import type { TypingPriority } from '../session/typing-priority.ts';
 
 export interface SandboxDirs {
   workspace: string;
-  tmp: string;
   control: string;
 }
 
@@ -25,10 +27,20 @@ const PROCESSES_GONE_POLL_MS = 10;
 export interface SandboxProfile {
   /** Sleeps after this long without activity when it is shorter than the relay-wide idle timeout. */
   idleTimeoutMs?: number;
-  /** Passed to the backend as `SandboxResources.tmpBytes`. */
-  tmpBytes?: number;
   /** Passed to the backend as `SandboxResources.workspaceBytes`. */
   workspaceBytes?: number;
+}
+
+/** Why a sandbox goes to sleep: idle (the reaper), asked for (the admin endpoint, tests), or the relay closing. */
+export type SleepCause = 'idle' | 'requested' | 'relay-closing';
+
+/** The next start of a session suspended for each cause is a recreation for this reason. */
+const RECREATION_AFTER: Record<SleepCause, RecreationReason> = { idle: 'slept', requested: 'slept', 'relay-closing': 'relay-restarted' };
+
+/** Who hears what happens to sandboxes and sessions (the relay's metrics); every method optional. */
+export interface SandboxObserver {
+  sandboxSlept?(): void;
+  sessionRecreated?(reason: RecreationReason): void;
 }
 
 /**
@@ -36,20 +48,19 @@ export interface SandboxProfile {
  * it was last active. Starting is on demand; sleeping stops every process and keeps /workspace and the sessions.
  */
 export class SandboxRuntime {
-  readonly sessions = new Map<string, ShellSession>();
+  readonly #sessions = new Map<string, ShellSession>();
   readonly files: WorkspaceFiles;
   lastActivityAt = Date.now();
   /** One-off execs running right now (they keep the sandbox awake). */
   oneShotRuns = 0;
   #instance: SandboxInstance | undefined;
+  readonly #workspaceReady: Promise<void>;
   #starting: Promise<SandboxInstance> | undefined;
   /** A sleep in progress; a wake waits for it so two instances never share the directories. */
   #stopping: Promise<void> | undefined;
   readonly #sessionHost: SessionHost;
   /** Set once deletion began: the runtime never starts again (the pool makes a new one for the id afterwards). */
   #deleting = false;
-  /** Sessions last saved as asleep: their next start is a recreation (a restart or a replaced shell is not). */
-  readonly #asleep = new WeakSet<ShellSession>();
 
   constructor(
     readonly id: string,
@@ -61,11 +72,18 @@ export class SandboxRuntime {
     private readonly registry: SessionRegistry,
     /** Already bound to this sandbox's id (a child logger). */
     private readonly log: Logger,
-    private readonly metrics?: RelayMetrics,
+    private readonly observer: SandboxObserver = {},
+    /** The host ids the sandbox runs under; undefined without isolation. */
+    private readonly ids?: SandboxIds,
+    /** This sandbox's own idle timeout and workspace size (guest sandboxes). */
     readonly profile: SandboxProfile = {},
   ) {
-    mkdirSync(dirs.workspace, { recursive: true });
-    this.files = new WorkspaceFiles(dirs.workspace, limits.fileBytes);
+    this.#workspaceReady = prepareWorkspace(dirs.workspace, ids).then(({ migrated }) => {
+      if (migrated) this.log.warn({ entries: migrated }, 'workspace moved to the sandbox id range (it was made by a relay that ran sandboxes as host root)');
+    });
+    this.#workspaceReady.catch((error: unknown) => this.log.error({ err: error }, 'could not prepare the workspace'));
+    // A file call before the first start must not find the directory missing or still host root's.
+    this.files = new WorkspaceFiles(dirs.workspace, limits.fileBytes, limits.listEntries, ids, this.#workspaceReady);
     this.#sessionHost = {
       sandboxId: id,
       limits,
@@ -74,10 +92,7 @@ export class SandboxRuntime {
       ensureRunning: () => this.ensureRunning(),
       sandboxEnded: () => this.#ended(),
       touch: () => this.touch(),
-      persist: (session) => {
-        this.#noteRecreation(session);
-        void this.persist(session);
-      },
+      persist: (session) => this.persist(session),
     };
   }
 
@@ -95,7 +110,9 @@ export class SandboxRuntime {
   }
 
   get busy(): boolean {
-    return this.oneShotRuns > 0 || [...this.sessions.values()].some((session) => session.busy);
+    if (this.oneShotRuns > 0) return true;
+    for (const session of this.#sessions.values()) if (session.busy) return true;
+    return false;
   }
 
   /** True when the sandbox's processes have ended, even before the backend's exit event has arrived. */
@@ -126,33 +143,42 @@ export class SandboxRuntime {
     return this.#starting;
   }
 
+  /** The workspace exists with its owner (migrated once if needed): file calls and starts wait for it. */
+  get workspaceReady(): Promise<void> {
+    return this.#workspaceReady;
+  }
+
   async #start(): Promise<SandboxInstance> {
     await this.#stopping;
-    // A container's /tmp does not survive a restart; the control dir is the relay's and is rebuilt.
-    rmSync(this.dirs.tmp, { recursive: true, force: true });
-    rmSync(this.dirs.control, { recursive: true, force: true });
-    mkdirSync(this.dirs.tmp, { recursive: true, mode: 0o1777 });
-    mkdirSync(this.dirs.control, { recursive: true });
-    mkdirSync(this.dirs.workspace, { recursive: true });
-    writeFileSync(join(this.dirs.control, CONTROL_FILES.bashrc), BASHRC);
     let instance: SandboxInstance;
     try {
+      await this.#workspaceReady;
+      // The control dir is the relay's and is rebuilt; /tmp is a fresh tmpfs in the backend.
+      rmSync(this.dirs.control, { recursive: true, force: true });
+      makePrivateDirectory(dirname(this.dirs.control));
+      // Passable inside (it is /run/sandbox-terminal there); on the host it lies in the root-only runtime directory.
+      mkdirSync(this.dirs.control, { mode: 0o755 });
+      chmodSync(this.dirs.control, 0o755);
+      writeFileSync(join(this.dirs.control, CONTROL_FILES.bashrc), BASHRC, { mode: 0o644 });
       instance = await this.backend.start({
         id: this.id,
         workspaceDir: this.dirs.workspace,
-        tmpDir: this.dirs.tmp,
         controlDir: this.dirs.control,
         network: this.network,
         resources: {
           processes: this.limits.sandboxProcesses,
           memoryBytes: this.limits.sandboxMemoryBytes,
           cpuCores: this.limits.sandboxCpuCores,
-          ...(this.profile.tmpBytes !== undefined ? { tmpBytes: this.profile.tmpBytes } : {}),
+          tmpBytes: this.limits.sandboxTmpBytes,
           ...(this.profile.workspaceBytes !== undefined ? { workspaceBytes: this.profile.workspaceBytes } : {}),
         },
       });
     } catch (error) {
-      throw new RelayError('SANDBOX_START_FAILED', `sandbox ${this.id} could not start: ${(error as Error).message}`);
+      this.log.error({ err: error }, 'sandbox could not start');
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw new RelayError('NO_SPACE', `sandbox ${this.id} could not start: the relay's disk is full`);
+      // The reason is logged; the client is told what happened without the host's paths in it.
+      throw new RelayError('SANDBOX_START_FAILED', `sandbox ${this.id} could not start (the relay's log says why)`);
     }
     this.#instance = instance;
     this.touch();
@@ -161,22 +187,22 @@ export class SandboxRuntime {
       if (this.#instance !== instance) return;
       // Everything in it died (killed from outside): sessions become recreatable, as after a sleep.
       this.log.warn('sandbox ended unexpectedly');
-      for (const session of this.sessions.values()) session.suspend();
+      for (const session of this.#sessions.values()) session.suspend('sandbox-stopped');
       this.#instance = undefined;
     });
     return instance;
   }
 
   /** Saves every session's state, stops all processes, and keeps the files. */
-  async sleep(reason: string): Promise<void> {
+  async sleep(cause: SleepCause, detail?: string): Promise<void> {
     const instance = this.#instance;
     if (!instance) return;
-    for (const session of this.sessions.values()) session.suspend();
+    for (const session of this.#sessions.values()) session.suspend(RECREATION_AFTER[cause]);
     this.#instance = undefined;
     this.#stopping = instance.stop().finally(() => (this.#stopping = undefined));
     await this.#stopping;
-    this.metrics?.sandboxSlept();
-    this.log.info({ reason }, 'sandbox asleep');
+    this.observer.sandboxSlept?.();
+    this.log.info({ cause, ...(detail ? { detail } : {}) }, 'sandbox asleep');
   }
 
   /**
@@ -191,24 +217,42 @@ export class SandboxRuntime {
     this.#instance = undefined;
     if (instance) this.#stopping = instance.stop().finally(() => (this.#stopping = undefined));
     await this.#stopping;
-    // bubblewrap's stop() resolves when the outer bwrap exits; the namespace's init (and so every process in it) dies
-    // a moment later, by its parent-death signal. Deleting the workspace has to wait for that.
+    // Whether stop() resolves before the last process of the sandbox is gone is the backend's business (bubblewrap's
+    // used to: the namespace's init died a moment after the outer bwrap); deleting the workspace waits for it.
     const deadline = Date.now() + PROCESSES_GONE_TIMEOUT_MS;
     while (instance?.alive?.() === true && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, PROCESSES_GONE_POLL_MS));
     if (instance?.alive?.() === true) throw new RelayError('INTERNAL', `sandbox ${this.id} still has processes ${PROCESSES_GONE_TIMEOUT_MS} ms after it was stopped; its workspace is kept`);
     this.log.info('sandbox stopped for deletion');
   }
 
+  /** The session with this id, if this sandbox holds it in memory. */
+  session(id: string): ShellSession | undefined {
+    return this.#sessions.get(id);
+  }
+
+  /** Every session held in memory, in the order they were added. */
+  sessionList(): ShellSession[] {
+    return [...this.#sessions.values()];
+  }
+
   /** A new session object bound to this sandbox (not started). */
-  newSession(init: ConstructorParameters<typeof ShellSession>[1]): ShellSession {
+  addSession(init: SessionInit): ShellSession {
     const session = new ShellSession(this.#sessionHost, init);
-    if (init.status === 'sleeping') this.#asleep.add(session);
-    this.sessions.set(session.id, session);
+    session.onRecreated((recreation) => {
+      this.observer.sessionRecreated?.(recreation.reason);
+      this.log.info({ session: session.id, cwd: recreation.cwd, reason: recreation.reason }, 'session recreated');
+    });
+    this.#sessions.set(session.id, session);
     return session;
   }
 
+  /** Forgets a session (deleted, expired, or never started); its record is the caller's business. */
+  removeSession(id: string): void {
+    this.#sessions.delete(id);
+  }
+
   async persist(session: ShellSession): Promise<void> {
-    if (!this.sessions.has(session.id)) return;
+    if (this.#sessions.get(session.id) !== session) return;
     try {
       await this.registry.put({
         id: session.id,
@@ -218,19 +262,13 @@ export class SandboxRuntime {
         env: session.env,
         createdAt: session.createdAt.toISOString(),
         ...(session.exitCode !== undefined ? { exitCode: session.exitCode } : {}),
+        ...(session.exitSignal !== undefined ? { exitSignal: session.exitSignal } : {}),
+        ...(session.recreationReason !== undefined ? { recreationReason: session.recreationReason } : {}),
         // The screen only matters once the shell is gone (asleep, exited, relay closing): skip it while active.
         ...(session.status !== 'active' && session.status !== 'starting' ? { screen: session.screen(), cols: session.cols, rows: session.rows } : {}),
       });
     } catch (error) {
       this.log.error({ session: session.id, err: error }, 'could not save session record');
-    }
-  }
-
-  #noteRecreation(session: ShellSession): void {
-    if (session.status === 'sleeping') this.#asleep.add(session);
-    else if (session.status === 'active' && this.#asleep.delete(session)) {
-      this.metrics?.sessionRecreated();
-      this.log.info({ session: session.id, cwd: session.cwd }, 'session recreated');
     }
   }
 }

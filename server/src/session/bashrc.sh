@@ -1,4 +1,4 @@
-# sandbox-terminal shell integration: the shell side of server/src/session/shell-integration.ts (read its header first).
+# sandbox-terminal shell integration: the shell side of server/src/session/bash-contract.ts (read its header first).
 __st_ctl=$__ST_CTL
 __st_start_cwd=$__ST_CWD
 unset __ST_CTL __ST_CWD

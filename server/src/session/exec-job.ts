@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ExecResult, ExecStreamEvent } from '@sandbox-terminal/protocol';
+import type { ExecResult, ExecStreamEvent, RecreationReason } from '@sandbox-terminal/protocol';
 import { OutputCollector } from '../exec/output-collector.ts';
 
 export interface ExecJobRequest {
@@ -14,12 +14,21 @@ export interface ExecJobRequest {
   signal?: AbortSignal;
 }
 
+/** How a command ended: its exit code, or the signal that killed it (the code is then 128 + the signal's number). */
+export interface ExecEnd {
+  exitCode: number;
+  signal?: number;
+}
+
+/** Exit code of a command stopped by its timeout (as coreutils' `timeout` reports it). */
+export const TIMED_OUT_EXIT_CODE = 124;
+
 const JOB_ID_PREFIX = randomBytes(4).toString('hex');
 let jobCounter = 0;
 
 /**
- * One command sent to a session's shell: its collected output, its end markers, and the promise its caller waits
- * on. The session drives it; this class only keeps the bookkeeping straight.
+ * One exec call, in a session's shell or a one-off `bash -c`: its collected output, its stream events, and the
+ * result its caller waits on. Whoever runs the command drives it; this class keeps the bookkeeping straight.
  */
 export class ExecJob {
   /**
@@ -31,12 +40,9 @@ export class ExecJob {
   readonly stdout: OutputCollector;
   readonly stderr: OutputCollector;
   readonly result: Promise<ExecResult>;
-  /** The `B` marker reached the terminal: exec output may now be shown to viewers. */
-  begun = false;
-  /** The `E` marker reached the terminal: terminal output after it waits until the job is complete. */
-  endedOnTerminal = false;
   timedOut = false;
-  sessionRecreated = false;
+  /** Set when the session had to be recreated to run this call (said in the result and the start event). */
+  recreation: RecreationReason | undefined;
   #startedAt = 0;
   #exitCode: number | undefined;
   #stderrDone = false;
@@ -45,7 +51,8 @@ export class ExecJob {
 
   constructor(
     readonly request: ExecJobRequest,
-    readonly sessionId: string,
+    /** The session it runs in; undefined for a one-off exec. */
+    readonly sessionId: string | undefined,
     outputLimitBytes: number,
   ) {
     this.stdout = new OutputCollector(outputLimitBytes);
@@ -57,14 +64,15 @@ export class ExecJob {
     return this.#settled;
   }
 
-  /** Called when the job is handed to the shell. */
+  /** Called when the command is handed to a shell. */
   dispatched(): void {
     this.#startedAt = performance.now();
     this.request.onEvent?.({
       type: 'start',
       command: this.request.command,
-      session: this.sessionId,
-      sessionRecreated: this.sessionRecreated,
+      ...(this.sessionId !== undefined ? { session: this.sessionId } : {}),
+      sessionRecreated: this.recreation !== undefined,
+      ...(this.recreation ? { recreationReason: this.recreation } : {}),
       timestamp: new Date().toISOString(),
     });
   }
@@ -92,8 +100,8 @@ export class ExecJob {
     return this.#exitCode !== undefined && this.#stderrDone;
   }
 
-  /** Resolves the caller's promise once; later calls are ignored. */
-  finish(exitCode = this.#exitCode ?? -1): void {
+  /** Resolves the caller's promise once; later calls are ignored. Without `end`, the exit code the shell reported. */
+  finish(end: ExecEnd = { exitCode: this.#exitCode ?? -1 }): void {
     if (this.#settled) return;
     this.#settled = true;
     const tailOut = this.stdout.flushText();
@@ -102,19 +110,29 @@ export class ExecJob {
     if (tailErr) this.request.onEvent?.({ type: 'stderr', data: tailErr });
     const durationMs = this.#startedAt ? Math.round((performance.now() - this.#startedAt) * 1000) / 1000 : 0;
     const truncated = this.stdout.truncated || this.stderr.truncated;
-    const success = exitCode === 0 && !this.timedOut;
-    this.request.onEvent?.({ type: 'exit', exitCode, success, timedOut: this.timedOut, truncated, durationMs });
+    const { exitCode, signal } = end;
+    const success = exitCode === 0 && signal === undefined && !this.timedOut;
+    const ended = signal !== undefined ? { signal } : {};
+    this.request.onEvent?.({ type: 'exit', exitCode, success, timedOut: this.timedOut, truncated, durationMs, ...ended });
     this.#resolve({
       success,
       exitCode,
+      ...ended,
       stdout: this.stdout.text(),
       stderr: this.stderr.text(),
       durationMs,
       timedOut: this.timedOut,
       truncated,
-      sessionRecreated: this.sessionRecreated,
+      sessionRecreated: this.recreation !== undefined,
+      ...(this.recreation ? { recreationReason: this.recreation } : {}),
       command: this.request.command,
-      session: this.sessionId,
+      ...(this.sessionId !== undefined ? { session: this.sessionId } : {}),
     });
   }
+}
+
+/** How a process that was waited for ended, as an exec reports it: a signal `n` reads as exit code 128 + n. */
+export function execEnd(exitCode: number | null, signal: number | null | undefined): ExecEnd {
+  if (signal) return { exitCode: 128 + signal, signal };
+  return { exitCode: exitCode ?? -1 };
 }

@@ -90,6 +90,12 @@ export class SessionOutput {
     this.mirror.write(data);
     for (const state of this.#viewers.values()) {
       if (state.lagging) continue;
+      // The hard bound on what one viewer can make the relay hold, whichever stream the bytes came from: past it the
+      // viewer gets no more live output until it has drained (then the screen), or is closed when it never does.
+      if (this.#backlog(state) + data.length > this.limits.viewerBacklogBytes) {
+        this.#moveAside(state, Date.now());
+        continue;
+      }
       state.viewer.sendOutput(data);
       state.sent = this.log.end;
     }
@@ -190,40 +196,49 @@ export class SessionOutput {
     state.laggingSince = undefined;
   }
 
+  #closeStalled(state: ViewerState): void {
+    this.#viewers.delete(state.viewer);
+    state.viewer.close(TERMINAL_CLOSE_CODES.TOO_SLOW, 'viewer did not read its output');
+  }
+
   /** How far behind a viewer is: unacknowledged bytes, or the socket's backlog for viewers that do not ack. */
   #backlog(state: ViewerState): number {
     return state.acked !== undefined ? state.sent - state.acked : state.viewer.bufferedAmount;
   }
 
+  #moveAside(state: ViewerState, now: number): void {
+    state.lagging = true;
+    state.laggingSince = now;
+  }
+
   #checkFlow(): void {
     const now = Date.now();
     if (this.#ghosts.length) this.#ghosts = this.#ghosts.filter((ghost) => ghost.expiresAt > now);
+    // A viewer is behind above the high watermark while the PTY runs, and at or above the low one while it is paused:
+    // a viewer that stopped reading can sit between the two for good (part of its backlog in kernel buffers), and
+    // would otherwise keep the PTY paused without ever counting as slow, so that no grace or close time ran out.
+    const behindAt = this.#flowPaused ? this.limits.flowLowWatermarkBytes : this.limits.flowHighWatermarkBytes + 1;
     let worst = 0;
     // A slow viewer is only moved aside when it holds back someone keeping up; alone, it sets the pace (and stays
     // byte-exact), unless it stops reading altogether.
     let keepingUp = 0;
-    for (const state of this.#viewers.values()) if (!state.lagging && this.#backlog(state) <= this.limits.flowHighWatermarkBytes) keepingUp++;
+    for (const state of this.#viewers.values()) if (!state.lagging && this.#backlog(state) < behindAt) keepingUp++;
     for (const state of this.#viewers.values()) {
       const backlog = this.#backlog(state);
       if (state.lagging) {
         if (backlog === 0) this.#sendScreen(state, this.mirror.snapshot());
-        else if (now - state.laggingSince! > this.limits.stalledViewerCloseMs) {
-          this.#viewers.delete(state.viewer);
-          state.viewer.close(TERMINAL_CLOSE_CODES.TOO_SLOW, 'viewer did not read its output');
-        }
+        else if (now - state.laggingSince! > this.limits.stalledViewerCloseMs) this.#closeStalled(state);
         continue;
       }
-      if (backlog > this.limits.flowHighWatermarkBytes) {
+      if (backlog >= behindAt) {
         state.slowSince ??= now;
         if (now - state.slowSince > this.limits.stalledViewerCloseMs) {
-          this.#viewers.delete(state.viewer);
-          state.viewer.close(TERMINAL_CLOSE_CODES.TOO_SLOW, 'viewer did not read its output');
+          this.#closeStalled(state);
           continue;
         }
         if (keepingUp > 0 && now - state.slowSince > this.limits.slowViewerGraceMs) {
           // Too slow for too long: stop holding everyone back; it gets the screen once it has caught up.
-          state.lagging = true;
-          state.laggingSince = now;
+          this.#moveAside(state, now);
           continue;
         }
       } else {

@@ -1,8 +1,8 @@
 /**
  * A frame is sent at most this big. PTY reads are ~4 KiB each, and every WebSocket frame costs a `writev` in the relay
  * and a message task in the browser (Mojo, `MessageEvent`, a copy into an `ArrayBuffer`): 50 MiB as 4 KiB frames spent
- * more time on that than on drawing, and going from 64 KiB to 1 MiB frames gave the element 13% more throughput
- * (median of 12 interleaved runs, 20.1 → 22.8 MB/s). Flow control still counts every chunk as it arrives, so a frame
+ * more time on that than on drawing, and 1 MiB frames gave the element more throughput than 64 KiB ones (BENCHMARKS.md,
+ * "Where the time goes": "Fixed, frames"). Flow control still counts every chunk as it arrives, so a frame
  * never carries more than the viewer's window.
  */
 export const OUTPUT_FRAME_BYTES = 1024 * 1024;

@@ -1,17 +1,17 @@
 import { isErrorCode, type ErrorPayload } from '@sandbox-terminal/protocol';
 
 /**
- * The JSON frames a Cloudflare Sandbox SDK v0.x terminal server sends (`sandbox.terminal(request)` in a Worker), as
- * the `cloudflare` protocol of `RelayConnectionAddon` reads them. Different servers spell the exit code differently
- * (`code`, `exitCode`, `exit.code`), so all three are accepted.
+ * The JSON frames a Cloudflare terminal server sends: `sandbox.terminal(request)` in a Sandbox SDK 0.x Worker, or a
+ * Worker that follows the 1.0 browser-terminal recipe (which promises at least `{"type":"ready"}`). Different
+ * servers spell the exit code differently (`code`, `exitCode`, `exit.code`), so all three are accepted.
  */
-export type CloudflareControl =
+export type CloudflareFrame =
   | { type: 'ready' }
   | { type: 'exit'; exitCode: number; signal: number | null }
   | { type: 'error'; code: ErrorPayload['code']; message: string };
 
 /** Reads a Cloudflare-style status frame; anything else (and anything malformed) is ignored. */
-export function parseCloudflareControl(text: string): CloudflareControl | undefined {
+export function parseCloudflareFrame(text: string): CloudflareFrame | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

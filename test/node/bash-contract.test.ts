@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { MarkerScanner, type ScanSegment } from '../../server/src/session/marker-scanner.ts';
-import { jobScript, parseExportP, shellQuote } from '../../server/src/session/shell-integration.ts';
+import { jobScript, parseExportP, shellQuote } from '../../server/src/session/bash-contract.ts';
 
 function scanInChunks(input: Buffer, sizes: number[]): { data: string; markers: string[] } {
   const scanner = new MarkerScanner('\x1b]6973;', '\x07');

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  API_ROUTES,
   TERMINAL_CLOSE_CODES,
   closeCodeForError,
   TERMINAL_MAX_COLS,
@@ -9,6 +10,7 @@ import {
   TERMINAL_MIN_ROWS,
   TERMINAL_SUBPROTOCOL,
   parseClientControl,
+  parseCompatClientControl,
   type ServerControlMessage,
 } from '@sandbox-terminal/protocol';
 import type { Logger } from 'pino';
@@ -17,20 +19,20 @@ import { RelayAuth, type Grant } from '../auth.ts';
 import { RelayError, limitExceeded, toErrorPayload } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
 import type { RelayMetrics } from '../metrics.ts';
-import { decodePathSegment } from '../http/api-routes.ts';
+import { decodePathSegment, routePattern } from '../http/route-pattern.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { SessionViewer, ShellSession } from '../session/shell-session.ts';
 import { MessageRate } from './message-rate.ts';
 import { OutputBatcher } from './output-batcher.ts';
 
-const TERMINAL_PATH = /^\/v1\/sandboxes\/([^/]+)\/sessions\/([^/]+)\/terminal$/;
+const TERMINAL_PATH = routePattern(API_ROUTES.terminal);
 
 /**
  * The terminal WebSocket: one per viewer of a (sandbox, session). Binary frames are raw bytes both ways; text
  * frames are JSON control messages from packages/protocol. Bad frames get an `error` message; the connection
  * and the session stay up.
  */
-export class TerminalEndpoint {
+export class TerminalSocketServer {
   readonly #server: WebSocketServer;
   readonly #sockets = new Set<WebSocket>();
 
@@ -146,10 +148,11 @@ export class TerminalEndpoint {
       session = await this.pool.findSession(sandboxId, sessionId);
       const size = initialSize(url);
       if (size && session.viewerCount === 0 && verified.allows('write')) session.resize(size.cols, size.rows);
-      const recreated = session.status === 'exited' ? false : await session.ensureShell();
+      // The session tells its attached viewers of a recreation itself; this one attaches after it, so is told here.
+      const recreation = session.status === 'exited' ? undefined : await session.wake();
       if (ws.readyState !== ws.OPEN) return;
-      if (recreated) send({ type: 'session-recreated', sessionId, cwd: session.cwd, restoredEnv: Object.keys(session.env), reason: 'slept' });
-      session.attach(viewer, recreated ? 'recreated' : 'attached', cursorParam(url));
+      if (recreation) send({ type: 'session-recreated', sessionId, ...recreation });
+      session.attach(viewer, recreation ? 'recreated' : 'attached', cursorParam(url));
       // 1000/1001 are deliberate closes; anything else (1006: the connection dropped) is probably coming back.
       ws.once('close', (code) => session?.detach(viewer, code !== 1000 && code !== 1001));
       grant = verified;
@@ -165,7 +168,8 @@ export class TerminalEndpoint {
 
   async #onMessage(session: ShellSession, grant: Grant, viewer: SessionViewer, data: RawData, isBinary: boolean, send: (message: ServerControlMessage) => void): Promise<void> {
     if (!isBinary) {
-      const parsed = parseClientControl(data.toString());
+      // A compat client may also resize as Cloudflare's SDK 1.0 recipe does: `{"cols","rows"}` without `type`.
+      const parsed = (viewer.protocol === 'compat' ? parseCompatClientControl : parseClientControl)(data.toString());
       if (!parsed.ok) return send({ type: 'error', ...parsed.error });
       const message = parsed.value;
       if (message.type === 'ping') return send({ type: 'pong' });
@@ -180,7 +184,7 @@ export class TerminalEndpoint {
         throw new RelayError('SESSION_EXITED', `the shell exited with code ${session.exitCode}; restart the session to continue`);
       }
       // Typing into a sleeping session wakes the sandbox and recreates the shell first; the keystroke follows.
-      if (session.status === 'sleeping') await session.ensureShell();
+      if (session.status === 'sleeping') await session.wake();
       const bytes = toBuffer(data);
       session.write(bytes);
       this.metrics.terminalInput(bytes.length);

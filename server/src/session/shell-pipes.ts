@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { constants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { MarkerScanner } from './marker-scanner.ts';
-import { OUTPUT_END_PREFIX, OUTPUT_END_TERMINATOR, STATE_END_PREFIX, STATE_END_TERMINATOR } from './shell-integration.ts';
+import { OUTPUT_END_PREFIX, OUTPUT_END_TERMINATOR, STATE_END_PREFIX, STATE_END_TERMINATOR } from './bash-contract.ts';
 
 export interface OutputPipeHandlers {
   data(stream: 'stdout' | 'stderr', chunk: Buffer): void;
@@ -23,12 +23,16 @@ const STATE_RECORD_MAX_BYTES = 1024 * 1024;
  */
 export class ShellPipes {
   readonly #sockets: Socket[] = [];
+  /** The exec output FIFOs (not the state FIFO): paused with the PTY, so a command's output is flow-controlled too. */
+  readonly #output: Socket[] = [];
 
   constructor(stdoutPath: string, stderrPath: string, statePath: string, handlers: OutputPipeHandlers) {
-    execFileSync('mkfifo', ['-m', '600', stdoutPath, stderrPath, statePath]);
+    // Writable by the sandbox's user (an unprivileged host uid); no other host user can reach the control dir.
+    execFileSync('mkfifo', ['-m', '622', stdoutPath, stderrPath, statePath]);
     this.#readState(statePath, handlers);
     for (const [stream, path] of [['stdout', stdoutPath], ['stderr', stderrPath]] as const) {
       const socket = this.#open(path);
+      this.#output.push(socket);
       const scanner = new MarkerScanner(OUTPUT_END_PREFIX, OUTPUT_END_TERMINATOR, 64);
       socket.on('data', (chunk: Buffer) => {
         for (const segment of scanner.push(chunk)) {
@@ -68,6 +72,18 @@ export class ShellPipes {
     socket.on('error', () => socket.destroy());
     this.#sockets.push(socket);
     return socket;
+  }
+
+  /**
+   * Stops reading exec output: the command then blocks on its next write once the FIFO's kernel buffer (64 KiB) is
+   * full, as a program writing to a terminal nobody reads does.
+   */
+  pause(): void {
+    for (const socket of this.#output) socket.pause();
+  }
+
+  resume(): void {
+    for (const socket of this.#output) socket.resume();
   }
 
   close(): void {

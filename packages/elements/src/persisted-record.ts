@@ -26,6 +26,11 @@ export class PersistedRecord<T> {
     this.#isValue = isValue;
   }
 
+  /** Names this record (and the relay and sandbox it is for) for a lock shared by every element and browser tab. */
+  get lockName(): string {
+    return `${this.#storageKey} ${this.#scope}`;
+  }
+
   read(now = Date.now()): T | undefined {
     const raw = safeStorage()?.getItem(this.#storageKey);
     if (!raw) return undefined;
