@@ -1,6 +1,5 @@
 import type { SandboxTerminal, SessionTabs, TerminalTheme } from '@sandbox-terminal/elements';
 import { renderAgentPanel } from './agent-panel.ts';
-import { renderDocsPageSection } from './docs-page-section.ts';
 import { renderElementDocs } from './element-docs.ts';
 import { renderFrameworkExamples } from './framework-examples.ts';
 import { renderIdleControl } from './idle-control.ts';
@@ -46,6 +45,8 @@ renderSnippet(document.querySelector('[data-snippet="tabs"]')!, tabsSnippet());
 renderAgentPanel(document.querySelector('#agent-panel')!, { relayUrl, sandboxId: SANDBOX_ID, tabs, single });
 const idleControl = renderIdleControl(document.querySelector('#idle-control')!, { relayUrl, sandboxId: SANDBOX_ID });
 renderElementDocs(document.querySelector('#element-docs')!);
+// After the elements are defined (above): the docs package registers the tags too, and the page sets their relay first.
+const { renderDocsPageSection } = await import('./docs-page-section.ts');
 renderDocsPageSection(document.querySelector('#docs-page-tutorial')!, { relayUrl });
 renderFrameworkExamples(document.querySelector('#framework-examples')!);
 void checkRelay();

@@ -1,4 +1,4 @@
-import { inBrowser } from '@sandbox-terminal/elements/define';
+import { inBrowser } from './browser.ts';
 import { readPageConfig, type RunnableBlocksOptions } from './config.ts';
 import { defineDocsElements } from './define.ts';
 import { RunnableBlocksPage } from './docs-page.ts';
