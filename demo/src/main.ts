@@ -45,6 +45,9 @@ renderSnippet(document.querySelector('[data-snippet="tabs"]')!, tabsSnippet());
 renderAgentPanel(document.querySelector('#agent-panel')!, { relayUrl, sandboxId: SANDBOX_ID, tabs, single });
 const idleControl = renderIdleControl(document.querySelector('#idle-control')!, { relayUrl, sandboxId: SANDBOX_ID });
 renderElementDocs(document.querySelector('#element-docs')!);
+// After the elements are defined (above): the docs package registers the tags too, and the page sets their relay first.
+const { renderDocsPageSection } = await import('./docs-page-section.ts');
+renderDocsPageSection(document.querySelector('#docs-page-tutorial')!, { relayUrl });
 renderFrameworkExamples(document.querySelector('#framework-examples')!);
 void checkRelay();
 setInterval(() => void checkRelay(), HEALTH_POLL_MS);

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { TOKEN_SUBPROTOCOL_PREFIX, scopeAllows, tokenClaims, type TokenClaims, type TokenScope } from '@sandbox-terminal/protocol';
+import { GUEST_RENEWAL_USE, TOKEN_SUBPROTOCOL_PREFIX, guestRenewalClaims, scopeAllows, tokenClaims, type TokenClaims, type TokenScope } from '@sandbox-terminal/protocol';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { RelayError } from './errors.ts';
 
@@ -89,6 +89,8 @@ export class RelayAuth {
     if (!token) throw new RelayError('UNAUTHORIZED', 'this relay needs a token (Authorization: Bearer, or the bearer.<token> subprotocol)');
     try {
       const { payload } = await jwtVerify(token, this.#key, { algorithms: [ALGORITHM], requiredClaims: ['exp'] });
+      // A guest renewal token (or any later special-purpose token) is never an access token.
+      if (payload.use !== undefined) throw new RelayError('UNAUTHORIZED', 'this token is not an access token');
       const parsed = tokenClaims.safeParse(payload);
       if (!parsed.success) throw new RelayError('UNAUTHORIZED', 'the token lacks the sandbox, scope or exp claim');
       return new Grant(parsed.data);
@@ -97,6 +99,43 @@ export class RelayAuth {
       if (error instanceof joseErrors.JWTExpired) throw new RelayError('UNAUTHORIZED', 'the token has expired');
       throw new RelayError('UNAUTHORIZED', 'the token is not valid');
     }
+  }
+
+  /**
+   * A guest sandbox's access token: `owner` of it alone (marked `guest`), valid for `tokenTtlMs` but never past the
+   * sandbox's end. `issueGuestRenewal` signs the token that buys the next one, valid until that end.
+   */
+  async issueGuestToken(sandbox: string, sandboxExpiresAtMs: number, tokenTtlMs: number, now = Date.now()): Promise<{ token: string; tokenExpiresAtMs: number }> {
+    const key = this.#requireKey();
+    const tokenExpiresAtMs = Math.min(now + tokenTtlMs, sandboxExpiresAtMs);
+    const claims: Omit<TokenClaims, 'exp'> = { sandbox, scope: 'owner', guest: true };
+    const token = await new SignJWT(claims).setProtectedHeader({ alg: ALGORITHM }).setIssuedAt().setExpirationTime(Math.floor(tokenExpiresAtMs / 1000)).sign(key);
+    return { token, tokenExpiresAtMs };
+  }
+
+  async issueGuestRenewal(sandbox: string, sandboxExpiresAtMs: number): Promise<string> {
+    return new SignJWT({ use: GUEST_RENEWAL_USE, sandbox }).setProtectedHeader({ alg: ALGORITHM }).setIssuedAt().setExpirationTime(Math.floor(sandboxExpiresAtMs / 1000)).sign(this.#requireKey());
+  }
+
+  /** The sandbox a renewal token is for (UNAUTHORIZED when missing, forged, expired or not a renewal token). */
+  async verifyGuestRenewal(token: string | undefined): Promise<string> {
+    const key = this.#requireKey();
+    if (!token) throw new RelayError('UNAUTHORIZED', 'send the guest renewal token as the bearer token');
+    try {
+      const { payload } = await jwtVerify(token, key, { algorithms: [ALGORITHM], requiredClaims: ['exp'] });
+      const parsed = guestRenewalClaims.safeParse(payload);
+      if (!parsed.success) throw new RelayError('UNAUTHORIZED', 'this token is not a guest renewal token');
+      return parsed.data.sandbox;
+    } catch (error) {
+      if (error instanceof RelayError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new RelayError('GUEST_EXPIRED', 'the guest sandbox has reached the end of its lifetime');
+      throw new RelayError('UNAUTHORIZED', 'the renewal token is not valid');
+    }
+  }
+
+  #requireKey(): Uint8Array {
+    if (!this.#key) throw new Error('guest tokens need the relay secret');
+    return this.#key;
   }
 
   /** The token of an HTTP request: `Authorization: Bearer <token>`. */

@@ -7,6 +7,7 @@ import { DEFAULT_IDLE_TIMEOUT_MS } from './limits.ts';
 import { nativeFs } from './sandbox/native.ts';
 import { DEFAULT_SANDBOX_IDS, parseSandboxIds } from './sandbox/sandbox-ids.ts';
 import { parseNetworkAllow } from './sandbox/sandbox-network.ts';
+import { GUEST_FLAGS, GUEST_HELP, parseGuestConfig } from './guest/guest-cli.ts';
 
 const HELP = `sandbox-relay: live sandbox terminals for any web page (the session relay)
 
@@ -37,7 +38,7 @@ Every option can also be set with the environment variable named beside it; a fl
   --secret <s>           RELAY_SECRET        the secret itself (the relay removes it from its environment and command
                                              line once read, but a file is better: nothing else ever shows it)
   --log-level <level>    RELAY_LOG_LEVEL     fatal | error | warn | info | debug | trace | silent (default info)
-  -h, --help                                 this text
+${GUEST_HELP}  -h, --help                                 this text
 `;
 
 class ConfigError extends Error {}
@@ -61,6 +62,7 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
       'log-level': { type: 'string' },
       secret: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      ...GUEST_FLAGS,
     },
     strict: true,
   });
@@ -105,6 +107,11 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
   if (secret) {
     if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) throw new ConfigError(`the secret (${secretFile ? '--secret-file' : '--secret / RELAY_SECRET'}) must be at least ${MIN_SECRET_BYTES} bytes`);
     options.secret = secret;
+  }
+  try {
+    Object.assign(options, parseGuestConfig(values, env));
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
   }
   const level = pick('log-level', 'RELAY_LOG_LEVEL');
   if (level !== undefined) {

@@ -1,7 +1,8 @@
 export { createRelay } from './relay.ts';
 export type { Relay, RelayOptions } from './relay.ts';
-export { DEFAULT_LIMITS, DEFAULT_IDLE_TIMEOUT_MS, MIN_IDLE_TIMEOUT_MS } from './limits.ts';
-export type { RelayLimits } from './limits.ts';
+export { DEFAULT_LIMITS, DEFAULT_GUEST_LIMITS, DEFAULT_IDLE_TIMEOUT_MS, MIN_IDLE_TIMEOUT_MS } from './limits.ts';
+export type { RelayLimits, GuestLimits } from './limits.ts';
+export type { GuestOptions } from './guest/guest-options.ts';
 export type { SandboxBackend, SandboxInstance, SandboxSpec } from './sandbox/backend.ts';
 export { BubblewrapBackend } from './sandbox/bubblewrap.ts';
 export type { BubblewrapOptions } from './sandbox/bubblewrap.ts';

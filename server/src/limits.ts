@@ -150,3 +150,50 @@ export const DEFAULT_LIMITS: RelayLimits = {
 export const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
 /** Shortest idle timeout accepted (tests use it). */
 export const MIN_IDLE_TIMEOUT_MS = 1_000;
+
+/**
+ * What a guest sandbox (`sandbox-relay --guest`: a reader without a login, e.g. on a static docs site) may use. They
+ * replace the relay-wide values for guest sandboxes only; sandboxes of token holders keep `RelayLimits`. Exceeding a
+ * count is a typed `LIMIT_EXCEEDED` naming the limit; the resource limits are the kernel's (see SECURITY.md).
+ */
+export interface GuestLimits {
+  /** Guest sandboxes one client address may hold at once (alive: not yet past their lifetime). */
+  guestSandboxesPerAddress: number;
+  /** Guest sandboxes the relay holds at once, all addresses together (each keeps a workspace on disk). */
+  guestSandboxesPerRelay: number;
+  /** A guest sandbox is deleted, workspace and sessions, this long after it was granted. Renewals stop then. */
+  guestSandboxLifetimeMs: number;
+  /** A guest sandbox sleeps after this long without activity (the relay-wide idle timeout applies when shorter). */
+  guestIdleTimeoutMs: number;
+  /** Lifetime of one guest access token; the page renews it with its renewal token (the element's `getToken`). */
+  guestTokenTtlMs: number;
+  /** Sessions one guest sandbox may hold (`sessionsPerSandbox` for guests). */
+  guestSessionsPerSandbox: number;
+  /** Processes and threads at once (`sandboxProcesses` for guests). */
+  guestProcesses: number;
+  /** Memory, page cache included (`sandboxMemoryBytes` for guests). */
+  guestMemoryBytes: number;
+  /** CPU in cores (`sandboxCpuCores` for guests). */
+  guestCpuCores: number;
+  /** Size of the guest sandbox's `/tmp` (`sandboxTmpBytes` for guests). */
+  guestTmpBytes: number;
+  /**
+   * Size of the guest sandbox's `/workspace` (`SandboxResources.workspaceBytes`, enforced by the backend); a template
+   * larger than this cannot be a guest template (the relay refuses to start).
+   */
+  guestWorkspaceBytes: number;
+}
+
+export const DEFAULT_GUEST_LIMITS: GuestLimits = {
+  guestSandboxesPerAddress: 3,
+  guestSandboxesPerRelay: 200,
+  guestSandboxLifetimeMs: 2 * 60 * 60 * 1000,
+  guestIdleTimeoutMs: 5 * 60 * 1000,
+  guestTokenTtlMs: 15 * 60 * 1000,
+  guestSessionsPerSandbox: 8,
+  guestProcesses: 128,
+  guestMemoryBytes: 512 * 1024 * 1024,
+  guestCpuCores: 0.5,
+  guestTmpBytes: 64 * 1024 * 1024,
+  guestWorkspaceBytes: 256 * 1024 * 1024,
+};

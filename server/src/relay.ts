@@ -22,6 +22,10 @@ import { DEFAULT_SANDBOX_IDS, makePrivateDirectory, type SandboxIds } from './sa
 import { processExists } from './sandbox/process-tree.ts';
 import { UnisolatedBackend } from './sandbox/unisolated.ts';
 import { TerminalSocketServer } from './terminal/terminal-socket-server.ts';
+import { loadGuestSandboxes, type GuestOptions } from './guest/guest-options.ts';
+import { GuestService } from './guest/guest-service.ts';
+import { SandboxLifecycle } from './sandbox/sandbox-lifecycle.ts';
+import { WorkspaceTemplates } from './sandbox/workspace-templates.ts';
 
 export interface RelayOptions {
   /** TCP port; 0 picks a free one. Default 8787. */
@@ -64,6 +68,18 @@ export interface RelayOptions {
   logger?: Logger | pino.Level | 'silent';
   /** Don't listen: mount the relay on your own server with `relay.handleRequest` / `relay.handleUpgrade`. */
   listen?: boolean;
+  /**
+   * Workspace templates by name (`--template NAME=DIR`): `PUT /v1/sandboxes/:id` and guest grants may start a new
+   * sandbox's `/workspace` as a copy of one. Read at start.
+   */
+  templates?: Record<string, string>;
+  /**
+   * Guest mode (`--guest`, needs `secret`): pages without a token get a sandbox of their own with guest limits
+   * (`GuestLimits`). `true` for the defaults.
+   */
+  guest?: boolean | GuestOptions;
+  /** Behind a reverse proxy: per-client limits use the last `X-Forwarded-For` entry. Default false. */
+  trustProxy?: boolean;
 }
 
 export interface Relay {
@@ -107,6 +123,8 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   removeStaleRuntimeDirs(logger);
   const networkMode = !(options.network ?? true) ? 'off' : !backend.isolated ? 'host (not isolated)' : backend instanceof BubblewrapBackend && backend.networkUnavailable ? 'off (pasta unavailable)' : 'on';
   const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'sandbox-terminal-data-'));
+  const templates = await WorkspaceTemplates.load(options.templates);
+  const guestSandboxes = await loadGuestSandboxes(options.guest, auth, dataDir, limits, templates, logger);
   const runtimeDir = mkdtempSync(join(tmpdir(), `${RUNTIME_DIR_PREFIX}${process.pid}-`));
   // Only root passes through these: other host users never reach a workspace or a session's FIFOs.
   makePrivateDirectory(join(dataDir, 'sandboxes'));
@@ -121,7 +139,9 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     throw error;
   }
   const metrics: RelayMetrics = new RelayMetrics(() => pool.runtimes());
-  const pool = new SandboxPool({ backend, dataDir, runtimeDir, ...(ids ? { ids } : {}), network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, observer: metrics });
+  const pool = new SandboxPool({ backend, dataDir, runtimeDir, ...(ids ? { ids } : {}), network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, observer: metrics, settingsFor: (id) => guestSandboxes?.settingsFor(id) });
+  const lifecycle = new SandboxLifecycle(pool, templates, logger);
+  const guests = guestSandboxes && new GuestService(guestSandboxes, lifecycle, auth, logger);
   const terminals = new TerminalSocketServer(pool, limits, logger, metrics, auth);
   const allowedOrigins = options.allowedOrigins;
   const context: RouteContext = {
@@ -131,6 +151,9 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     metrics,
     auth,
     uploads: new UploadBudget(limits.uploadBytesInFlight, limits.uploadBytesInFlightPerClient),
+    lifecycle,
+    guests,
+    trustProxy: options.trustProxy ?? false,
     health: () => ({
       ok: true,
       backend: backend.name,
@@ -140,6 +163,8 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       idleTimeoutMs: pool.idleTimeoutMs,
       sandboxes: pool.runtimes().length,
       running: pool.runtimes().filter((runtime) => runtime.running).length,
+      guest: guests !== undefined,
+      templates: templates.names,
     }),
   };
 
@@ -233,6 +258,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     sleepSandbox: (sandboxId) => pool.sleepSandbox(sandboxId),
     dropTerminalConnections: (sandboxId) => terminals.dropConnections(sandboxId),
     async close() {
+      guests?.close();
       terminals.close();
       await pool.close();
       await registry.close();

@@ -1,4 +1,4 @@
-// The published packages, as a user gets them: `npm pack` of the four workspaces (their prepack script builds dist/),
+// The published packages, as a user gets them: `npm pack` of the five workspaces (their prepack script builds dist/),
 // installed into a fresh project outside the repository, then used there with plain node and tsc: no tsx, no
 // source condition, nothing of the monorepo's node_modules on the resolution path.
 import assert from 'node:assert/strict';
@@ -13,9 +13,9 @@ import { after, before, describe, it } from 'node:test';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const WORKSPACES = ['packages/protocol', 'packages/client', 'packages/elements', 'server'];
+const WORKSPACES = ['packages/protocol', 'packages/client', 'packages/elements', 'packages/docs', 'server'];
 const SOURCE_CONDITION = '@sandbox-terminal/source';
-/** Packing builds all four packages (tsc) and installing fetches their dependencies (cache first): on a busy machine,
+/** Packing builds all five packages (tsc) and installing fetches their dependencies (cache first): on a busy machine,
  * minutes. */
 const SETUP_TIMEOUT_MS = 5 * 60_000;
 /** One check in the fresh project: a relay start and an exec, or a tsc run. */
@@ -133,6 +133,7 @@ describe('the packed packages', () => {
     assert.equal(elements?.manifest.customElements, 'custom-elements.json');
     assert.ok(elements?.result.files.some((file) => file.path === 'custom-elements.json'));
     assert.ok(packed.get('@sandbox-terminal/server')?.result.files.some((file) => file.path === 'dist/session/bashrc.sh'), 'the shell integration script is not beside its module');
+    assert.ok(packed.get('@sandbox-terminal/docs')?.result.files.some((file) => file.path === 'dist/sandbox-terminal.js'), 'the single-file build is not in the docs tarball');
   });
 
   it('contain no tests and no build bookkeeping', () => {
@@ -143,7 +144,7 @@ describe('the packed packages', () => {
   });
 });
 
-describe('a fresh project with the four tarballs installed', () => {
+describe('a fresh project with the five tarballs installed', () => {
   it('starts a relay with createRelay and runs a command through the client SDK, with plain node', { timeout: CHECK_TIMEOUT_MS }, async () => {
     const dataDir = join(scratch, 'relay-data');
     await writeFile(

@@ -2,6 +2,7 @@ import {
   apiPaths,
   TERMINAL_SUBPROTOCOL,
   TOKEN_SUBPROTOCOL_PREFIX,
+  type CreateSandboxResponse,
   type CreateSessionRequest,
   type CreateSessionResponse,
   type ExecRequest,
@@ -69,6 +70,22 @@ export class Sandbox {
     this.#token = options.token;
     this.#getToken = options.getToken;
     this.#transport = options.fetch ? fetchTransport(options.fetch) : defaultTransport;
+  }
+
+  /**
+   * Prepares the sandbox; with `template`, starts its `/workspace` as a copy of that relay template (`--template`)
+   * unless it already has files (`SANDBOX_EXISTS`) or came from that template before (`created: false`).
+   */
+  async create(options: { template?: string } = {}): Promise<CreateSandboxResponse> {
+    return this.#json<CreateSandboxResponse>('PUT', apiPaths.sandbox(this.id), options);
+  }
+
+  /**
+   * Deletes the sandbox: every session ends (viewers see it deleted), its processes stop, its `/workspace` is removed.
+   * The id can be used again at once, for an empty sandbox (a reset). Needs the `owner` scope.
+   */
+  async delete(): Promise<void> {
+    await this.#bytes('DELETE', apiPaths.sandbox(this.id));
   }
 
   /** Starts a new bash session and resolves to its id (a UUID unless `id` is given). */

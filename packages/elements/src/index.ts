@@ -2,4 +2,4 @@
 import './define.ts';
 
 export * from './classes.ts';
-export { defineElements } from './define.ts';
+export { defineElements, inBrowser } from './define.ts';

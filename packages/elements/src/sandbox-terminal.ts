@@ -1,6 +1,4 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import { Terminal } from '@xterm/xterm';
-import { WebLinksAddon } from '@xterm/addon-web-links';
 import type { ExecOptions, ExecResult } from '@sandbox-terminal/client';
 import { connectionErrorFrom, errorDetail, statuses, withInputDropped, type ConnectionStatus } from './connection-status.ts';
 import { AppearanceController } from './controllers/appearance-controller.ts';
@@ -16,6 +14,7 @@ import { ShellPromptTracker } from './shell-prompt-tracker.ts';
 import { TerminalKeys } from './terminal-keys.ts';
 import type { TerminalTheme } from './terminal-theme.ts';
 import { TypeaheadBuffer } from './typeahead.ts';
+import { Terminal, WebLinksAddon } from './xterm-modules.ts';
 import { xtermStyles } from './xterm.styles.ts';
 
 export type { TerminalTheme } from './terminal-theme.ts';

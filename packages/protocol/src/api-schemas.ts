@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENV_NAME_PATTERN, ID_PATTERN } from './api.ts';
+import { ENV_NAME_PATTERN, ID_PATTERN, TEMPLATE_NAME_PATTERN } from './api.ts';
 import { colsSchema, rowsSchema } from './terminal-schemas.ts';
 
 // Request bodies as the relay validates them. Apart from the relay only the types are used, so a browser bundle
@@ -40,3 +40,13 @@ export type ExecRequest = z.infer<typeof execRequest>;
 
 export const mkdirRequest = z.object({ path: pathSchema, recursive: z.boolean().optional() }).strict();
 export type MkdirRequest = z.infer<typeof mkdirRequest>;
+
+const templateNameSchema = z.string().regex(TEMPLATE_NAME_PATTERN, 'template names are 1-64 characters of a-z A-Z 0-9 . _ -');
+
+/** `PUT /v1/sandboxes/:id`: prepare a sandbox, from a template when one is named. */
+export const createSandboxRequest = z.object({ template: templateNameSchema.optional() }).strict();
+export type CreateSandboxRequest = z.infer<typeof createSandboxRequest>;
+
+/** `POST /v1/guest/grants`: a fresh guest sandbox, started from a template when one is named. */
+export const guestGrantRequest = z.object({ template: templateNameSchema.optional() }).strict();
+export type GuestGrantRequest = z.infer<typeof guestGrantRequest>;

@@ -1,6 +1,6 @@
 import type { RecreationReason } from './terminal.ts';
 
-export type { CreateSessionRequest, ExecRequest, MkdirRequest } from './api-schemas.ts';
+export type { CreateSandboxRequest, CreateSessionRequest, ExecRequest, GuestGrantRequest, MkdirRequest } from './api-schemas.ts';
 
 /**
  * The relay's HTTP API: request and response shapes (the relay validates request bodies with the zod schemas in
@@ -10,6 +10,8 @@ export type { CreateSessionRequest, ExecRequest, MkdirRequest } from './api-sche
 
 /** Sandbox and session ids: what fits in a URL segment, a file name and a log line without escaping. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Names of the relay's workspace templates (`--template NAME=DIR`). */
+export const TEMPLATE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Exported variable names a session may carry: POSIX shell names. */
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -99,6 +101,38 @@ export interface SessionListResponse {
   sessions: SessionInfo[];
 }
 
+/** `PUT /v1/sandboxes/:id`: the sandbox is ready; `created` when this call copied its template. */
+export interface CreateSandboxResponse {
+  id: string;
+  /** The template its workspace was started from, if any. */
+  template: string | null;
+  created: boolean;
+}
+
+/**
+ * `POST /v1/guest/grants`: a sandbox of the reader's own, chosen by the relay, with a short-lived access token bound
+ * to it (`owner` scope) and a renewal token that buys new access tokens until the sandbox's lifetime ends.
+ */
+export interface GuestGrant {
+  sandbox: string;
+  token: string;
+  /** ISO time the access token expires. */
+  tokenExpiresAt: string;
+  /** Send as the bearer token to `apiPaths.guestToken()` for a new access token; keep it like a password. */
+  renewal: string;
+  /** ISO time the sandbox is deleted (its lifetime); renewals stop working then. */
+  sandboxExpiresAt: string;
+  template: string | null;
+}
+
+/** `POST /v1/guest/token` (bearer: the renewal token): a new access token for the same guest sandbox. */
+export interface GuestTokenResponse {
+  sandbox: string;
+  token: string;
+  tokenExpiresAt: string;
+  sandboxExpiresAt: string;
+}
+
 /**
  * Every relay endpoint as a route template: `:sandbox` and `:session` stand for one URL segment each. The relay
  * matches requests against these and `apiPaths` fills them in, so server routes and client calls cannot drift apart.
@@ -106,6 +140,12 @@ export interface SessionListResponse {
 export const API_ROUTES = {
   health: '/healthz',
   metrics: '/metrics',
+  /** PUT: prepare (from a template); DELETE: stop it and delete its workspace and sessions. */
+  sandbox: '/v1/sandboxes/:sandbox',
+  /** POST: a new guest sandbox and its tokens (no token needed). */
+  guestGrants: '/v1/guest/grants',
+  /** POST with the renewal token as bearer: a new access token. */
+  guestToken: '/v1/guest/token',
   sessions: '/v1/sandboxes/:sandbox/sessions',
   session: '/v1/sandboxes/:sandbox/sessions/:session',
   restart: '/v1/sandboxes/:sandbox/sessions/:session/restart',
@@ -134,6 +174,9 @@ function fill(route: ApiRoute, sandbox: string, session?: string): string {
 /** Paths of every relay endpoint, from `API_ROUTES`. */
 export const apiPaths = {
   health: () => API_ROUTES.health,
+  sandbox: (sandbox: string) => fill(API_ROUTES.sandbox, sandbox),
+  guestGrants: () => API_ROUTES.guestGrants,
+  guestToken: () => API_ROUTES.guestToken,
   sessions: (sandbox: string) => fill(API_ROUTES.sessions, sandbox),
   session: (sandbox: string, session: string) => fill(API_ROUTES.session, sandbox, session),
   restart: (sandbox: string, session: string) => fill(API_ROUTES.restart, sandbox, session),

@@ -35,6 +35,16 @@ export const ERROR_CODES = [
   'SANDBOX_START_FAILED',
   /** The relay is shutting down. */
   'SHUTTING_DOWN',
+  /** `createSandbox` with a template for a sandbox that already has files or was started from another template. */
+  'SANDBOX_EXISTS',
+  /** The sandbox is being deleted (a reset); try again in a moment. */
+  'SANDBOX_DELETING',
+  /** No template of that name is configured on the relay (`--template NAME=DIR`). */
+  'TEMPLATE_NOT_FOUND',
+  /** The relay does not hand out guest sandboxes (it runs without `--guest`). */
+  'GUEST_MODE_OFF',
+  /** The guest sandbox reached the end of its lifetime (or was removed): ask for a new guest grant. */
+  'GUEST_EXPIRED',
   /** Route not found. */
   'NOT_FOUND',
   /** Something the relay did not expect; the message says what. */
@@ -68,6 +78,11 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   LIMIT_EXCEEDED: 413,
   SANDBOX_START_FAILED: 503,
   SHUTTING_DOWN: 503,
+  SANDBOX_EXISTS: 409,
+  SANDBOX_DELETING: 503,
+  TEMPLATE_NOT_FOUND: 404,
+  GUEST_MODE_OFF: 404,
+  GUEST_EXPIRED: 401,
   NOT_FOUND: 404,
   INTERNAL: 500,
 };

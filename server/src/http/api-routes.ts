@@ -28,6 +28,10 @@ import { sendError, sendJson } from './http-io.ts';
 import { readJson } from './json-body.ts';
 import { decodePathSegment, routePattern } from './route-pattern.ts';
 import type { UploadBudget } from './upload-budget.ts';
+import type { GuestService } from '../guest/guest-service.ts';
+import type { SandboxLifecycle } from '../sandbox/sandbox-lifecycle.ts';
+import { registerGuestRoutes } from './guest-routes.ts';
+import { registerSandboxRoutes } from './sandbox-routes.ts';
 
 function jsonLimits(ctx: RouteContext): { bytes: number; values: number } {
   return { bytes: ctx.limits.jsonBodyBytes, values: ctx.limits.jsonBodyValues };
@@ -43,6 +47,12 @@ export interface RouteContext {
   auth: RelayAuth;
   /** writeFile bodies being streamed to disk (`uploadBytesInFlight`, `uploadBytesInFlightPerClient`). */
   uploads: UploadBudget;
+  /** Whole-sandbox calls: prepare from a template, delete (sandbox-routes.ts). */
+  lifecycle: SandboxLifecycle;
+  /** Guest mode (guest-routes.ts); undefined unless the relay runs with `--guest`. */
+  guests: GuestService | undefined;
+  /** Client addresses come from `X-Forwarded-For` (see client-address.ts). */
+  trustProxy: boolean;
 }
 
 type Handler = (ctx: RouteContext, request: IncomingMessage, response: ServerResponse, params: string[], url: URL, log: Logger, grant: Grant) => Promise<void>;
@@ -58,6 +68,8 @@ const routes: Array<{ method: string; path: string; access: Access; pattern: Reg
 function route(method: string, path: string, access: Access, handler: Handler): void {
   routes.push({ method, path, access, pattern: routePattern(path), handler });
 }
+/** How route modules beside this one (sandbox-routes.ts, guest-routes.ts) add theirs. */
+export type RouteRegistrar = typeof route;
 
 /** The boundary check: verifies the bearer token and that it covers the route's sandbox, session and scope. */
 async function authorize(ctx: RouteContext, request: IncomingMessage, access: Access, params: string[]): Promise<Grant> {
@@ -301,3 +313,6 @@ route('POST', API_ROUTES.adminSleep, 'admin', async (ctx, _request, response, [s
   await ctx.pool.sleepSandbox(sandboxId!, 'requested through the admin endpoint');
   response.writeHead(204).end();
 });
+
+registerSandboxRoutes(route);
+registerGuestRoutes(route);

@@ -25,6 +25,8 @@ export interface SandboxResources {
   cpuCores: number;
   /** Size of the sandbox's `/tmp` (a tmpfs; its pages count against `memoryBytes` too). Over it: ENOSPC inside. */
   tmpBytes?: number;
+  /** Size of `/workspace` in bytes (guest sandboxes set it); enforcement is the backend's. Absent: no limit. */
+  workspaceBytes?: number;
 }
 
 /**

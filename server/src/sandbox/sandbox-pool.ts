@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ID_PATTERN, TERMINAL_CLOSE_CODES, type SessionInfo } from '@sandbox-terminal/protocol';
 import type { Logger } from 'pino';
@@ -7,7 +8,7 @@ import type { RelayLimits } from '../limits.ts';
 import type { SessionRecord, SessionRegistry } from '../registry/session-registry.ts';
 import type { SessionInit, ShellSession } from '../session/shell-session.ts';
 import type { SandboxBackend } from './backend.ts';
-import { SandboxRuntime, type SandboxObserver } from './sandbox-runtime.ts';
+import { SandboxRuntime, type SandboxObserver, type SandboxProfile } from './sandbox-runtime.ts';
 import { checkSandboxPath } from './workspace-files.ts';
 import type { SandboxIds } from './sandbox-ids.ts';
 import { TypingPriority } from '../session/typing-priority.ts';
@@ -27,6 +28,15 @@ export interface SandboxPoolOptions {
   log: Logger;
   /** Hears of sleeps and recreations (the relay's metrics). */
   observer?: SandboxObserver;
+  /** Limits, network and profile of one sandbox where they differ from the relay-wide ones (guest sandboxes). */
+  settingsFor?: (sandboxId: string) => SandboxSettings | undefined;
+}
+
+/** One sandbox's own settings, replacing the relay-wide ones. */
+export interface SandboxSettings {
+  limits: RelayLimits;
+  network: boolean;
+  profile: SandboxProfile;
 }
 
 /**
@@ -38,6 +48,8 @@ export class SandboxPool {
   #idleTimeoutMs: number;
   #reaper: NodeJS.Timeout | undefined;
   #closing = false;
+  /** Sandboxes being deleted: every call naming one is refused until it is gone. */
+  readonly #deleting = new Set<string>();
 
   /** Shared by every session of the relay: typing in one paces the output of the others. */
   readonly #typingPriority: TypingPriority;
@@ -72,20 +84,22 @@ export class SandboxPool {
   sandbox(id: string, options: { touch?: boolean } = {}): SandboxRuntime {
     if (this.#closing) throw new RelayError('SHUTTING_DOWN', 'the relay is shutting down');
     if (!ID_PATTERN.test(id)) throw new RelayError('INVALID_SANDBOX_ID', `invalid sandbox id ${JSON.stringify(id).slice(0, 80)}`);
+    if (this.#deleting.has(id)) throw new RelayError('SANDBOX_DELETING', `sandbox ${id} is being deleted; try again in a moment`);
     let runtime = this.#sandboxes.get(id);
     if (!runtime) {
-      const { dataDir, runtimeDir } = this.options;
+      const settings = this.options.settingsFor?.(id);
       runtime = new SandboxRuntime(
         id,
-        { workspace: join(dataDir, 'sandboxes', id, 'workspace'), control: join(runtimeDir, id, 'control') },
+        this.#dirsOf(id),
         this.options.backend,
-        this.options.network,
-        this.options.limits,
+        settings?.network ?? this.options.network,
+        settings?.limits ?? this.options.limits,
         this.#typingPriority,
         this.options.registry,
         this.options.log.child({ sandbox: id }),
         this.options.observer,
         this.options.ids,
+        settings?.profile,
       );
       const started = runtime;
       runtime.admitStart = () => this.#admitStart(started);
@@ -124,8 +138,8 @@ export class SandboxPool {
     }
     const known = await this.options.registry.list(sandboxId);
     const count = new Set([...runtime.sessionList().map((session) => session.id), ...known.map((record) => record.id)]).size;
-    if (count >= this.options.limits.sessionsPerSandbox) {
-      throw limitExceeded('sessionsPerSandbox', this.options.limits.sessionsPerSandbox, `sandbox ${sandboxId} already has ${count} sessions`);
+    if (count >= runtime.limits.sessionsPerSandbox) {
+      throw limitExceeded('sessionsPerSandbox', runtime.limits.sessionsPerSandbox, `sandbox ${sandboxId} already has ${count} sessions`);
     }
     const cwd = options.cwd === undefined ? '/workspace' : checkSandboxPath(options.cwd);
     if (options.cwd !== undefined) await runtime.files.mkdir(cwd, true);
@@ -156,6 +170,49 @@ export class SandboxPool {
     await session.dispose(TERMINAL_CLOSE_CODES.SESSION_DELETED, 'session deleted');
   }
 
+  /**
+   * Deletes a sandbox: ends its sessions (their viewers are closed with SESSION_DELETED), forgets their records, stops
+   * it and waits until its processes are gone, and only then removes its workspace and control files. Calls naming
+   * it meanwhile get SANDBOX_DELETING; the next one after starts an empty sandbox under the same id.
+   */
+  async deleteSandbox(sandboxId: string): Promise<void> {
+    if (!ID_PATTERN.test(sandboxId)) throw new RelayError('INVALID_SANDBOX_ID', `invalid sandbox id ${JSON.stringify(sandboxId).slice(0, 80)}`);
+    if (this.#deleting.has(sandboxId)) throw new RelayError('SANDBOX_DELETING', `sandbox ${sandboxId} is already being deleted`);
+    this.#deleting.add(sandboxId);
+    try {
+      const runtime = this.#sandboxes.get(sandboxId);
+      if (runtime) {
+        const sessions = runtime.sessionList();
+        for (const session of sessions) runtime.removeSession(session.id);
+        await Promise.all(sessions.map((session) => session.dispose(TERMINAL_CLOSE_CODES.SESSION_DELETED, 'sandbox deleted')));
+        await runtime.stopForDeletion();
+        this.#sandboxes.delete(sandboxId);
+      }
+      for (const record of await this.options.registry.list(sandboxId)) await this.options.registry.delete(sandboxId, record.id);
+      await rm(this.#dirsOf(sandboxId).workspace, { recursive: true, force: true });
+      await rm(join(this.options.runtimeDir, sandboxId), { recursive: true, force: true });
+      this.options.log.info({ sandbox: sandboxId }, 'sandbox deleted');
+    } finally {
+      this.#deleting.delete(sandboxId);
+    }
+  }
+
+  /** True while `deleteSandbox` runs for the id. */
+  isDeleting(sandboxId: string): boolean {
+    return this.#deleting.has(sandboxId);
+  }
+
+  /** Where a sandbox's directories are on the host; the workspace's parent holds the relay's own files about it. */
+  #dirsOf(id: string) {
+    const { dataDir, runtimeDir } = this.options;
+    return { workspace: join(dataDir, 'sandboxes', id, 'workspace'), control: join(runtimeDir, id, 'control') };
+  }
+
+  /** The relay's own directory about a sandbox (beside its workspace, out of the sandbox's reach). */
+  sandboxStateDir(id: string): string {
+    return join(this.options.dataDir, 'sandboxes', id);
+  }
+
   /** Puts a sandbox to sleep now (tests and the demo's "sleep now" use it). */
   async sleepSandbox(sandboxId: string, detail?: string): Promise<void> {
     await this.#sandboxes.get(sandboxId)?.sleep('requested', detail);
@@ -172,8 +229,9 @@ export class SandboxPool {
     const now = Date.now();
     for (const runtime of this.#sandboxes.values()) {
       if (!runtime.running || runtime.busy) continue;
-      if (now - runtime.lastActivityAt >= this.#idleTimeoutMs) {
-        await runtime.sleep('idle', `idle for ${this.#idleTimeoutMs} ms`).catch((error) => this.options.log.error({ err: error, sandbox: runtime.id }, 'sleep failed'));
+      const idleTimeoutMs = Math.min(this.#idleTimeoutMs, runtime.profile.idleTimeoutMs ?? Infinity);
+      if (now - runtime.lastActivityAt >= idleTimeoutMs) {
+        await runtime.sleep('idle', `idle for ${idleTimeoutMs} ms`).catch((error) => this.options.log.error({ err: error, sandbox: runtime.id }, 'sleep failed'));
       }
     }
   }

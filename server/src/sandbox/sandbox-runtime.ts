@@ -19,6 +19,18 @@ export interface SandboxDirs {
   control: string;
 }
 
+/** How long deleting a sandbox waits for its processes to be gone after the backend's stop() before it gives up. */
+const PROCESSES_GONE_TIMEOUT_MS = 10_000;
+const PROCESSES_GONE_POLL_MS = 10;
+
+/** What one sandbox gets beyond the relay-wide limits (guest sandboxes set these; see `GuestLimits`). */
+export interface SandboxProfile {
+  /** Sleeps after this long without activity when it is shorter than the relay-wide idle timeout. */
+  idleTimeoutMs?: number;
+  /** Passed to the backend as `SandboxResources.workspaceBytes`. */
+  workspaceBytes?: number;
+}
+
 /** Why a sandbox goes to sleep: idle (the reaper), asked for (the admin endpoint, tests), or the relay closing. */
 export type SleepCause = 'idle' | 'requested' | 'relay-closing';
 
@@ -47,6 +59,8 @@ export class SandboxRuntime {
   /** A sleep in progress; a wake waits for it so two instances never share the directories. */
   #stopping: Promise<void> | undefined;
   readonly #sessionHost: SessionHost;
+  /** Set once deletion began: the runtime never starts again (the pool makes a new one for the id afterwards). */
+  #deleting = false;
 
   constructor(
     readonly id: string,
@@ -61,6 +75,8 @@ export class SandboxRuntime {
     private readonly observer: SandboxObserver = {},
     /** The host ids the sandbox runs under; undefined without isolation. */
     private readonly ids?: SandboxIds,
+    /** This sandbox's own idle timeout and workspace size (guest sandboxes). */
+    readonly profile: SandboxProfile = {},
   ) {
     this.#workspaceReady = prepareWorkspace(dirs.workspace, ids).then(({ migrated }) => {
       if (migrated) this.log.warn({ entries: migrated }, 'workspace moved to the sandbox id range (it was made by a relay that ran sandboxes as host root)');
@@ -114,6 +130,7 @@ export class SandboxRuntime {
   }
 
   ensureRunning(): Promise<SandboxInstance> {
+    if (this.#deleting) return Promise.reject(new RelayError('SANDBOX_DELETING', `sandbox ${this.id} is being deleted; try again in a moment`));
     if (this.#instance) return Promise.resolve(this.#instance);
     if (!this.#starting) {
       try {
@@ -148,7 +165,13 @@ export class SandboxRuntime {
         workspaceDir: this.dirs.workspace,
         controlDir: this.dirs.control,
         network: this.network,
-        resources: { processes: this.limits.sandboxProcesses, memoryBytes: this.limits.sandboxMemoryBytes, cpuCores: this.limits.sandboxCpuCores, tmpBytes: this.limits.sandboxTmpBytes },
+        resources: {
+          processes: this.limits.sandboxProcesses,
+          memoryBytes: this.limits.sandboxMemoryBytes,
+          cpuCores: this.limits.sandboxCpuCores,
+          tmpBytes: this.limits.sandboxTmpBytes,
+          ...(this.profile.workspaceBytes !== undefined ? { workspaceBytes: this.profile.workspaceBytes } : {}),
+        },
       });
     } catch (error) {
       this.log.error({ err: error }, 'sandbox could not start');
@@ -180,6 +203,26 @@ export class SandboxRuntime {
     await this.#stopping;
     this.observer.sandboxSlept?.();
     this.log.info({ cause, ...(detail ? { detail } : {}) }, 'sandbox asleep');
+  }
+
+  /**
+   * The first step of deleting the sandbox: refuses every later start, waits for a start in progress, stops the
+   * instance and resolves only once the backend says its processes are gone. Its workspace may be removed only
+   * after this: a recursive delete by name while a sandbox process runs can be raced into host files (symlink swaps).
+   */
+  async stopForDeletion(): Promise<void> {
+    this.#deleting = true;
+    await this.#starting?.catch(() => undefined);
+    const instance = this.#instance;
+    this.#instance = undefined;
+    if (instance) this.#stopping = instance.stop().finally(() => (this.#stopping = undefined));
+    await this.#stopping;
+    // Whether stop() resolves before the last process of the sandbox is gone is the backend's business (bubblewrap's
+    // used to: the namespace's init died a moment after the outer bwrap); deleting the workspace waits for it.
+    const deadline = Date.now() + PROCESSES_GONE_TIMEOUT_MS;
+    while (instance?.alive?.() === true && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, PROCESSES_GONE_POLL_MS));
+    if (instance?.alive?.() === true) throw new RelayError('INTERNAL', `sandbox ${this.id} still has processes ${PROCESSES_GONE_TIMEOUT_MS} ms after it was stopped; its workspace is kept`);
+    this.log.info('sandbox stopped for deletion');
   }
 
   /** The session with this id, if this sandbox holds it in memory. */

@@ -1,5 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { FitAddon } from '@xterm/addon-fit';
+import { FitAddon } from '../xterm-modules.ts';
 import type { Terminal } from '@xterm/xterm';
 
 /**
