@@ -92,6 +92,12 @@ export interface RelayLimits {
    */
   sandboxTmpBytes: number;
   /**
+   * Size of each sandbox's `/workspace`; 0 (the default) keeps it a directory on the data disk, bounded only by that
+   * disk. Otherwise it is a volume of its own (a sparse ext4 image, loop-mounted); over it ENOSPC inside and
+   * `NO_SPACE` from the files API, and nothing elsewhere. Guest sandboxes have `guestWorkspaceBytes`.
+   */
+  sandboxWorkspaceBytes: number;
+  /**
    * Upload bytes (writeFile bodies) the relay accepts at once, all clients together: each upload reserves its
    * `Content-Length` (or `fileBytes` when it sends none) until it ends. Over it: 429 LIMIT_EXCEEDED, try again later.
    */
@@ -137,6 +143,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   sandboxMemoryBytes: 2 * 1024 * 1024 * 1024,
   sandboxCpuCores: 1,
   sandboxTmpBytes: 512 * 1024 * 1024,
+  sandboxWorkspaceBytes: 0,
   uploadBytesInFlight: 1024 * 1024 * 1024,
   uploadBytesInFlightPerClient: 256 * 1024 * 1024,
   sessionsPerSandbox: 64,

@@ -3,7 +3,7 @@
 // its own sandbox.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,6 +176,34 @@ describe('disk space', () => {
     }
   });
 
+  it('with sandboxWorkspaceBytes a workspace is a volume of that size: full inside and NO_SPACE outside, kept across restarts, gone with its sandbox', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'storage-volume-'));
+    const workspace = join(dataDir, 'sandboxes', 'bounded', 'workspace');
+    let env = await startRelay({ dataDir, limits: { sandboxWorkspaceBytes: 16 * MIB } });
+    try {
+      const sandbox = getSandbox(env.relay.url, 'bounded');
+      const filled = await sandbox.exec('dd if=/dev/zero of=/workspace/fill bs=1M count=40 2>&1; df -k /workspace | tail -1; ls -A /workspace', { timeout: 60_000 });
+      assert.match(filled.stdout, /No space left on device/);
+      const size = Number(/\s(\d+)\s+\d+\s+\d+\s+\d+%/.exec(filled.stdout)?.[1]);
+      assert.ok(size > 8 * 1024 && size <= 16 * 1024, `/workspace is ${size} KiB`);
+      assert.doesNotMatch(filled.stdout, /lost\+found/);
+      await assert.rejects(sandbox.writeFile('/workspace/more', new Uint8Array(4 * MIB)), (error: unknown) => error instanceof SandboxError && error.code === 'NO_SPACE');
+      const other = env.sandbox();
+      assert.equal((await other.exec('dd if=/dev/zero of=/workspace/some bs=1M count=8 status=none && echo room-of-its-own', { timeout: 60_000 })).stdout, 'room-of-its-own\n', 'another sandbox has its own volume');
+      await sandbox.exec('rm /workspace/fill && echo kept > /workspace/note');
+      await env.close();
+      assert.equal(isMounted(workspace), false, 'the volume stays mounted after the relay closed');
+      env = await startRelay({ dataDir, limits: { sandboxWorkspaceBytes: 16 * MIB } });
+      assert.equal(await getSandbox(env.relay.url, 'bounded').readFile('/workspace/note'), 'kept\n', 'the volume came back with its files');
+      await env.relay.pool.deleteSandbox('bounded');
+      assert.equal(isMounted(workspace), false);
+      assert.equal(existsSync(join(dataDir, 'sandboxes', 'bounded', 'workspace.img')), false, 'the image outlived its sandbox');
+    } finally {
+      await env.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('a full data disk answers NO_SPACE, leaves no partial file, and sessions still start', { timeout: TEST_TIMEOUT_MS }, async () => {
     const mount = mkdtempSync(join(tmpdir(), 'storage-full-'));
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mount]);
@@ -219,6 +247,10 @@ describe('disk space', () => {
     }
   });
 });
+
+function isMounted(dir: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === dir);
+}
 
 after(() => {
   for (const entry of readdirSync(tmpdir())) if (/^storage-(full|runtime)-/.test(entry)) spawnSync('umount', [join(tmpdir(), entry)]);

@@ -4,17 +4,12 @@ import type { CreateSandboxResponse } from '@sandbox-terminal/protocol';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { RelayError } from '../errors.ts';
-import { runOneShot } from '../exec/one-shot-exec.ts';
 import type { SandboxPool } from './sandbox-pool.ts';
 import type { WorkspaceTemplates } from './workspace-templates.ts';
 
 /** The relay's note, beside a workspace, of the template it was started from. */
 const TEMPLATE_NOTE = 'template.json';
 const templateNote = z.object({ template: z.string(), createdAt: z.string() });
-/** Making a template's executables executable runs inside the sandbox; it gets this long. */
-const CHMOD_TIMEOUT_MS = 30_000;
-/** Executable paths per `chmod` command line (each is short: the template's own paths). */
-const CHMOD_BATCH = 200;
 
 /**
  * Whole-sandbox operations behind `PUT` and `DELETE /v1/sandboxes/:id`: preparing a sandbox from a template, and
@@ -38,6 +33,8 @@ export class SandboxLifecycle {
     if (template !== undefined) this.templates.require(template);
     return this.#serially(sandboxId, async () => {
       const runtime = this.pool.sandbox(sandboxId);
+      // A workspace volume is mounted by then, so what is in it is what counts.
+      await runtime.workspaceReady;
       const note = await this.#readNote(sandboxId);
       if (template === undefined || note?.template === template) return { id: sandboxId, template: note?.template ?? null, created: false };
       if (note) throw new RelayError('SANDBOX_EXISTS', `sandbox ${sandboxId} was started from template ${note.template}; delete it to start it from ${template}`);
@@ -45,7 +42,6 @@ export class SandboxLifecycle {
         throw new RelayError('SANDBOX_EXISTS', `sandbox ${sandboxId} already has files in /workspace; delete it to start it from template ${template}`);
       }
       const copy = await this.templates.copyInto(template, runtime.files);
-      if (copy.executables.length) await this.#makeExecutable(sandboxId, copy.executables);
       await writeFile(join(this.pool.sandboxStateDir(sandboxId), TEMPLATE_NOTE), JSON.stringify({ template, createdAt: new Date().toISOString() }));
       this.log.info({ sandbox: sandboxId, template, files: copy.files, bytes: copy.bytes, ...(copy.skipped.length ? { skipped: copy.skipped } : {}) }, 'sandbox started from template');
       return { id: sandboxId, template, created: true };
@@ -75,16 +71,6 @@ export class SandboxLifecycle {
     return parsed.success ? parsed.data : undefined;
   }
 
-  /** The files API writes plain files (0644); the executable bits are set from inside, as the sandbox's own user. */
-  async #makeExecutable(sandboxId: string, paths: string[]): Promise<void> {
-    const runtime = this.pool.sandbox(sandboxId);
-    for (let start = 0; start < paths.length; start += CHMOD_BATCH) {
-      const batch = paths.slice(start, start + CHMOD_BATCH).map(shellQuote).join(' ');
-      const result = await runOneShot(runtime, { command: `chmod a+x -- ${batch}`, timeoutMs: CHMOD_TIMEOUT_MS });
-      if (result.exitCode !== 0) this.log.warn({ sandbox: sandboxId, stderr: result.stderr.slice(0, 500) }, 'could not make template executables executable');
-    }
-  }
-
   /** One call after another per sandbox; while a deletion runs, every other call is refused at once rather than queued. */
   #serially<T>(sandboxId: string, task: () => Promise<T>): Promise<T> {
     if (this.pool.isDeleting(sandboxId)) return Promise.reject(new RelayError('SANDBOX_DELETING', `sandbox ${sandboxId} is being deleted; try again in a moment`));
@@ -96,9 +82,5 @@ export class SandboxLifecycle {
     });
     return next;
   }
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 

@@ -11,6 +11,7 @@ import type { SandboxBackend } from './backend.ts';
 import { SandboxRuntime, type SandboxObserver, type SandboxProfile } from './sandbox-runtime.ts';
 import { checkSandboxPath } from './workspace-files.ts';
 import type { SandboxIds } from './sandbox-ids.ts';
+import { VOLUME_IMAGE, unmountWorkspaceVolume } from './workspace-volume.ts';
 import { TypingPriority } from '../session/typing-priority.ts';
 
 export interface SandboxPoolOptions {
@@ -186,9 +187,13 @@ export class SandboxPool {
         for (const session of sessions) runtime.removeSession(session.id);
         await Promise.all(sessions.map((session) => session.dispose(TERMINAL_CLOSE_CODES.SESSION_DELETED, 'sandbox deleted')));
         await runtime.stopForDeletion();
+        await runtime.releaseWorkspace();
         this.#sandboxes.delete(sandboxId);
       }
       for (const record of await this.options.registry.list(sandboxId)) await this.options.registry.delete(sandboxId, record.id);
+      // A volume a killed relay left mounted goes too, and its image: a reset starts from nothing.
+      await unmountWorkspaceVolume(this.#dirsOf(sandboxId).workspace);
+      await rm(join(this.sandboxStateDir(sandboxId), VOLUME_IMAGE), { force: true });
       await rm(this.#dirsOf(sandboxId).workspace, { recursive: true, force: true });
       await rm(join(this.options.runtimeDir, sandboxId), { recursive: true, force: true });
       this.options.log.info({ sandbox: sandboxId }, 'sandbox deleted');
@@ -247,6 +252,7 @@ export class SandboxPool {
       // The saved screen must hold the last output: the mirror parses lazily.
       await Promise.all(sessions.map((session) => session.settleScreen()));
       await Promise.all(sessions.map((session) => runtime.persist(session)));
+      await runtime.releaseWorkspace().catch((error: unknown) => this.options.log.error({ err: error, sandbox: runtime.id }, 'could not unmount the workspace volume'));
     }
     this.#typingPriority.dispose();
   }

@@ -12,6 +12,7 @@ import type { SandboxBackend, SandboxInstance } from './backend.ts';
 import { WorkspaceFiles } from './workspace-files.ts';
 import { makePrivateDirectory, type SandboxIds } from './sandbox-ids.ts';
 import { prepareWorkspace } from './workspace-ownership.ts';
+import { mountWorkspaceVolume, unmountWorkspaceVolume } from './workspace-volume.ts';
 import type { TypingPriority } from '../session/typing-priority.ts';
 
 export interface SandboxDirs {
@@ -55,6 +56,8 @@ export class SandboxRuntime {
   oneShotRuns = 0;
   #instance: SandboxInstance | undefined;
   readonly #workspaceReady: Promise<void>;
+  /** The workspace is a mounted volume of its own size. */
+  #volume = false;
   #starting: Promise<SandboxInstance> | undefined;
   /** A sleep in progress; a wake waits for it so two instances never share the directories. */
   #stopping: Promise<void> | undefined;
@@ -78,9 +81,7 @@ export class SandboxRuntime {
     /** This sandbox's own idle timeout and workspace size (guest sandboxes). */
     readonly profile: SandboxProfile = {},
   ) {
-    this.#workspaceReady = prepareWorkspace(dirs.workspace, ids).then(({ migrated }) => {
-      if (migrated) this.log.warn({ entries: migrated }, 'workspace moved to the sandbox id range (it was made by a relay that ran sandboxes as host root)');
-    });
+    this.#workspaceReady = this.#prepareWorkspace();
     this.#workspaceReady.catch((error: unknown) => this.log.error({ err: error }, 'could not prepare the workspace'));
     // A file call before the first start must not find the directory missing or still host root's.
     this.files = new WorkspaceFiles(dirs.workspace, limits.fileBytes, limits.listEntries, ids, this.#workspaceReady);
@@ -146,6 +147,37 @@ export class SandboxRuntime {
   /** The workspace exists with its owner (migrated once if needed): file calls and starts wait for it. */
   get workspaceReady(): Promise<void> {
     return this.#workspaceReady;
+  }
+
+  /**
+   * With a size of its own (`workspaceBytes` of a guest profile, else `sandboxWorkspaceBytes`), the workspace is a
+   * volume (`workspace-volume.ts`), mounted before anything touches it; then owner and mode, migrated once if needed.
+   */
+  async #prepareWorkspace(): Promise<void> {
+    const bytes = this.profile.workspaceBytes ?? (this.limits.sandboxWorkspaceBytes || undefined);
+    if (bytes && this.ids) {
+      makePrivateDirectory(dirname(this.dirs.workspace));
+      mkdirSync(this.dirs.workspace, { recursive: true, mode: 0o700 });
+      try {
+        const outcome = await mountWorkspaceVolume({ stateDir: dirname(this.dirs.workspace), workspaceDir: this.dirs.workspace, bytes, ids: this.ids });
+        this.#volume = true;
+        this.log.debug({ outcome, bytes }, 'workspace volume');
+      } catch (error) {
+        if (!/already has files/.test((error as Error).message)) throw error;
+        // Never hide a user's files under a mount: this workspace stays as it is, unbounded, and the log says so.
+        this.log.warn({ bytes }, 'workspace already has files: it keeps them and gets no size of its own');
+      }
+    }
+    const { migrated } = await prepareWorkspace(this.dirs.workspace, this.ids);
+    if (migrated) this.log.warn({ entries: migrated }, 'workspace moved to the sandbox id range (it was made by a relay that ran sandboxes as host root)');
+  }
+
+  /** Unmounts the workspace's volume, if it has one (the relay closing, or the sandbox being deleted). */
+  async releaseWorkspace(): Promise<void> {
+    await this.#workspaceReady.catch(() => undefined);
+    if (!this.#volume) return;
+    await unmountWorkspaceVolume(this.dirs.workspace);
+    this.#volume = false;
   }
 
   async #start(): Promise<SandboxInstance> {

@@ -54,15 +54,15 @@ export class WorkspaceFiles {
     this.#owner = ids ? { uid: ids.uid, gid: ids.gid } : { uid: -1, gid: -1 };
   }
 
-  /** Writes a whole file from memory (templates, small files). */
-  async write(path: string, content: Uint8Array): Promise<void> {
+  /** Writes a whole file from memory (templates, small files); `mode` (permission bits only) for a new file. */
+  async write(path: string, content: Uint8Array, options: { mode?: number } = {}): Promise<void> {
     if (content.byteLength > this.maxFileBytes) {
       throw limitExceeded('fileBytes', this.maxFileBytes, `file is ${content.byteLength} bytes; the limit is ${this.maxFileBytes}`);
     }
     await this.writeFrom(path, async (fd) => {
       let offset = 0;
       while (offset < content.byteLength) offset += (await writeFd(fd, content, offset, content.byteLength - offset)).bytesWritten;
-    });
+    }, options.mode);
   }
 
   /** Streams `source` into the file, refusing (LIMIT_EXCEEDED, nothing changed) once it passes `fileBytes`. */
@@ -80,8 +80,11 @@ export class WorkspaceFiles {
     return written;
   }
 
-  /** The atomic write: a temporary file beside the target, filled by `fill`, then renamed over it. */
-  async writeFrom(path: string, fill: (fd: number) => Promise<void>): Promise<void> {
+  /**
+   * The atomic write: a temporary file beside the target, filled by `fill`, then renamed over it. The file keeps a
+   * replaced file's mode, else gets `mode` or 0644, never with set-uid, set-gid or sticky bits.
+   */
+  async writeFrom(path: string, fill: (fd: number) => Promise<void>, mode?: number): Promise<void> {
     await this.#ready();
     const walk = new WorkspaceWalk(this.hostRoot, path);
     let temporary: { fd: number; name: string; parentFd: number } | undefined;
@@ -100,7 +103,7 @@ export class WorkspaceFiles {
       });
       // The owner and mode the file ends with are set on the descriptor, before anyone inside can open it.
       if (this.#owner.uid >= 0) fchownSync(fd, kept?.uid ?? this.#owner.uid, kept?.gid ?? this.#owner.gid);
-      fchmodSync(fd, (target.stat?.mode ?? NEW_FILE_MODE) & KEPT_MODE_BITS);
+      fchmodSync(fd, (target.stat?.mode ?? mode ?? NEW_FILE_MODE) & KEPT_MODE_BITS);
       walk.call(() => fs.renameat2(target.parentFd, name, target.parentFd, target.name, 0));
       closeSync(fd);
       temporary = undefined;

@@ -5,12 +5,10 @@ import { TEMPLATE_NAME_PATTERN } from '@sandbox-terminal/protocol';
 import { RelayError } from '../errors.ts';
 import type { WorkspaceFiles } from './workspace-files.ts';
 
-/** What copying a template wrote, for the log and for making its executables executable inside the sandbox. */
+/** What copying a template wrote, for the log. */
 export interface TemplateCopy {
   files: number;
   bytes: number;
-  /** Sandbox paths of files that were executable in the template (the files API writes plain files). */
-  executables: string[];
   /** Template entries that are neither files nor directories (symlinks, sockets…), left out. */
   skipped: string[];
 }
@@ -70,17 +68,16 @@ export class WorkspaceTemplates {
   async copyInto(name: string, files: WorkspaceFiles): Promise<TemplateCopy> {
     this.require(name);
     const root = this.#dirs.get(name)!;
-    const copy: TemplateCopy = { files: 0, bytes: 0, executables: [], skipped: [] };
+    const copy: TemplateCopy = { files: 0, bytes: 0, skipped: [] };
     for (const entry of this.#entries.get(name)!) {
       const sandboxPath = posix.join('/workspace', entry.path);
       if (entry.kind === 'directory') {
         await files.mkdir(sandboxPath, true);
       } else if (entry.kind === 'file') {
         const content = await readFile(join(root, entry.path));
-        await files.write(sandboxPath, content);
+        await files.write(sandboxPath, content, { mode: entry.executable ? 0o755 : 0o644 });
         copy.files++;
         copy.bytes += content.byteLength;
-        if (entry.executable) copy.executables.push(sandboxPath);
       } else {
         copy.skipped.push(sandboxPath);
       }
