@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRelay, type Relay, type RelayOptions } from '@sandbox-terminal/server';
@@ -92,6 +93,12 @@ export class TerminalClient {
   }
 }
 
+const spawnedRelays = new Set<ChildProcess>();
+// Whatever a failed test left running goes when its file is done.
+after(() => {
+  for (const child of spawnedRelays) child.kill('SIGKILL');
+});
+
 /** The relay CLI (`sandbox-relay`) in its own process, from the sources, as an operator runs it. */
 export async function spawnRelayProcess(args: string[], extraEnv: Record<string, string> = {}): Promise<{ url: string; pid: number; kill: (signal?: NodeJS.Signals) => void; exited: Promise<void>; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--conditions=@sandbox-terminal/source', '--import', 'tsx', 'server/bin/sandbox-relay.mjs', '--port', '0', '--log-level', 'warn', ...args], {
@@ -103,6 +110,9 @@ export async function spawnRelayProcess(args: string[], extraEnv: Record<string,
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], 'the relay to listen', 30_000);
+  // A test that fails before it stops the relay must not keep its file's process alive (and the run waiting for it).
+  spawnedRelays.add(child);
+  void exited.then(() => spawnedRelays.delete(child));
   const kill = (signal: NodeJS.Signals = 'SIGKILL') => void child.kill(signal);
   return { url, pid: child.pid!, kill, exited, stop: () => (kill('SIGTERM'), exited) };
 }

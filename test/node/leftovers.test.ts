@@ -39,9 +39,12 @@ describe('leftovers', () => {
     const marker = `sleep 5151.${process.pid % 1000}`;
     try {
       const { relay, runtime } = await relayWithSandboxes(dataDir, 8, marker);
-      assert.equal(runtime.length, 1, 'the relay made one runtime directory');
-      if (CGROUP_CONTROLLERS.length) assert.ok(cgroupsOf(relay.pid).length > 0, 'the relay made cgroups');
-      await relay.stop();
+      try {
+        assert.equal(runtime.length, 1, 'the relay made one runtime directory');
+        if (CGROUP_CONTROLLERS.length) assert.ok(cgroupsOf(relay.pid).length > 0, 'the relay made cgroups');
+      } finally {
+        await relay.stop();
+      }
       assert.deepEqual(cgroupsOf(relay.pid), [], 'cgroups left after a clean stop');
       assert.ok(!runtimeDirs().includes(runtime[0]!), 'the runtime directory was left');
       assert.deepEqual(hostPidsRunning(marker), [], 'sandbox processes outlived the relay');
