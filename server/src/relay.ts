@@ -10,6 +10,7 @@ import { RelayAuth } from './auth.ts';
 import { limitExceeded } from './errors.ts';
 import { ClientRates } from './http/client-rates.ts';
 import { UploadBudget } from './http/upload-budget.ts';
+import { clientAddress } from './http/client-address.ts';
 import { handleApiRequest, requestIdFor, type RouteContext } from './http/api-routes.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIMITS, MIN_IDLE_TIMEOUT_MS, type RelayLimits } from './limits.ts';
 import { RelayMetrics } from './metrics.ts';
@@ -121,6 +122,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     if (stale) logger.info({ relays: stale }, 'removed the cgroups of relays that were killed');
   }
   removeStaleRuntimeDirs(logger);
+  const trustProxy = options.trustProxy ?? false;
   const networkMode = !(options.network ?? true) ? 'off' : !backend.isolated ? 'host (not isolated)' : backend instanceof BubblewrapBackend && backend.networkUnavailable ? 'off (pasta unavailable)' : 'on';
   const dataDir = options.dataDir ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'sandbox-terminal-data-'));
   const templates = await WorkspaceTemplates.load(options.templates);
@@ -153,7 +155,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     uploads: new UploadBudget(limits.uploadBytesInFlight, limits.uploadBytesInFlightPerClient),
     lifecycle,
     guests,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy,
     health: () => ({
       ok: true,
       backend: backend.name,
@@ -196,7 +198,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       log.debug({ method: request.method, route: 'origin refused', status: 403, origin }, 'http request');
       return true;
     }
-    if (url.pathname.startsWith(API_PREFIX) && !clientRates.take(request.socket.remoteAddress ?? 'unknown')) {
+    if (url.pathname.startsWith(API_PREFIX) && !clientRates.take(clientAddress(request, trustProxy))) {
       const limit = limits.httpRequestsPerSecond;
       const body = limitExceeded('httpRequestsPerSecond', limit, `more than ${limit} requests a second from this address`).toPayload();
       response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify(body));

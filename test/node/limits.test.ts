@@ -236,6 +236,30 @@ describe('httpRequestsPerSecond', async () => {
     await waitFor(async () => (await sandbox.exec('echo refilled', { session }).catch(() => undefined))?.stdout === 'refilled\n', 'an exec once the bucket refilled');
     terminal.close();
   });
+
+  it('behind a proxy (trustProxy) each forwarded client has its own bucket; without it, a forged header changes nothing', async () => {
+    const burst = (relay: string, forwardedFor: string) =>
+      Promise.all(Array.from({ length: PER_SECOND * 2 }, () => fetch(`${relay}/v1/sandboxes/xff-box/sessions`, { headers: { 'x-forwarded-for': forwardedFor } }).then((response) => response.status)));
+    const proxied = await startRelay({ trustProxy: true, limits: { httpRequestsPerSecond: PER_SECOND } });
+    try {
+      // The first client uses its bucket up; the second, behind the same proxy, still has a full one.
+      const first = await burst(proxied.relay.url, '203.0.113.1');
+      const second = await burst(proxied.relay.url, '203.0.113.2');
+      assert.ok(first.includes(429), 'the first client was never limited');
+      assert.ok(second.filter((status) => status === 200).length >= PER_SECOND, `the second client shared the first's bucket: ${second.join(',')}`);
+      // Without trustProxy the header is the client's to write: it is ignored, and the address is the socket's.
+      const direct = await startRelay({ limits: { httpRequestsPerSecond: PER_SECOND } });
+      try {
+        await burst(direct.relay.url, '203.0.113.3');
+        const forged = await burst(direct.relay.url, '203.0.113.4');
+        assert.ok(forged.filter((status) => status === 200).length < PER_SECOND, 'a new X-Forwarded-For got a fresh bucket without trustProxy');
+      } finally {
+        await direct.close();
+      }
+    } finally {
+      await proxied.close();
+    }
+  });
 });
 
 describe('environment and JSON body limits', async () => {

@@ -28,6 +28,7 @@ import { sendError, sendJson } from './http-io.ts';
 import { readJson } from './json-body.ts';
 import { decodePathSegment, routePattern } from './route-pattern.ts';
 import type { UploadBudget } from './upload-budget.ts';
+import { clientAddress } from './client-address.ts';
 import type { GuestService } from '../guest/guest-service.ts';
 import type { SandboxLifecycle } from '../sandbox/sandbox-lifecycle.ts';
 import { registerGuestRoutes } from './guest-routes.ts';
@@ -258,7 +259,7 @@ route('PUT', API_ROUTES.files, 'write', async (ctx, request, response, [sandboxI
     request.resume();
     throw limitExceeded('fileBytes', limit, `request body of ${declared} bytes is over the ${limit}-byte limit`);
   }
-  const release = ctx.uploads.reserve(request.socket.remoteAddress ?? 'unknown', declared ?? limit);
+  const release = ctx.uploads.reserve(clientAddress(request, ctx.trustProxy), declared ?? limit);
   try {
     await ctx.pool.sandbox(sandboxId!).files.writeStream(path, request);
   } catch (error) {
