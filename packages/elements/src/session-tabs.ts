@@ -2,6 +2,7 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { getSandbox, SandboxError, type Sandbox } from '@sandbox-terminal/client';
 import { connectionErrorFrom, describeError, sandboxErrorFrom } from './connection-status.ts';
+import { tabKeyAction } from './tab-keys.ts';
 import { ColorSchemeController } from './controllers/color-scheme-controller.ts';
 import { ScrollOverflowController } from './controllers/scroll-overflow-controller.ts';
 import { TabCloseController } from './controllers/tab-close-controller.ts';
@@ -348,22 +349,15 @@ export class SessionTabs extends LitElement {
   }
 
   #handleKeydown = (event: KeyboardEvent): void => {
-    const tabs = this.#list.entries;
     const active = this.#list.active;
     if (this.#rename.renaming || !active) return;
-    const index = Math.max(0, this.#list.indexOf(active));
-    const moves: Record<string, number> = { ArrowRight: (index + 1) % tabs.length, ArrowLeft: (index - 1 + tabs.length) % tabs.length, Home: 0, End: tabs.length - 1 };
-    const actions: Record<string, () => void> = {
-      F2: () => this.#rename.start(active),
-      Delete: () => void this.#closing.close(active),
-      Enter: () => this.terminalFor()?.focus(),
-      ' ': () => this.terminalFor()?.focus(),
-    };
-    const target = tabs[moves[event.key] ?? -1];
-    const action = target ? () => this.#select(target.key, { focusTab: true }) : actions[event.key];
+    const action = tabKeyAction(event.key, Math.max(0, this.#list.indexOf(active)), this.#list.entries.length);
     if (!action) return;
     event.preventDefault();
-    action();
+    if ('move' in action) this.#select(this.#list.entries[action.move]!.key, { focusTab: true });
+    else if (action.act === 'rename') this.#rename.start(active);
+    else if (action.act === 'close') void this.#closing.close(active);
+    else this.terminalFor()?.focus();
   };
 
   #select(key: string, { focusTab = false, focusTerminal = false } = {}): void {
