@@ -4,9 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { API_PREFIX, API_ROUTES, REQUEST_ID_HEADER, SESSION_RECREATED_HEADER } from '@sandbox-terminal/protocol';
+import { API_PREFIX, API_ROUTES, ID_PATTERN, RELAY_HOP_HEADER, REQUEST_ID_HEADER, SESSION_RECREATED_HEADER, sandboxSegmentOf } from '@sandbox-terminal/protocol';
 import { pino, type Logger } from 'pino';
 import { RelayAuth } from './auth.ts';
+import { RelayCluster, type CallContext } from './cluster/relay-cluster.ts';
+import { clientAddressOf, setForwardedClientAddress } from './http/client-address.ts';
 import { limitExceeded } from './errors.ts';
 import { ClientRates } from './http/client-rates.ts';
 import { UploadBudget } from './http/upload-budget.ts';
@@ -32,11 +34,18 @@ export interface RelayOptions {
   /** Where workspaces and the SQLite session registry live. Without it: a temporary directory and an in-memory registry. */
   dataDir?: string;
   /**
-   * Keeps session records in Redis (`redis://[user:pass@]host:port[/db]`) instead of memory or SQLite, so relays
-   * sharing it (one replacing another, or several behind a balancer that routes by sandbox id) find each other's
-   * sessions. The relay checks the connection at start and fails if Redis cannot be reached.
+   * Keeps session records in Redis (`redis://[user:pass@]host:port[/db]`) instead of memory or SQLite, and makes this
+   * relay one of a group sharing it: each sandbox runs on the relay holding its lease in Redis, and any relay answers
+   * any call, forwarding it to that relay (docs/deployment.md, "Several relays"). The relay checks the connection at
+   * start and fails if Redis cannot be reached.
    */
   redisUrl?: string;
+  /**
+   * With `redisUrl`: the URL other relays reach this one at (`http://10.0.3.7:8787`). Default: the URL it listens on,
+   * unless that is a wildcard address (0.0.0.0, ::), where it must be given. Keep it off the public network
+   * (SECURITY.md, "Several relays").
+   */
+  advertiseUrl?: string;
   /** `bubblewrap`, `unisolated`, or `auto` (bubblewrap where it works, else unisolated with a warning). Or a backend object. */
   backend?: 'auto' | 'bubblewrap' | 'unisolated' | SandboxBackend;
   /**
@@ -118,8 +127,23 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     await registry.close().catch(() => undefined);
     throw error;
   }
-  const metrics: RelayMetrics = new RelayMetrics(() => pool.runtimes());
-  const pool = new SandboxPool({ backend, dataDir, runtimeDir, ...(ids ? { ids } : {}), network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, observer: metrics });
+  let cluster: RelayCluster | undefined;
+  const metrics: RelayMetrics = new RelayMetrics(() => pool.runtimes(), () => cluster?.owned ?? 0);
+  if (options.redisUrl) {
+    try {
+      checkAdvertisable(options);
+      cluster = await RelayCluster.connect(
+        { redisUrl: options.redisUrl, leaseMs: limits.sandboxLeaseMs, replayBytes: limits.forwardReplayBytes, holderMemoryMs: limits.sessionRecordTtlMs, log: logger, metrics },
+        { forget: (id) => pool.forget(id), abandon: (id) => pool.abandon(id) },
+      );
+    } catch (error) {
+      rmSync(runtimeDir, { recursive: true, force: true });
+      await registry.close().catch(() => undefined);
+      throw error;
+    }
+  }
+  const ownership = cluster?.runtimeOwnership();
+  const pool = new SandboxPool({ backend, dataDir, runtimeDir, ...(ids ? { ids } : {}), network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, observer: metrics, ...(ownership ? { ownership } : {}) });
   const terminals = new TerminalSocketServer(pool, limits, logger, metrics, auth);
   const allowedOrigins = options.allowedOrigins;
   const context: RouteContext = {
@@ -130,12 +154,14 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     auth,
     uploads: new UploadBudget(limits.uploadBytesInFlight, limits.uploadBytesInFlightPerClient),
     health: () => ({
-      ok: true,
+      // A draining relay answers 503, so a balancer's health check takes it out while it saves its sessions.
+      ok: !cluster?.draining,
       backend: backend.name,
       isolated: backend.isolated,
       idleTimeoutMs: pool.idleTimeoutMs,
       sandboxes: pool.runtimes().length,
       running: pool.runtimes().filter((runtime) => runtime.running).length,
+      ...(cluster ? { owned: cluster.owned, draining: cluster.draining } : {}),
     }),
   };
 
@@ -167,11 +193,22 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       log.debug({ method: request.method, route: 'origin refused', status: 403, origin }, 'http request');
       return true;
     }
-    if (url.pathname.startsWith(API_PREFIX) && !clientRates.take(request.socket.remoteAddress ?? 'unknown')) {
+    const pathAndQuery = url.pathname + url.search;
+    // Only another relay of the group may vouch for a caller: the call was rate-limited there, and is not forwarded again.
+    const hop = cluster?.acceptHop(request, pathAndQuery);
+    delete request.headers[RELAY_HOP_HEADER];
+    if (hop) setForwardedClientAddress(request, hop.clientAddress);
+    if (url.pathname.startsWith(API_PREFIX) && !hop && !clientRates.take(clientAddressOf(request))) {
       const limit = limits.httpRequestsPerSecond;
       const body = limitExceeded('httpRequestsPerSecond', limit, `more than ${limit} requests a second from this address`).toPayload();
       response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify(body));
       log.debug({ method: request.method, route: 'rate limited', status: 429 }, 'http request');
+      return true;
+    }
+    const sandboxId = cluster && sandboxIdOf(url.pathname);
+    if (cluster && sandboxId) {
+      const call: CallContext = { sandboxId, pathAndQuery, requestId, clientAddress: clientAddressOf(request), hop };
+      void cluster.serveHttp(request, response, call, () => handleApiRequest(context, request, response, log));
       return true;
     }
     void handleApiRequest(context, request, response, log);
@@ -185,6 +222,15 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
       return true;
     }
+    const sandboxId = cluster && sandboxIdOf(url.pathname);
+    if (cluster && sandboxId) {
+      const pathAndQuery = url.pathname + url.search;
+      const hop = cluster.acceptHop(request, pathAndQuery);
+      const call: CallContext = { sandboxId, pathAndQuery, requestId: requestIdFor(request), clientAddress: hop?.clientAddress ?? request.socket.remoteAddress ?? 'unknown', hop };
+      void cluster.serveUpgrade(request, socket, head, call, () => terminals.handleUpgrade(request, socket, head, url));
+      return true;
+    }
+    delete request.headers[RELAY_HOP_HEADER];
     terminals.handleUpgrade(request, socket, head, url);
     return true;
   };
@@ -207,8 +253,13 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     });
     const address = server.address() as AddressInfo;
     url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    cluster?.advertise(options.advertiseUrl ?? url);
     logger.info({ url, backend: backend.name, isolated: backend.isolated, dataDir, registry: registry.kind, idleTimeoutMs, auth: auth.enabled }, 'relay listening');
   }
+  if (cluster && options.listen === false) cluster.advertise(options.advertiseUrl!);
+  // With several relays, a relay that dies leaves a screen behind for the relay that takes over (screenCheckpointMs).
+  const checkpoints = cluster && limits.screenCheckpointMs > 0 ? setInterval(() => void pool.checkpointScreens(), limits.screenCheckpointMs) : undefined;
+  checkpoints?.unref();
   if (!auth.enabled) {
     logger.warn(
       { host: options.listen === false ? 'mounted' : (options.host ?? '127.0.0.1') },
@@ -229,8 +280,12 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     sleepSandbox: (sandboxId) => pool.sleepSandbox(sandboxId),
     dropTerminalConnections: (sandboxId) => terminals.dropConnections(sandboxId),
     async close() {
+      clearInterval(checkpoints);
+      // Several relays: calls already running finish (new ones go elsewhere) before the sessions are saved.
+      await cluster?.drain(limits.drainTimeoutMs);
       terminals.close();
       await pool.close();
+      await cluster?.close();
       await registry.close();
       if (server) {
         server.closeAllConnections();
@@ -240,6 +295,33 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The sandbox a call is for, when its path is sandbox-scoped and names a valid id (others are answered here). */
+function sandboxIdOf(pathname: string): string | undefined {
+  const segment = sandboxSegmentOf(pathname);
+  if (segment === undefined) return undefined;
+  try {
+    const id = decodeURIComponent(segment);
+    return ID_PATTERN.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** With Redis, other relays must be able to reach this one: at an address it can name. */
+function checkAdvertisable(options: RelayOptions): void {
+  if (options.advertiseUrl !== undefined) {
+    if (!/^https?:\/\/[^\s/]+\/?$/.test(options.advertiseUrl) || !URL.canParse(options.advertiseUrl)) {
+      throw new Error(`the advertise URL must be http(s)://host:port, not ${JSON.stringify(options.advertiseUrl)}`);
+    }
+    return;
+  }
+  if (options.listen === false) throw new Error('a mounted relay sharing Redis needs advertiseUrl: the URL other relays reach it at');
+  const host = options.host ?? '127.0.0.1';
+  if (host === '0.0.0.0' || host === '::' || host === '') {
+    throw new Error(`the relay listens on all interfaces (${host}) and shares Redis: give --advertise-url, the URL other relays reach it at`);
+  }
 }
 
 /** `sandbox-terminal-run-<pid>-XXXXXX` in the temporary directory: one relay process's control files. */

@@ -35,6 +35,11 @@ export const ERROR_CODES = [
   'SANDBOX_START_FAILED',
   /** The relay is shutting down. */
   'SHUTTING_DOWN',
+  /**
+   * Several relays share the sandboxes: the one that runs this sandbox cannot be reached from the relay that took the
+   * call, and its lease has not run out. Try again in a moment (the sandbox moves once the lease expires).
+   */
+  'SANDBOX_UNAVAILABLE',
   /** Route not found. */
   'NOT_FOUND',
   /** Something the relay did not expect; the message says what. */
@@ -68,6 +73,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   LIMIT_EXCEEDED: 413,
   SANDBOX_START_FAILED: 503,
   SHUTTING_DOWN: 503,
+  SANDBOX_UNAVAILABLE: 503,
   NOT_FOUND: 404,
   INTERNAL: 500,
 };

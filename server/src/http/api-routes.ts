@@ -24,6 +24,7 @@ import type { RelayLimits } from '../limits.ts';
 import type { RelayMetrics } from '../metrics.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { SandboxRuntime } from '../sandbox/sandbox-runtime.ts';
+import { clientAddressOf } from './client-address.ts';
 import { sendError, sendJson } from './http-io.ts';
 import { readJson } from './json-body.ts';
 import { decodePathSegment, routePattern } from './route-pattern.ts';
@@ -116,7 +117,10 @@ function logInternal(log: Logger, error: unknown): void {
   if (toErrorPayload(error).code === 'INTERNAL') log.error({ err: error }, 'request failed');
 }
 
-route('GET', API_ROUTES.health, 'public', async (ctx, _request, response) => sendJson(response, 200, ctx.health()));
+route('GET', API_ROUTES.health, 'public', async (ctx, _request, response) => {
+  const health = ctx.health();
+  sendJson(response, health.ok === false ? 503 : 200, health);
+});
 
 route('GET', API_ROUTES.metrics, 'public', async (ctx, _request, response) => {
   const text = await ctx.metrics.render();
@@ -246,7 +250,7 @@ route('PUT', API_ROUTES.files, 'write', async (ctx, request, response, [sandboxI
     request.resume();
     throw limitExceeded('fileBytes', limit, `request body of ${declared} bytes is over the ${limit}-byte limit`);
   }
-  const release = ctx.uploads.reserve(request.socket.remoteAddress ?? 'unknown', declared ?? limit);
+  const release = ctx.uploads.reserve(clientAddressOf(request), declared ?? limit);
   try {
     await ctx.pool.sandbox(sandboxId!).files.writeStream(path, request);
   } catch (error) {
