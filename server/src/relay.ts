@@ -208,7 +208,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     const sandboxId = cluster && sandboxIdOf(url.pathname);
     if (cluster && sandboxId) {
       const call: CallContext = { sandboxId, pathAndQuery, requestId, clientAddress: clientAddressOf(request), hop };
-      void cluster.serveHttp(request, response, call, () => handleApiRequest(context, request, response, log));
+      void cluster.serveHttp(request, response, call, (served) => handleApiRequest(context, served, response, log));
       return true;
     }
     void handleApiRequest(context, request, response, log);

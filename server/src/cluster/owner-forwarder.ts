@@ -1,6 +1,6 @@
-import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { RelayError } from '../errors.ts';
@@ -36,20 +36,6 @@ export interface ForwardRequest {
   body: Buffer | undefined;
 }
 
-/** One forwarded HTTP call's state, found again from http-proxy-3's server-wide events. */
-interface CallState {
-  body: Buffer | undefined;
-  source: PassThrough | undefined;
-  request: IncomingMessage;
-  proxyRequest: ClientRequest | undefined;
-  connected: boolean;
-  finish: (outcome: ForwardOutcome) => void;
-  socket: Socket | undefined;
-  bytesAtStart: { written: number; read: number };
-  /** Taken when the owner's answer ends: a keep-alive connection may carry the next call right after. */
-  bytesAtEnd: { written: number; read: number } | undefined;
-}
-
 /** Headers of a connection, not of a message (RFC 9110 §7.6.1): they are the client connection's own business. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
 
@@ -58,61 +44,54 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upg
  * both ways (http-proxy-3). Terminal WebSockets are passed as bytes once the owner has accepted the upgrade, so every
  * frame, in both directions, and the close code arrive exactly as the owner and the client sent them.
  *
- * The request body is held back until the connection to the owner is up: a refused connection leaves it unread, so
- * the caller can send the call to another relay instead. Calls to owners go over keep-alive connections.
+ * Each call gets a connection of its own, made before anything of the call is passed on: a refused connection means
+ * the owner never saw the call, which may then go to another relay; a connection that breaks later means the owner
+ * had it, and the call is not sent again. (A keep-alive connection could break either way, and from outside there is
+ * no telling which: an exec could run twice.)
  */
 export class OwnerForwarder {
   readonly #proxy = createProxyServer({ xfwd: false });
-  readonly #agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
-  readonly #calls = new WeakMap<IncomingMessage, CallState>();
+  readonly #misdirected = new WeakSet<IncomingMessage>();
 
   constructor(private readonly counted: (traffic: ForwardedTraffic) => void) {
-    this.#proxy.on('proxyReq', (proxyRequest, request, _response, _options, socket) => this.#started(proxyRequest, request, socket));
     this.#proxy.on('proxyRes', (proxyResponse, request, response) => this.#answered(proxyResponse, request, response));
   }
 
-  forwardHttp(request: IncomingMessage, response: ServerResponse, call: ForwardRequest): Promise<ForwardOutcome> {
+  async forwardHttp(request: IncomingMessage, response: ServerResponse, call: ForwardRequest): Promise<ForwardOutcome> {
+    const target = new URL(call.pathAndQuery, call.ownerUrl);
+    const upstream = await connectTo(target);
+    if (!upstream) return 'unreachable';
+    // Our server already answered `Expect: 100-continue`; the owner must not wait for a second go-ahead.
+    delete request.headers.expect;
     return new Promise((resolve) => {
       let settled = false;
-      const state: CallState = {
-        body: call.body,
-        source: call.body ? undefined : new PassThrough(),
-        request,
-        proxyRequest: undefined,
-        connected: false,
-        socket: undefined,
-        bytesAtStart: { written: 0, read: 0 },
-        bytesAtEnd: undefined,
-        finish: (outcome) => {
-          if (settled) return;
-          settled = true;
-          const end = state.bytesAtEnd ?? (state.socket ? { written: state.socket.bytesWritten, read: state.socket.bytesRead } : state.bytesAtStart);
-          this.counted({ kind: 'http', toOwner: end.written - state.bytesAtStart.written, fromOwner: end.read - state.bytesAtStart.read });
-          resolve(outcome);
-        },
+      const finish = (outcome: ForwardOutcome) => {
+        if (settled) return;
+        settled = true;
+        this.counted({ kind: 'http', toOwner: upstream.bytesWritten, fromOwner: upstream.bytesRead });
+        upstream.destroy();
+        resolve(outcome);
       };
-      this.#calls.set(request, state);
-      // Our server already answered `Expect: 100-continue`; the owner must not wait for a second go-ahead.
-      delete request.headers.expect;
+      upstream.once('close', () => finish(this.#misdirected.has(request) ? 'misdirected' : 'done'));
+      response.once('close', () => finish(this.#misdirected.has(request) ? 'misdirected' : 'done'));
       this.#proxy.web(
         request,
         response,
         {
-          target: new URL(call.pathAndQuery, call.ownerUrl),
+          target,
           ignorePath: true,
-          agent: this.#agent,
-          headers: call.headers,
+          agent: new ConnectedSocketAgent(upstream),
+          headers: { ...call.headers, connection: 'close' },
           selfHandleResponse: true,
-          buffer: state.body ? Readable.from(state.body.length ? [state.body] : []) : state.source!,
+          ...(call.body ? { buffer: Readable.from(call.body.length ? [call.body] : []) } : {}),
         },
         (error) => {
-          if (!state.connected) return state.finish('unreachable');
+          if (this.#misdirected.has(request)) return finish('misdirected');
           if (!response.headersSent) sendError(response, new RelayError('SANDBOX_UNAVAILABLE', `the relay running this sandbox failed during the call (${(error as NodeJS.ErrnoException).code ?? 'error'})`));
           else response.destroy();
-          state.finish('done');
+          finish('done');
         },
       );
-      response.once('close', () => state.finish('done'));
     });
   }
 
@@ -121,8 +100,7 @@ export class OwnerForwarder {
     const target = new URL(call.pathAndQuery, call.ownerUrl);
     const upstream = await connectTo(target);
     if (!upstream) return 'unreachable';
-    const counted = () => this.counted({ kind: 'websocket', toOwner: upstream.bytesWritten, fromOwner: upstream.bytesRead });
-    upstream.once('close', counted);
+    upstream.once('close', () => this.counted({ kind: 'websocket', toOwner: upstream.bytesWritten, fromOwner: upstream.bytesRead }));
     this.#proxy.ws(request, socket, head, { target, ignorePath: true, agent: new ConnectedSocketAgent(upstream), headers: call.headers }, () => {
       // http-proxy-3 closes the client's socket itself; the client reconnects as after any drop.
       upstream.destroy();
@@ -130,44 +108,17 @@ export class OwnerForwarder {
     return 'done';
   }
 
-  close(): void {
-    this.#agent.destroy();
-  }
-
-  #started(proxyRequest: ClientRequest, request: IncomingMessage, socket: Socket): void {
-    const state = this.#calls.get(request);
-    if (!state) return;
-    state.proxyRequest = proxyRequest;
-    state.socket = socket;
-    state.bytesAtStart = { written: socket.bytesWritten, read: socket.bytesRead };
-    const begin = () => {
-      state.connected = true;
-      if (state.source) request.pipe(state.source);
-    };
-    if (!socket.connecting) return begin();
-    const timer = setTimeout(() => proxyRequest.destroy(new Error('connect timeout')), FORWARD_CONNECT_TIMEOUT_MS);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      begin();
-    });
-    socket.once('close', () => clearTimeout(timer));
-  }
-
   #answered(proxyResponse: IncomingMessage, request: IncomingMessage, response: ServerResponse): void {
-    const state = this.#calls.get(request);
-    if (!state) return;
     if (proxyResponse.statusCode === MISDIRECTED_STATUS) {
+      // Not the owner (any more): it answered before reading the call, which goes elsewhere if its body was kept.
+      this.#misdirected.add(request);
       proxyResponse.resume();
-      if (state.source) request.unpipe(state.source);
-      state.proxyRequest?.destroy();
-      return state.finish('misdirected');
+      proxyResponse.socket.destroy();
+      return;
     }
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(proxyResponse.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
     response.writeHead(proxyResponse.statusCode ?? 502, proxyResponse.statusMessage, headers);
-    proxyResponse.once('end', () => {
-      if (state.socket) state.bytesAtEnd = { written: state.socket.bytesWritten, read: state.socket.bytesRead };
-    });
     proxyResponse.pipe(response);
     // The owner went away mid-answer: the client must see a cut, not a clean end of a shorter body.
     proxyResponse.once('aborted', () => response.destroy());

@@ -10,6 +10,7 @@ import type { RuntimeOwnership } from '../sandbox/sandbox-runtime.ts';
 import { HopSignature, type ForwardedHop } from './hop-signature.ts';
 import { LeaseStore, type LeaseOwner } from './lease-store.ts';
 import { MISDIRECTED_STATUS, OwnerForwarder, type ForwardOutcome } from './owner-forwarder.ts';
+import { replayedRequest } from './replayed-request.ts';
 import { SandboxLeases } from './sandbox-leases.ts';
 import { SandboxOwnership, type OwnershipHost, type SandboxHold } from './sandbox-ownership.ts';
 
@@ -37,8 +38,8 @@ export interface CallContext {
 
 /** A lease still held by a relay that does not answer is waited for this often until it changes hands. */
 const OWNER_POLL_MS = 100;
-/** Forwards of one call to owners that turned out not to be (leases moving at that moment) before giving up. */
-const MAX_FORWARD_ATTEMPTS = 4;
+/** Owners one call is sent to before giving up (each one gone, or handing the sandbox over, when the call came). */
+const MAX_FORWARD_ATTEMPTS = 5;
 
 /**
  * The relay's part in a group of relays sharing Redis: each sandbox is run by the relay holding its lease, and any
@@ -122,7 +123,7 @@ export class RelayCluster {
   }
 
   /** Serves a sandbox call here, or forwards it to its owner. Never throws. */
-  async serveHttp(request: IncomingMessage, response: ServerResponse, call: CallContext, serveHere: () => Promise<void>): Promise<void> {
+  async serveHttp(request: IncomingMessage, response: ServerResponse, call: CallContext, serveHere: (request: IncomingMessage) => Promise<void>): Promise<void> {
     const deadline = performance.now() + this.#ownerWaitMs;
     let body: Buffer | undefined;
     let bodyRead = false;
@@ -131,7 +132,8 @@ export class RelayCluster {
         const placement = await this.#place(call, 'request');
         if ('hold' in placement) {
           response.once('close', () => placement.hold.release());
-          return await serveHere();
+          // The body may have been read for a forward that did not happen (the owner had gone): it is served from memory.
+          return await serveHere(bodyRead && body ? replayedRequest(request, body) : request);
         }
         if (call.hop) return misdirected(response);
         const owner = placement.owner;
@@ -145,7 +147,8 @@ export class RelayCluster {
         // A refused connection left a streamed body unread; a misdirected call with one cannot be sent again.
         if (outcome === 'misdirected' && body === undefined) throw unavailable('the sandbox moved while the call was sent; send it again');
         if (attempt >= MAX_FORWARD_ATTEMPTS) throw unavailable('the sandbox keeps moving between relays');
-        if (outcome === 'unreachable' && !(await this.#waitForNewOwner(call.sandboxId, owner, deadline))) {
+        // Gone, or handing the sandbox over (draining): the call waits for the lease to change hands.
+        if (!(await this.#waitForNewOwner(call.sandboxId, owner, deadline))) {
           throw unavailable(`the relay running sandbox ${call.sandboxId} does not answer and still holds it`);
         }
       }
@@ -205,7 +208,6 @@ export class RelayCluster {
     this.ownership.drain();
     await this.ownership.handOverAll();
     this.#leases.stop();
-    this.#forwarder.close();
     await this.store.close();
   }
 
@@ -232,13 +234,14 @@ export class RelayCluster {
     return owner.url !== '' && owner.url !== this.#self.url;
   }
 
+  /** True once the lease names another relay or nobody (checked at once, then every OWNER_POLL_MS); false at the deadline. */
   async #waitForNewOwner(sandboxId: string, owner: LeaseOwner, deadline: number): Promise<boolean> {
-    while (performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
+    for (;;) {
       const now = await this.#leases.owner(sandboxId).catch(() => owner);
       if (now?.relay !== owner.relay) return true;
+      if (performance.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
     }
-    return false;
   }
 
   /** Small bodies are read whole (a call can then be sent again); larger ones are streamed (`forwardReplayBytes`). */
