@@ -27,12 +27,11 @@ export async function startLoadTarget(options: { relays: number; balance: Balanc
   }
   const started: ChildProcess[] = [];
   try {
-    const redisPort = await freePort();
-    const redis = await startLogged('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], 'Ready to accept connections');
+    const { process: redis, url: redisUrl } = await startRedisServer();
     started.push(redis);
     const relays: Array<{ process: ChildProcess; url: string }> = [];
     for (let i = 0; i < options.relays; i++) {
-      const relay = await startRelayProcess([options.dataDir, `redis://127.0.0.1:${redisPort}`, String(await freePort())]);
+      const relay = await startRelayProcess([options.dataDir, redisUrl, String(await freePort())]);
       started.push(relay.process);
       relays.push(relay);
     }
@@ -68,7 +67,8 @@ export async function startLoadTarget(options: { relays: number; balance: Balanc
   }
 }
 
-async function startRelayProcess(args: string[]): Promise<{ process: ChildProcess; url: string }> {
+/** `relay-process.ts` in a process of its own; `args`: data dir [, Redis URL, port]. */
+export async function startRelayProcess(args: string[]): Promise<{ process: ChildProcess; url: string }> {
   // The same loader flags as this process (source condition, tsx), so the relay runs from the same sources.
   const child = spawn(process.execPath, [...process.execArgv, RELAY_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
@@ -84,6 +84,13 @@ async function startRelayProcess(args: string[]): Promise<{ process: ChildProces
     });
   });
   return { process: child, url };
+}
+
+/** A redis-server on a free loopback port, without persistence. */
+export async function startRedisServer(): Promise<{ process: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = await startLogged('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], 'Ready to accept connections');
+  return { process: child, url: `redis://127.0.0.1:${port}` };
 }
 
 function startLogged(command: string, args: string[], readyLine: string): Promise<ChildProcess> {
@@ -117,7 +124,7 @@ async function waitForHealthy(url: string, haproxy: ChildProcess): Promise<void>
   }
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -126,7 +133,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
