@@ -93,7 +93,7 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
   }
   const advertiseUrl = pick('advertise-url', 'RELAY_ADVERTISE_URL');
   if (advertiseUrl) {
-    if (!/^https?:\/\/[^\s/]+\/?$/.test(advertiseUrl) || !URL.canParse(advertiseUrl)) throw new ConfigError(`--advertise-url must be http(s)://host:port, not ${JSON.stringify(advertiseUrl)}`);
+    if (!/^http:\/\/[^\s/]+\/?$/.test(advertiseUrl) || !URL.canParse(advertiseUrl)) throw new ConfigError(`--advertise-url must be http://host:port (the hop between relays is plain HTTP on their private network), not ${JSON.stringify(advertiseUrl)}`);
     options.advertiseUrl = advertiseUrl;
   }
   const leaseMs = pick('sandbox-lease-ms', 'RELAY_SANDBOX_LEASE_MS');

@@ -312,8 +312,8 @@ function sandboxIdOf(pathname: string): string | undefined {
 /** With Redis, other relays must be able to reach this one: at an address it can name. */
 function checkAdvertisable(options: RelayOptions): void {
   if (options.advertiseUrl !== undefined) {
-    if (!/^https?:\/\/[^\s/]+\/?$/.test(options.advertiseUrl) || !URL.canParse(options.advertiseUrl)) {
-      throw new Error(`the advertise URL must be http(s)://host:port, not ${JSON.stringify(options.advertiseUrl)}`);
+    if (!/^http:\/\/[^\s/]+\/?$/.test(options.advertiseUrl) || !URL.canParse(options.advertiseUrl)) {
+      throw new Error(`the advertise URL must be http://host:port (the hop between relays is plain HTTP on their private network), not ${JSON.stringify(options.advertiseUrl)}`);
     }
     return;
   }

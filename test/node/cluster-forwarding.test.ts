@@ -197,6 +197,6 @@ describe('forwarding to the owner relay', () => {
 describe('starting a relay that shares Redis', () => {
   it('a relay on all interfaces refuses to start without an advertise URL, naming the option', async () => {
     await assert.rejects(createRelay({ port: 0, host: '0.0.0.0', logger: 'silent', redisUrl: redis.url }), /--advertise-url/);
-    await assert.rejects(createRelay({ port: 0, logger: 'silent', redisUrl: redis.url, advertiseUrl: 'ftp://relay-1' }), /advertise URL must be http/);
+    await assert.rejects(createRelay({ port: 0, logger: 'silent', redisUrl: redis.url, advertiseUrl: 'ftp://relay-1' }), /advertise URL must be http:\/\/host:port/);
   });
 });
