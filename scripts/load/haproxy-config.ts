@@ -20,6 +20,8 @@ export function haproxyConfig(options: { bind: string; relays: Array<{ name: str
     '  timeout client 1h',
     '  timeout server 1h',
     '  timeout tunnel 1h',
+    // A relay busy starting many sandboxes answers /healthz late: a slow check alone must not take it out.
+    '  timeout check 5s',
     '',
     'frontend relays',
     `  bind ${options.bind}`,
@@ -29,7 +31,8 @@ export function haproxyConfig(options: { bind: string; relays: Array<{ name: str
     ...balance.map((line) => `  ${line}`),
     '  option httpchk GET /healthz',
     '  http-check expect status 200',
-    ...options.relays.map((relay) => `  server ${relay.name} ${relay.address} check inter 1s fall 1 rise 2`),
+    '  default-server inter 2s fall 3 rise 2',
+    ...options.relays.map((relay) => `  server ${relay.name} ${relay.address} check`),
     '',
   ].join('\n');
 }

@@ -88,6 +88,20 @@ describe('sandbox leases in Redis', () => {
     thief.destroy();
   });
 
+  it('a lease that expired while its holder stalled, and that nobody took, is taken again by the next renewal', async () => {
+    const lost: Array<{ id: string; why: LeaseLoss }> = [];
+    const a = await relayLeases('a', lost);
+    assert.equal((await a.claim('stalled')).mine, true);
+    const redisClient = createClient({ url: redis.url });
+    await redisClient.connect();
+    await redisClient.del('sandbox-terminal:lease:stalled'); // what its TTL running out while nobody renewed looks like
+    const value = await waitFor(() => redisClient.get('sandbox-terminal:lease:stalled'), 'the next renewal to take it again', 3_000);
+    assert.equal(JSON.parse(value).url, 'http://a.test:8787');
+    assert.deepEqual(lost, []);
+    assert.equal(a.holds('stalled'), true);
+    redisClient.destroy();
+  });
+
   it('without Redis, a lease counts as lost once a whole period passes unconfirmed', async () => {
     const lost: Array<{ id: string; why: LeaseLoss }> = [];
     const a = await relayLeases('a', lost);

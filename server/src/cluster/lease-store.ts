@@ -31,11 +31,18 @@ local previous = redis.call('GET', KEYS[2])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 return {ARGV[1], previous or false}`;
 
-/** KEYS: the leases to renew. ARGV: me, lease ms. Returns the 1-based indexes of those no longer held by me. */
+/**
+ * KEYS: the leases to renew. ARGV: me, lease ms. Returns the 1-based indexes of those another relay holds now. A lease
+ * that expired without anyone taking it (its holder was stalled past its period) is taken again: nobody else can have
+ * run the sandbox, since running it starts with taking the lease.
+ */
 const RENEW = `
 local lost = {}
 for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[1] then redis.call('PEXPIRE', key, ARGV[2]) else table.insert(lost, i) end
+  local current = redis.call('GET', key)
+  if current == ARGV[1] then redis.call('PEXPIRE', key, ARGV[2])
+  elseif not current then redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+  else table.insert(lost, i) end
 end
 return lost`;
 

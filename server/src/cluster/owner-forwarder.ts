@@ -59,6 +59,7 @@ export class OwnerForwarder {
 
   async forwardHttp(request: IncomingMessage, response: ServerResponse, call: ForwardRequest): Promise<ForwardOutcome> {
     const target = new URL(call.pathAndQuery, call.ownerUrl);
+    this.#misdirected.delete(request); // an earlier attempt of the same call may have been
     const upstream = await connectTo(target);
     if (!upstream) return 'unreachable';
     // Our server already answered `Expect: 100-continue`; the owner must not wait for a second go-ahead.

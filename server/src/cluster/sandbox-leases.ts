@@ -5,10 +5,12 @@ import type { ClaimAnswer, LeaseOwner, LeaseStore } from './lease-store.ts';
 export type LeaseLoss = 'taken' | 'unconfirmed';
 
 /**
- * The leases this relay holds, renewed while it holds them. A lease is good until `sandboxLeaseMs` after the last
+ * The leases this relay holds, renewed while it holds them. A lease is trusted until `sandboxLeaseMs` after the last
  * renewal Redis confirmed, counted from when that renewal was *sent* (Redis starts its TTL later, so this errs on the
- * safe side). Past that, another relay may already have claimed the sandbox: the lease counts as lost and the caller
- * must stop the sandbox at once, without saving anything (fencing), even while Redis cannot be reached.
+ * safe side); past that, nothing is written for the sandbox (`holds` is false) until a renewal gets through again. A
+ * renewal that finds the lease expired but taken by nobody takes it again (a stalled relay, a busy host); one that
+ * finds another relay holding it, or none that gets through for a whole period (Redis unreachable), loses it, and the
+ * caller must stop the sandbox at once, without saving anything (fencing).
  */
 export class SandboxLeases {
   /** Sandbox id → when the last confirmed claim or renewal was sent (performance.now()). */
@@ -57,8 +59,9 @@ export class SandboxLeases {
   }
 
   async #renewAll(): Promise<void> {
-    this.#expireUnconfirmed();
-    if (this.#renewing || !this.#held.size) return;
+    // A renewal still waiting for Redis: the leases it could not confirm in time are lost meanwhile.
+    if (this.#renewing) return this.#expireUnconfirmed();
+    if (!this.#held.size) return;
     this.#renewing = true;
     const ids = [...this.#held.keys()];
     const sentAt = performance.now();
@@ -71,13 +74,13 @@ export class SandboxLeases {
       }
     } catch (error) {
       this.log.warn({ err: error, leases: ids.length }, 'could not renew sandbox leases');
+      this.#expireUnconfirmed();
     } finally {
       this.#renewing = false;
     }
-    this.#expireUnconfirmed();
   }
 
-  /** Runs on the timer whatever Redis does: a lease not confirmed for a whole period is gone. */
+  /** Redis could not be asked: a lease not confirmed for a whole period may be another relay's by now. */
   #expireUnconfirmed(): void {
     const now = performance.now();
     for (const [id, confirmedAt] of this.#held) if (now - confirmedAt >= this.leaseMs) this.#lose(id, 'unconfirmed');
