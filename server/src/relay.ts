@@ -133,7 +133,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     try {
       checkAdvertisable(options);
       cluster = await RelayCluster.connect(
-        { redisUrl: options.redisUrl, leaseMs: limits.sandboxLeaseMs, replayBytes: limits.forwardReplayBytes, holderMemoryMs: limits.sessionRecordTtlMs, log: logger, metrics },
+        { redisUrl: options.redisUrl, leaseMs: limits.sandboxLeaseMs, replayBytes: limits.forwardReplayBytes, holderMemoryMs: limits.sessionRecordTtlMs, drainMs: limits.drainTimeoutMs, log: logger, metrics },
         { forget: (id) => pool.forget(id), abandon: (id) => pool.abandon(id) },
       );
     } catch (error) {

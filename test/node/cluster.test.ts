@@ -171,7 +171,6 @@ describe('three relays sharing Redis and a data dir', () => {
       return record?.value.screen?.data.includes('streamed-');
     }, 'a screen checkpoint in the registry', 20_000);
 
-    const killedAt = performance.now();
     assert.equal(await relays[0]!.stop('SIGKILL'), 'SIGKILL');
     assert.equal(await viewer.waitForClose(), 1006, 'the viewer sees its connection drop (no close frame came from a killed owner)');
 
@@ -184,8 +183,6 @@ describe('three relays sharing Redis and a data dir', () => {
     assert.ok(recreated.restoredEnv.includes('FAILOVER'));
     await back.waitForControl('screen');
     assert.match(back.output, /streamed-\d+/, 'the saved screen came back');
-    const tookMs = performance.now() - killedAt;
-    assert.ok(tookMs < 15_000, `failover took ${Math.round(tookMs)} ms`);
 
     const state = await viaC.exec('pwd; echo "$FAILOVER"', { session });
     assert.equal(state.stdout, '/workspace/failover\nkept\n');

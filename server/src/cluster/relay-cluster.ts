@@ -22,6 +22,8 @@ export interface ClusterOptions {
   replayBytes: number;
   /** How long the last holder of each lease is remembered (as long as session records live). */
   holderMemoryMs: number;
+  /** `drainTimeoutMs`: how long an owner that is handing its sandboxes over may take (a call waits that long too). */
+  drainMs: number;
   log: Logger;
   metrics: RelayMetrics;
 }
@@ -211,9 +213,13 @@ export class RelayCluster {
     await this.store.close();
   }
 
-  /** A holder waited for is given one full lease period after its last possible renewal, and a little more. */
+  /**
+   * How long a call waits for its sandbox's lease to change hands: a dead holder's lease runs out within one period
+   * after its last renewal; a draining holder lets go once its running calls end (`drainTimeoutMs`) and it has saved.
+   * Only a holder that is alive but unreachable from here (a partition) makes a call wait all of it.
+   */
   get #ownerWaitMs(): number {
-    return this.options.leaseMs + this.options.leaseMs / 3 + OWNER_POLL_MS * 2;
+    return this.options.leaseMs + this.options.leaseMs / 3 + this.options.drainMs + OWNER_POLL_MS * 2;
   }
 
   async #place(call: CallContext, kind: 'request' | 'viewer'): Promise<{ hold: SandboxHold } | { owner: LeaseOwner }> {
