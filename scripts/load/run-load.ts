@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { getSandbox, type Sandbox } from '@sandbox-terminal/client';
+import type { Balance } from './haproxy-config.ts';
+import { startLoadTarget } from './load-target.ts';
 import { endMarker, generatorCommand, STOP_FILE, StreamingTerminal } from './streaming-terminal.ts';
 
 export interface LoadOptions {
@@ -18,13 +17,17 @@ export interface LoadOptions {
   /** Generator lines per burst and the pause after each: sets each terminal's output rate. */
   linesPerBurst?: number;
   burstPauseSeconds?: number;
+  /** Relay processes: 1 (default), or a group sharing Redis and the data dir behind HAProxy. */
+  relays?: number;
+  /** With several relays: how HAProxy spreads calls (`hash` on the sandbox path segment, or `roundrobin`). */
+  balance?: Balance;
   /** Called once a second with the elapsed time and the relay's RSS. */
   onSample?: (sample: MemorySample) => void;
 }
 
 export interface MemorySample {
   elapsedMs: number;
-  /** The relay process alone. */
+  /** The relay process alone (all relay processes, summed, with several). */
   relayRssBytes: number;
   /** The relay and every process under it (bwrap, shells, commands), RSS summed (shared pages count more than once). */
   treeRssBytes: number;
@@ -43,17 +46,17 @@ export interface LoadReport {
   relayRss: { startBytes: number; peakBytes: number; endBytes: number };
   treeRssPeakBytes: number;
   relayCpuSeconds: number;
+  /** Calls one relay passed to another (several relays only). */
+  forwarded: { http: number; websocket: number };
 }
 
-const RELAY_SCRIPT = fileURLToPath(new URL('./relay-process.ts', import.meta.url));
-const SETUP_TIMEOUT_MS = 60_000;
 /** A common browser terminal's size: the relay's screen mirror of each session (and so its memory) scales with it. */
 const TERMINAL_COLS = 120;
 const TERMINAL_ROWS = 40;
 const END_MARKER_TIMEOUT_MS = 30_000;
 
 /**
- * Runs the load: a relay in its own process, `terminals` viewers each watching a session print numbered lines, and
+ * Runs the load: a relay in its own process (or `relays` of them sharing Redis behind HAProxy), `terminals` viewers each watching a session print numbered lines, and
  * `execLoops` sessions running `exec` back to back, for `durationMs`. Every stream is checked for gaps and every exec
  * for its exact output; the relay's memory is sampled each second. Cleans up the relay and its sandboxes.
  */
@@ -62,11 +65,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     sessionsPerSandbox: 10,
     linesPerBurst: 50,
     burstPauseSeconds: 0.1,
+    relays: 1,
+    balance: 'hash' as Balance,
     ...options,
   };
   const { onSample, ...reported } = settings;
   const dataDir = await mkdtemp(join(tmpdir(), 'sandbox-terminal-load-'));
-  const relay = await startRelayProcess(dataDir);
+  const relay = await startLoadTarget({ relays: settings.relays, balance: settings.balance, dataDir });
   const errors: string[] = [];
   const samples: MemorySample[] = [];
   const terminals: StreamingTerminal[] = [];
@@ -75,7 +80,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     const { next: sandboxFor, all: sandboxes } = sandboxAllocator(relay.url, settings.sessionsPerSandbox);
     const started = performance.now();
     const sample = async () => {
-      const memory = await memoryOf(relay.process.pid!);
+      const memory = await memoryOf(relay.relayPids);
       const entry = { elapsedMs: performance.now() - started, ...memory };
       samples.push(entry);
       onSample?.(entry);
@@ -119,7 +124,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     clearInterval(sampler);
     await sample();
     terminals.forEach((terminal, index) => errors.push(...terminal.problems().map((problem) => `terminal ${index}: ${problem}`)));
-    if (relay.process.exitCode !== null) errors.push(`the relay exited with ${relay.process.exitCode}`);
+    for (const pid of relay.relayPids) if (!processAlive(pid)) errors.push(`the relay process ${pid} exited during the run`);
+    const forwarded = await relay.forwarded();
     const sorted = [...latencies].sort((a, b) => a - b);
     const rss = samples.map((entry) => entry.relayRssBytes);
     return {
@@ -133,12 +139,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       errors,
       relayRss: { startBytes: rss[0]!, peakBytes: Math.max(...rss), endBytes: rss.at(-1)! },
       treeRssPeakBytes: Math.max(...samples.map((entry) => entry.treeRssBytes)),
-      relayCpuSeconds: await cpuSecondsOf(relay.process.pid!),
+      relayCpuSeconds: (await Promise.all(relay.relayPids.map(cpuSecondsOf))).reduce((sum, seconds) => sum + seconds, 0),
+      forwarded,
     };
   } finally {
     clearInterval(sampler);
     for (const terminal of terminals) terminal.close();
-    await stopRelayProcess(relay.process);
+    await relay.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
@@ -174,34 +181,16 @@ function sandboxAllocator(relayUrl: string, sessionsPerSandbox: number): { next:
   };
 }
 
-async function startRelayProcess(dataDir: string): Promise<{ process: ChildProcess; url: string }> {
-  // The same loader flags as this process (source condition, tsx), so the relay runs from the same sources.
-  const child = spawn(process.execPath, [...process.execArgv, RELAY_SCRIPT, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the relay did not start in time')), SETUP_TIMEOUT_MS);
-    child.once('exit', (code) => reject(new Error(`the relay exited with ${code} before listening`)));
-    // Everything else it prints is its log: passed on (and read, so a full pipe never blocks the relay).
-    lines.on('line', (line) => {
-      const announced = /^RELAY_URL (\S+)$/.exec(line);
-      if (!announced) return void process.stderr.write(`relay: ${line}\n`);
-      clearTimeout(timer);
-      resolve(announced[1]!);
-    });
-  });
-  return { process: child, url };
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-async function stopRelayProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function memoryOf(pid: number): Promise<{ relayRssBytes: number; treeRssBytes: number }> {
+async function memoryOf(pids: number[]): Promise<{ relayRssBytes: number; treeRssBytes: number }> {
   const children = new Map<number, number[]>();
   const rss = new Map<number, number>();
   for (const entry of await readdir('/proc')) {
@@ -216,13 +205,13 @@ async function memoryOf(pid: number): Promise<{ relayRssBytes: number; treeRssBy
     }
   }
   let tree = 0;
-  const pending = [pid];
+  const pending = [...pids];
   while (pending.length) {
     const next = pending.pop()!;
     tree += rss.get(next) ?? 0;
     pending.push(...(children.get(next) ?? []));
   }
-  return { relayRssBytes: rss.get(pid) ?? 0, treeRssBytes: tree };
+  return { relayRssBytes: pids.reduce((sum, pid) => sum + (rss.get(pid) ?? 0), 0), treeRssBytes: tree };
 }
 
 async function cpuSecondsOf(pid: number): Promise<number> {

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { collectDefaultMetrics } from 'prom-client';
 import { createRelay, type Relay, type RelayOptions } from './relay.ts';
 import { MIN_SECRET_BYTES } from './auth.ts';
-import { DEFAULT_IDLE_TIMEOUT_MS } from './limits.ts';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIMITS } from './limits.ts';
 import { nativeFs } from './sandbox/native.ts';
 import { DEFAULT_SANDBOX_IDS, parseSandboxIds } from './sandbox/sandbox-ids.ts';
 import { parseNetworkAllow } from './sandbox/sandbox-network.ts';
@@ -22,7 +22,13 @@ Every option can also be set with the environment variable named beside it; a fl
                                              survive a relay restart (default: a temporary directory, in-memory registry)
   --redis-url <url>      RELAY_REDIS_URL     keeps the session registry in Redis (redis://[user:pass@]host:port[/db],
                                              rediss:// for TLS) so several relays share sessions; wins over the SQLite
-                                             registry of --data-dir (workspaces stay there). Checked at start.
+                                             registry of --data-dir (workspaces stay there). Checked at start. Relays
+                                             sharing it form a group: each sandbox runs on the relay holding its lease,
+                                             any relay answers any call (docs/deployment.md)
+  --advertise-url <url>  RELAY_ADVERTISE_URL with --redis-url: the URL other relays reach this one at (default: the
+                                             address it listens on; required with --host 0.0.0.0). Internal only
+  --sandbox-lease-ms <n> RELAY_SANDBOX_LEASE_MS  with --redis-url: how long a sandbox's lease outlives the last renewal
+                                             of a relay that died, i.e. how soon another relay takes over (default ${DEFAULT_LIMITS.sandboxLeaseMs})
   --backend <name>       RELAY_BACKEND       auto | bubblewrap | unisolated (default auto: bubblewrap where it works)
   --network <on|off>     RELAY_NETWORK       on (default): sandboxes reach the internet through pasta, from their own
                                              network namespace; the host's loopback and addresses, private and
@@ -52,6 +58,8 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
       'idle-timeout': { type: 'string' },
       'data-dir': { type: 'string' },
       'redis-url': { type: 'string' },
+      'advertise-url': { type: 'string' },
+      'sandbox-lease-ms': { type: 'string' },
       backend: { type: 'string' },
       network: { type: 'string' },
       'network-allow': { type: 'string' },
@@ -85,6 +93,13 @@ function parseConfig(argv: string[], env: NodeJS.ProcessEnv): RelayOptions {
     if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl) || !URL.canParse(redisUrl)) throw new ConfigError(`--redis-url must be a redis:// or rediss:// URL, not ${JSON.stringify(redisUrl.replace(/:[^:@/]*@/, ':***@'))}`);
     options.redisUrl = redisUrl;
   }
+  const advertiseUrl = pick('advertise-url', 'RELAY_ADVERTISE_URL');
+  if (advertiseUrl) {
+    if (!/^http:\/\/[^\s/]+\/?$/.test(advertiseUrl) || !URL.canParse(advertiseUrl)) throw new ConfigError(`--advertise-url must be http://host:port (the hop between relays is plain HTTP on their private network), not ${JSON.stringify(advertiseUrl)}`);
+    options.advertiseUrl = advertiseUrl;
+  }
+  const leaseMs = pick('sandbox-lease-ms', 'RELAY_SANDBOX_LEASE_MS');
+  if (leaseMs !== undefined) options.limits = { ...options.limits, sandboxLeaseMs: integer('--sandbox-lease-ms', leaseMs, 500, 600_000) };
   const backend = pick('backend', 'RELAY_BACKEND');
   if (backend !== undefined) {
     if (backend !== 'auto' && backend !== 'bubblewrap' && backend !== 'unisolated') throw new ConfigError(`--backend must be auto, bubblewrap or unisolated, not ${JSON.stringify(backend)}`);

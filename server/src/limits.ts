@@ -114,6 +114,25 @@ export interface RelayLimits {
   killEscalationMs: number;
   /** How long the session registry keeps a session record that nobody touches. */
   sessionRecordTtlMs: number;
+  /**
+   * Relays sharing Redis: how long a sandbox's lease outlives its holder's last renewal (renewed three times per period
+   * while held). A relay that dies is replaced for its sandboxes this long after; one that cannot renew in time stops
+   * them. Longer survives longer stalls (a busy host, a slow Redis) without a takeover; shorter fails over faster.
+   */
+  sandboxLeaseMs: number;
+  /**
+   * Relays sharing Redis: a forwarded call's body up to this size is read before it is sent on, so that the call can
+   * be sent to another relay when the owner turns out to be gone or moving; bigger bodies are streamed, and such a
+   * call fails with SANDBOX_UNAVAILABLE in that case.
+   */
+  forwardReplayBytes: number;
+  /**
+   * Relays sharing Redis: the screen of an active session whose output moved is saved this often, so that a relay
+   * that dies leaves a screen for the relay that takes over (at most this much output is missing from it). 0: never.
+   */
+  screenCheckpointMs: number;
+  /** On SIGTERM, calls already running may finish for this long before sessions are saved and sandboxes stopped. */
+  drainTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -151,6 +170,10 @@ export const DEFAULT_LIMITS: RelayLimits = {
   shellStartTimeoutMs: 10_000,
   killEscalationMs: 1_000,
   sessionRecordTtlMs: 7 * 24 * 60 * 60 * 1000,
+  sandboxLeaseMs: 5_000,
+  forwardReplayBytes: 1024 * 1024,
+  screenCheckpointMs: 5_000,
+  drainTimeoutMs: 10_000,
 };
 
 /** Idle time after which a sandbox sleeps, by default. */

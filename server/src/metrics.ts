@@ -32,8 +32,16 @@ export class RelayMetrics {
   readonly #execs: Counter<'kind' | 'outcome'>;
   readonly #execDuration: Histogram<'kind'>;
 
-  /** `runtimes` is read at scrape time; it may refer to a pool built after this object. */
-  constructor(runtimes: () => readonly MeteredSandbox[]) {
+  readonly #forwarded: Counter<'kind' | 'outcome'>;
+  readonly #forwardedBytes: Counter<'kind' | 'direction'>;
+  readonly #leaseTakeovers: Counter;
+  readonly #leasesLost: Counter<'why'>;
+
+  /**
+   * `runtimes` is read at scrape time; it may refer to a pool built after this object. `owned` counts the sandbox
+   * leases this relay holds (several relays sharing Redis); without it the gauge reads 0.
+   */
+  constructor(runtimes: () => readonly MeteredSandbox[], owned: () => number = () => 0) {
     const registers = [this.registry];
     new Gauge({
       name: `${PREFIX}sandboxes`,
@@ -73,6 +81,37 @@ export class RelayMetrics {
         for (const runtime of runtimes()) for (const session of runtime.sessionList()) viewers += session.viewerCount;
         this.set(viewers);
       },
+    });
+    new Gauge({
+      name: `${PREFIX}sandboxes_owned`,
+      help: 'Sandbox leases this relay holds (relays sharing Redis): sandboxes it runs, or has in use, and no other relay may.',
+      registers,
+      collect() {
+        this.set(owned());
+      },
+    });
+    this.#forwarded = new Counter({
+      name: `${PREFIX}forwarded_requests_total`,
+      help: 'Calls passed to the relay that owns their sandbox, by kind (http, websocket) and outcome (ok; unreachable, misdirected: placed again).',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
+    this.#forwardedBytes = new Counter({
+      name: `${PREFIX}forwarded_bytes_total`,
+      help: 'Bytes on connections to owner relays, headers included, by kind and direction (to_owner, from_owner).',
+      labelNames: ['kind', 'direction'],
+      registers,
+    });
+    this.#leaseTakeovers = new Counter({
+      name: `${PREFIX}lease_takeovers_total`,
+      help: 'Sandbox leases this relay took from a relay that never let go of them (it died, or lost Redis): failovers.',
+      registers,
+    });
+    this.#leasesLost = new Counter({
+      name: `${PREFIX}leases_lost_total`,
+      help: 'Leases of sandboxes in use here that this relay lost (why: taken by another relay, unconfirmed for a whole lease period); the sandbox was stopped here.',
+      labelNames: ['why'],
+      registers,
     });
     this.#terminalOutputBytes = new Counter({
       name: `${PREFIX}terminal_output_bytes_total`,
@@ -115,6 +154,23 @@ export class RelayMetrics {
 
   sessionRecreated(reason: RecreationReason): void {
     this.#recreations.inc({ reason });
+  }
+
+  forwarded(kind: 'http' | 'websocket', outcome: 'ok' | 'unreachable' | 'misdirected'): void {
+    this.#forwarded.inc({ kind, outcome });
+  }
+
+  forwardedBytes(kind: 'http' | 'websocket', toOwner: number, fromOwner: number): void {
+    if (toOwner > 0) this.#forwardedBytes.inc({ kind, direction: 'to_owner' }, toOwner);
+    if (fromOwner > 0) this.#forwardedBytes.inc({ kind, direction: 'from_owner' }, fromOwner);
+  }
+
+  leaseTakeover(): void {
+    this.#leaseTakeovers.inc();
+  }
+
+  leaseLost(why: 'taken' | 'unconfirmed'): void {
+    this.#leasesLost.inc({ why });
   }
 
   /** Starts timing an exec; call the returned function with its result, or with nothing when it failed. */

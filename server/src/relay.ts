@@ -4,13 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { API_PREFIX, API_ROUTES, REQUEST_ID_HEADER, SESSION_RECREATED_HEADER } from '@sandbox-terminal/protocol';
+import { API_PREFIX, API_ROUTES, ID_PATTERN, RELAY_HOP_HEADER, REQUEST_ID_HEADER, SESSION_RECREATED_HEADER, sandboxSegmentOf } from '@sandbox-terminal/protocol';
 import { pino, type Logger } from 'pino';
 import { RelayAuth } from './auth.ts';
+import { RelayCluster, type CallContext } from './cluster/relay-cluster.ts';
+import { clientAddress, setForwardedClientAddress } from './http/client-address.ts';
 import { limitExceeded } from './errors.ts';
 import { ClientRates } from './http/client-rates.ts';
 import { UploadBudget } from './http/upload-budget.ts';
-import { clientAddress } from './http/client-address.ts';
 import { handleApiRequest, requestIdFor, type RouteContext } from './http/api-routes.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIMITS, MIN_IDLE_TIMEOUT_MS, type RelayLimits } from './limits.ts';
 import { RelayMetrics } from './metrics.ts';
@@ -38,11 +39,18 @@ export interface RelayOptions {
   /** Where workspaces and the SQLite session registry live. Without it: a temporary directory and an in-memory registry. */
   dataDir?: string;
   /**
-   * Keeps session records in Redis (`redis://[user:pass@]host:port[/db]`) instead of memory or SQLite, so relays
-   * sharing it (one replacing another, or several behind a balancer that routes by sandbox id) find each other's
-   * sessions. The relay checks the connection at start and fails if Redis cannot be reached.
+   * Keeps session records in Redis (`redis://[user:pass@]host:port[/db]`) instead of memory or SQLite, and makes this
+   * relay one of a group sharing it: each sandbox runs on the relay holding its lease in Redis, and any relay answers
+   * any call, forwarding it to that relay (docs/deployment.md, "Several relays"). The relay checks the connection at
+   * start and fails if Redis cannot be reached.
    */
   redisUrl?: string;
+  /**
+   * With `redisUrl`: the URL other relays reach this one at (`http://10.0.3.7:8787`). Default: the URL it listens on,
+   * unless that is a wildcard address (0.0.0.0, ::), where it must be given. Keep it off the public network
+   * (SECURITY.md, "Several relays").
+   */
+  advertiseUrl?: string;
   /** `bubblewrap`, `unisolated`, or `auto` (bubblewrap where it works, else unisolated with a warning). Or a backend object. */
   backend?: 'auto' | 'bubblewrap' | 'unisolated' | SandboxBackend;
   /**
@@ -140,8 +148,26 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     await registry.close().catch(() => undefined);
     throw error;
   }
-  const metrics: RelayMetrics = new RelayMetrics(() => pool.runtimes());
-  const pool = new SandboxPool({ backend, dataDir, runtimeDir, ...(ids ? { ids } : {}), network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, observer: metrics, settingsFor: (id) => guestSandboxes?.settingsFor(id) });
+  let cluster: RelayCluster | undefined;
+  const metrics: RelayMetrics = new RelayMetrics(() => pool.runtimes(), () => cluster?.owned ?? 0);
+  if (options.redisUrl) {
+    try {
+      checkAdvertisable(options);
+      cluster = await RelayCluster.connect(
+        { redisUrl: options.redisUrl, leaseMs: limits.sandboxLeaseMs, replayBytes: limits.forwardReplayBytes, holderMemoryMs: limits.sessionRecordTtlMs, drainMs: limits.drainTimeoutMs, log: logger, metrics },
+        { forget: (id) => pool.forget(id), abandon: (id) => pool.abandon(id) },
+      );
+    } catch (error) {
+      rmSync(runtimeDir, { recursive: true, force: true });
+      await registry.close().catch(() => undefined);
+      throw error;
+    }
+  }
+  const ownership = cluster?.runtimeOwnership();
+  const pool = new SandboxPool({
+    backend, dataDir, runtimeDir, ...(ids ? { ids } : {}), network: options.network ?? true, idleTimeoutMs, limits, registry, log: logger, observer: metrics,
+    settingsFor: (id) => guestSandboxes?.settingsFor(id), ...(ownership ? { ownership } : {}),
+  });
   const lifecycle = new SandboxLifecycle(pool, templates, logger);
   const guests = guestSandboxes && new GuestService(guestSandboxes, lifecycle, auth, logger);
   const terminals = new TerminalSocketServer(pool, limits, logger, metrics, auth);
@@ -157,7 +183,8 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     guests,
     trustProxy,
     health: () => ({
-      ok: true,
+      // A draining relay answers 503, so a balancer's health check takes it out while it saves its sessions.
+      ok: !cluster?.draining,
       backend: backend.name,
       isolated: backend.isolated,
       // What sandbox code can reach: its own loopback only, or the internet through pasta (SECURITY.md, "Network").
@@ -167,6 +194,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       running: pool.runtimes().filter((runtime) => runtime.running).length,
       guest: guests !== undefined,
       templates: templates.names,
+      ...(cluster ? { owned: cluster.owned, draining: cluster.draining } : {}),
     }),
   };
 
@@ -198,11 +226,22 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       log.debug({ method: request.method, route: 'origin refused', status: 403, origin }, 'http request');
       return true;
     }
-    if (url.pathname.startsWith(API_PREFIX) && !clientRates.take(clientAddress(request, trustProxy))) {
+    const pathAndQuery = url.pathname + url.search;
+    // Only another relay of the group may vouch for a caller: the call was rate-limited there, and is not forwarded again.
+    const hop = cluster?.acceptHop(request, pathAndQuery);
+    delete request.headers[RELAY_HOP_HEADER];
+    if (hop) setForwardedClientAddress(request, hop.clientAddress);
+    if (url.pathname.startsWith(API_PREFIX) && !hop && !clientRates.take(clientAddress(request, trustProxy))) {
       const limit = limits.httpRequestsPerSecond;
       const body = limitExceeded('httpRequestsPerSecond', limit, `more than ${limit} requests a second from this address`).toPayload();
       response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify(body));
       log.debug({ method: request.method, route: 'rate limited', status: 429 }, 'http request');
+      return true;
+    }
+    const sandboxId = cluster && sandboxIdOf(url.pathname);
+    if (cluster && sandboxId) {
+      const call: CallContext = { sandboxId, pathAndQuery, requestId, clientAddress: clientAddress(request, trustProxy), hop };
+      void cluster.serveHttp(request, response, call, (served) => handleApiRequest(context, served, response, log));
       return true;
     }
     void handleApiRequest(context, request, response, log);
@@ -216,6 +255,15 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
       return true;
     }
+    const sandboxId = cluster && sandboxIdOf(url.pathname);
+    if (cluster && sandboxId) {
+      const pathAndQuery = url.pathname + url.search;
+      const hop = cluster.acceptHop(request, pathAndQuery);
+      const call: CallContext = { sandboxId, pathAndQuery, requestId: requestIdFor(request), clientAddress: hop?.clientAddress ?? clientAddress(request, trustProxy), hop };
+      void cluster.serveUpgrade(request, socket, head, call, () => terminals.handleUpgrade(request, socket, head, url));
+      return true;
+    }
+    delete request.headers[RELAY_HOP_HEADER];
     terminals.handleUpgrade(request, socket, head, url);
     return true;
   };
@@ -238,8 +286,13 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     });
     const address = server.address() as AddressInfo;
     url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    cluster?.advertise(options.advertiseUrl ?? url);
     logger.info({ url, backend: backend.name, isolated: backend.isolated, dataDir, registry: registry.kind, idleTimeoutMs, auth: auth.enabled }, 'relay listening');
   }
+  if (cluster && options.listen === false) cluster.advertise(options.advertiseUrl!);
+  // With several relays, a relay that dies leaves a screen behind for the relay that takes over (screenCheckpointMs).
+  const checkpoints = cluster && limits.screenCheckpointMs > 0 ? setInterval(() => void pool.checkpointScreens(), limits.screenCheckpointMs) : undefined;
+  checkpoints?.unref();
   if (!auth.enabled) {
     logger.warn(
       { host: options.listen === false ? 'mounted' : (options.host ?? '127.0.0.1') },
@@ -261,8 +314,12 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     dropTerminalConnections: (sandboxId) => terminals.dropConnections(sandboxId),
     async close() {
       guests?.close();
+      clearInterval(checkpoints);
+      // Several relays: calls already running finish (new ones go elsewhere) before the sessions are saved.
+      await cluster?.drain(limits.drainTimeoutMs);
       terminals.close();
       await pool.close();
+      await cluster?.close();
       await registry.close();
       if (server) {
         server.closeAllConnections();
@@ -272,6 +329,33 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The sandbox a call is for, when its path is sandbox-scoped and names a valid id (others are answered here). */
+function sandboxIdOf(pathname: string): string | undefined {
+  const segment = sandboxSegmentOf(pathname);
+  if (segment === undefined) return undefined;
+  try {
+    const id = decodeURIComponent(segment);
+    return ID_PATTERN.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** With Redis, other relays must be able to reach this one: at an address it can name. */
+function checkAdvertisable(options: RelayOptions): void {
+  if (options.advertiseUrl !== undefined) {
+    if (!/^http:\/\/[^\s/]+\/?$/.test(options.advertiseUrl) || !URL.canParse(options.advertiseUrl)) {
+      throw new Error(`the advertise URL must be http://host:port (the hop between relays is plain HTTP on their private network), not ${JSON.stringify(options.advertiseUrl)}`);
+    }
+    return;
+  }
+  if (options.listen === false) throw new Error('a mounted relay sharing Redis needs advertiseUrl: the URL other relays reach it at');
+  const host = options.host ?? '127.0.0.1';
+  if (host === '0.0.0.0' || host === '::' || host === '') {
+    throw new Error(`the relay listens on all interfaces (${host}) and shares Redis: give --advertise-url, the URL other relays reach it at`);
+  }
 }
 
 /** `sandbox-terminal-run-<pid>-XXXXXX` in the temporary directory: one relay process's control files. */

@@ -11,6 +11,8 @@ describe('connection status sentences', () => {
     assert.doesNotMatch(restarted.message, /asleep/);
     assert.equal(restarted.recreationReason, 'relay-restarted');
     assert.match(statuses.connected('recreated', { cwd: '/w', reason: 'sandbox-stopped' }).message, /^the sandbox had stopped/);
+    const failedOver = statuses.connected('recreated', { cwd: '/workspace/b', reason: 'relay-failed-over' });
+    assert.equal(failedOver.message, 'the relay running this session stopped, another took over: session restored in /workspace/b (programs that were running have stopped)');
     assert.match(statuses.connected('recreated', { cwd: '/w', reason: undefined }).message, /^session restored in \/w/);
   });
 
@@ -27,6 +29,7 @@ describe('connection status sentences', () => {
     assert.equal(full.message, 'this sandbox already has 64 sessions, the most it may have');
     assert.equal(describeError({ code: 'NETWORK', message: 'Failed to fetch' }), 'cannot reach the relay: check the connection, or whether the relay is running');
     assert.doesNotMatch(describeError({ code: 'SESSION_NOT_FOUND', message: 'session x not found' }), /SESSION_NOT_FOUND/);
+    assert.equal(describeError({ code: 'SANDBOX_UNAVAILABLE', message: 'x', httpStatus: 503 }), 'the relay running this sandbox is not answering: try again in a moment');
   });
 
   it('unreachable counts its attempts, and dropped input is said on top of it', () => {

@@ -14,3 +14,11 @@ it(`under load (${TERMINALS} streaming terminals, ${EXEC_LOOPS} exec loops), no 
   assert.ok(report.execs >= EXEC_LOOPS, `only ${report.execs} execs ran`);
   assert.ok(report.relayRss.peakBytes > 0 && report.treeRssPeakBytes >= report.relayRss.peakBytes, 'memory was not sampled');
 });
+
+it(`behind HAProxy, three relays sharing Redis carry the same load (round robin, so most calls are forwarded) with no error`, { timeout: 180_000 }, async () => {
+  const report = await runLoad({ terminals: TERMINALS, execLoops: EXEC_LOOPS, durationMs: DURATION_MS, sessionsPerSandbox: 5, relays: 3, balance: 'roundrobin' });
+  assert.deepEqual(report.errors, []);
+  assert.ok(report.fewestTerminalLines > 0, 'a terminal received no numbered line: its stream never started');
+  assert.ok(report.execs >= EXEC_LOOPS, `only ${report.execs} execs ran`);
+  assert.ok(report.forwarded.http > 0 && report.forwarded.websocket > 0, `the relays forwarded calls to one another: ${JSON.stringify(report.forwarded)}`);
+});

@@ -1,47 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from '@keyv/redis';
 import { SandboxError } from '@sandbox-terminal/client';
 import { DEFAULT_LIMITS, createRelay } from '@sandbox-terminal/server';
+import { freePort, startRedis, type RedisServer } from './cluster-helpers.ts';
 import { startRelay, waitFor } from './helpers.ts';
 
-/** A real redis-server on a free loopback port, without persistence, owned by this test file. */
-async function startRedis(): Promise<{ url: string; process: ChildProcess }> {
-  const version = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  if (version.error) {
-    throw new Error(`redis-server is not installed (${version.error.message}); these tests need a real one: apt-get install -y redis-server`);
-  }
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  await waitFor(() => {
-    if (exited) throw new Error(`redis-server exited at start:\n${output}`);
-    return output.includes('Ready to accept connections');
-  }, `redis-server on port ${port} to be ready`);
-  return { url: `redis://127.0.0.1:${port}`, process: child };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-let redis: { url: string; process: ChildProcess } | undefined;
+let redis: RedisServer | undefined;
 // Workspaces on storage both relays see (as a shared volume would be); session records only in Redis.
 const dataDir = mkdtempSync(join(tmpdir(), 'redis-registry-test-'));
 
@@ -50,11 +18,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (redis && redis.process.exitCode === null) {
-    const exited = new Promise((resolve) => redis!.process.once('exit', resolve));
-    redis.process.kill('SIGTERM');
-    await exited;
-  }
+  await redis?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -101,7 +65,7 @@ describe('Redis session registry', () => {
     const relayB = await startRelay({ redisUrl: redis!.url, dataDir });
     try {
       const session = await relayA.sandbox('delete-box').createSession();
-      assert.equal((await relayB.sandbox('delete-box').getSession(session)).status, 'sleeping', 'B sees it (asleep: its shell runs on A)');
+      assert.equal((await relayB.sandbox('delete-box').getSession(session)).status, 'active', 'B sees it as A runs it (B forwards the call to A, the owner)');
       await relayA.sandbox('delete-box').deleteSession(session);
       await assert.rejects(relayB.sandbox('delete-box').exec('true', { session }), (error: SandboxError) => error.code === 'SESSION_NOT_FOUND');
     } finally {

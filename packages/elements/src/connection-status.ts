@@ -68,6 +68,8 @@ function restoredMessage(cwd: string, reason: RecreationReason | undefined): str
       return `sandbox was asleep: session restored in ${cwd}`;
     case 'relay-restarted':
       return `the relay restarted: session restored in ${cwd} (programs that were running have stopped)`;
+    case 'relay-failed-over':
+      return `the relay running this session stopped, another took over: session restored in ${cwd} (programs that were running have stopped)`;
     case 'sandbox-stopped':
       return `the sandbox had stopped: session restored in ${cwd} (programs that were running have stopped)`;
     default:
@@ -152,6 +154,8 @@ export function describeError({ code, message, details, httpStatus }: Connection
       return 'the sandbox could not be started';
     case 'SHUTTING_DOWN':
       return 'the relay is shutting down: try again in a moment';
+    case 'SANDBOX_UNAVAILABLE':
+      return 'the relay running this sandbox is not answering: try again in a moment';
     case 'INVALID_SANDBOX_ID':
       return 'the sandbox name is not valid (letters, digits, ".", "_" and "-", at most 128)';
     case 'NOT_FOUND':

@@ -166,6 +166,18 @@ export type ApiRoute = (typeof API_ROUTES)[keyof typeof API_ROUTES];
 /** Every path of the versioned API starts with this (`/healthz` and `/metrics` do not). */
 export const API_PREFIX = '/v1/';
 
+/**
+ * A sandbox-scoped path: `/v1/sandboxes/<id>/…` (and the development endpoints under `/v1/admin/sandboxes/<id>/…`).
+ * Everything under it concerns that one sandbox, so a relay that does not run the sandbox forwards it, whatever the
+ * route, to the relay that does (docs/deployment.md, "Several relays"). The segment is still URL-encoded.
+ */
+const SANDBOX_PATH = /^\/v1\/(?:admin\/)?sandboxes\/([^/]+)(?:\/|$)/;
+
+/** The (still URL-encoded) sandbox id segment of a sandbox-scoped path, or undefined for any other path. */
+export function sandboxSegmentOf(pathname: string): string | undefined {
+  return SANDBOX_PATH.exec(pathname)?.[1];
+}
+
 /** A route template with its `:name` segments filled in, each URL-encoded (here and nowhere else). */
 function fill(route: ApiRoute, sandbox: string, session?: string): string {
   return route.replace(':sandbox', encodeURIComponent(sandbox)).replace(':session', encodeURIComponent(session ?? ''));
@@ -194,3 +206,8 @@ export const apiPaths = {
 export const SESSION_RECREATED_HEADER = 'x-session-recreated';
 /** Carries one id through a call across services: a sane incoming one is kept, otherwise the relay makes one; echoed back. */
 export const REQUEST_ID_HEADER = 'x-request-id';
+/**
+ * Relay to relay only: set by a relay that forwards a call to the sandbox's owner (the original client's address and
+ * the hop count, signed with the cluster's key). A relay ignores and removes one it cannot verify; clients never send it.
+ */
+export const RELAY_HOP_HEADER = 'x-sandbox-relay-hop';

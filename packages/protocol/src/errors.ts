@@ -45,6 +45,11 @@ export const ERROR_CODES = [
   'GUEST_MODE_OFF',
   /** The guest sandbox reached the end of its lifetime (or was removed): ask for a new guest grant. */
   'GUEST_EXPIRED',
+  /**
+   * Several relays share the sandboxes: the one that runs this sandbox cannot be reached from the relay that took the
+   * call, and its lease has not run out. Try again in a moment (the sandbox moves once the lease expires).
+   */
+  'SANDBOX_UNAVAILABLE',
   /** Route not found. */
   'NOT_FOUND',
   /** Something the relay did not expect; the message says what. */
@@ -83,6 +88,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   TEMPLATE_NOT_FOUND: 404,
   GUEST_MODE_OFF: 404,
   GUEST_EXPIRED: 401,
+  SANDBOX_UNAVAILABLE: 503,
   NOT_FOUND: 404,
   INTERNAL: 500,
 };

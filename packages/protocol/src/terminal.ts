@@ -61,10 +61,11 @@ export interface TruncatedMessage {
 /**
  * Why a session's shell had to be started again under the same id (its cwd and exported env restored, running
  * programs lost): `slept` — the sandbox went to sleep after being idle; `relay-restarted` — the relay that ran it
- * stopped or crashed and the session came back from the registry; `sandbox-stopped` — the sandbox's processes were
- * killed from outside while the relay ran.
+ * stopped or crashed and the session came back from the registry on the same relay; `relay-failed-over` — the relay
+ * that ran it stopped or crashed and another relay of the cluster (sharing the Redis registry) brought it back;
+ * `sandbox-stopped` — the sandbox's processes were killed from outside while the relay ran.
  */
-export type RecreationReason = 'slept' | 'relay-restarted' | 'sandbox-stopped';
+export type RecreationReason = 'slept' | 'relay-restarted' | 'relay-failed-over' | 'sandbox-stopped';
 
 /** The session was started again under the same id with its cwd and env restored (see `RecreationReason`). */
 export interface SessionRecreatedMessage {

@@ -129,7 +129,10 @@ function logInternal(log: Logger, error: unknown): void {
   if (toErrorPayload(error).code === 'INTERNAL') log.error({ err: error }, 'request failed');
 }
 
-route('GET', API_ROUTES.health, 'public', async (ctx, _request, response) => sendJson(response, 200, ctx.health()));
+route('GET', API_ROUTES.health, 'public', async (ctx, _request, response) => {
+  const health = ctx.health();
+  sendJson(response, health.ok === false ? 503 : 200, health);
+});
 
 route('GET', API_ROUTES.metrics, 'public', async (ctx, _request, response) => {
   const text = await ctx.metrics.render();

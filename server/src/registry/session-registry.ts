@@ -20,6 +20,8 @@ export interface SessionRecord {
    * sleep, `sandbox-stopped`). A record still `active` when a relay loads it lost its relay: `relay-restarted`.
    */
   recreationReason?: RecreationReason;
+  /** Several relays sharing Redis: the relay (its advertised URL) that ran the session last. */
+  relay?: string;
   /** The screen (serialized) and its output position when the shell last stopped, so viewers resume from it. */
   screen?: { data: string; position: number };
   cols?: number;
@@ -33,7 +35,8 @@ const NAMESPACE = 'sandbox-terminal';
 /**
  * Session records in a TTL key-value store (keyv): in memory by default, SQLite in the data dir when one is set,
  * so sessions survive a relay restart, or Redis, so several relays share them. A per-sandbox index lists its
- * session ids; it is updated read-modify-write, so one sandbox is served by one relay at a time (docs/deployment.md).
+ * session ids; it is updated read-modify-write, which is safe because one sandbox is served by one relay at a time
+ * (with Redis, the relay holding its lease: cluster/sandbox-ownership.ts).
  */
 export class SessionRegistry {
   readonly #store: Keyv;
@@ -103,6 +106,11 @@ export class SessionRegistry {
     const ids = (await this.#store.get<string[]>(indexKey(sandboxId))) ?? [];
     const records = await Promise.all(ids.map((id) => this.get(sandboxId, id)));
     return records.filter((record): record is SessionRecord => record !== undefined);
+  }
+
+  /** Resolves once every write begun so far has landed (or failed): before another relay may read them. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#writes.values()].map((write) => write.catch(() => undefined)));
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@ import type { RelayLimits } from '../limits.ts';
 import type { SessionRecord, SessionRegistry } from '../registry/session-registry.ts';
 import type { SessionInit, ShellSession } from '../session/shell-session.ts';
 import type { SandboxBackend } from './backend.ts';
-import { SandboxRuntime, type SandboxObserver, type SandboxProfile } from './sandbox-runtime.ts';
+import { SandboxRuntime, type RuntimeOwnership, type SandboxObserver, type SandboxProfile } from './sandbox-runtime.ts';
 import { checkSandboxPath } from './workspace-files.ts';
 import type { SandboxIds } from './sandbox-ids.ts';
 import { VOLUME_IMAGE, unmountWorkspaceVolume } from './workspace-volume.ts';
@@ -31,6 +31,8 @@ export interface SandboxPoolOptions {
   observer?: SandboxObserver;
   /** Limits, network and profile of one sandbox where they differ from the relay-wide ones (guest sandboxes). */
   settingsFor?: (sandboxId: string) => SandboxSettings | undefined;
+  /** Several relays sharing Redis: leases before starts, and no writes without one. */
+  ownership?: RuntimeOwnership;
 }
 
 /** One sandbox's own settings, replacing the relay-wide ones. */
@@ -101,6 +103,7 @@ export class SandboxPool {
         this.options.observer,
         this.options.ids,
         settings?.profile,
+        this.options.ownership,
       );
       const started = runtime;
       runtime.admitStart = () => this.#admitStart(started);
@@ -128,7 +131,7 @@ export class SandboxPool {
     // Another request may have loaded it while we waited for the registry.
     const loaded = runtime.session(sessionId);
     if (loaded) return loaded;
-    return runtime.addSession(sessionFromRecord(record));
+    return runtime.addSession(sessionFromRecord(record, this.options.ownership?.relayName));
   }
 
   async createSession(sandboxId: string, options: { id?: string; cwd?: string; env?: Record<string, string>; cols?: number; rows?: number }): Promise<ShellSession> {
@@ -257,6 +260,36 @@ export class SandboxPool {
     this.#typingPriority.dispose();
   }
 
+  /**
+   * Several relays: nothing uses the sandbox here any more (it does not run, no call or terminal is on it). Waits until
+   * its records are in the registry, then forgets it: a later use here reads them again, as another relay may run
+   * the sandbox in between.
+   */
+  async forget(sandboxId: string): Promise<void> {
+    const runtime = this.#sandboxes.get(sandboxId);
+    if (runtime && !runtime.live) {
+      this.#sandboxes.delete(sandboxId);
+      await runtime.discard();
+      // A workspace volume is mounted by one relay at a time: the next owner mounts it again.
+      await runtime.releaseWorkspace();
+    }
+    await this.options.registry.flush();
+  }
+
+  /** Several relays: the sandbox's lease is lost, so another relay may run it now. Stops it here and writes nothing. */
+  async abandon(sandboxId: string): Promise<void> {
+    const runtime = this.#sandboxes.get(sandboxId);
+    if (!runtime) return;
+    this.#sandboxes.delete(sandboxId);
+    await runtime.abandon();
+    await runtime.releaseWorkspace().catch((error: unknown) => this.options.log.error({ err: error, sandbox: sandboxId }, 'could not unmount the workspace volume'));
+  }
+
+  /** Saves the screens of active sessions whose output moved (see `screenCheckpointMs`). */
+  async checkpointScreens(): Promise<void> {
+    for (const runtime of this.#sandboxes.values()) if (runtime.running) await runtime.checkpointScreens();
+  }
+
   /** All live runtimes (for health and tests). */
   runtimes(): SandboxRuntime[] {
     return [...this.#sandboxes.values()];
@@ -265,13 +298,17 @@ export class SandboxPool {
 
 /**
  * A session as its record left it. One still `active` lost the relay that ran it (a crash, a kill -9): its next start
- * is a recreation because the relay restarted; one saved asleep says why it slept.
+ * is a recreation because the relay restarted; one saved asleep says why it slept. With several relays, a relay that
+ * brings back a session another relay ran when it stopped or died says so: `relay-failed-over`.
  */
-function sessionFromRecord(record: SessionRecord): SessionInit {
+function sessionFromRecord(record: SessionRecord, relayName: string | undefined): SessionInit {
+  const lostItsRelay = record.status === 'active' || record.recreationReason === 'relay-restarted';
+  const elsewhere = relayName !== undefined && record.relay !== undefined && record.relay !== relayName;
+  const reason = lostItsRelay ? (elsewhere ? 'relay-failed-over' : 'relay-restarted') : (record.recreationReason ?? 'slept');
   const rest: SessionInit['rest'] =
     record.status === 'exited'
       ? { status: 'exited', exitCode: record.exitCode ?? -1, ...(record.exitSignal !== undefined ? { signal: record.exitSignal } : {}) }
-      : { status: 'sleeping', reason: record.status === 'active' ? 'relay-restarted' : (record.recreationReason ?? 'slept') };
+      : { status: 'sleeping', reason };
   return {
     id: record.id,
     cwd: record.cwd,

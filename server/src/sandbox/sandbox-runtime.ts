@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { join } from 'node:path';
-import type { RecreationReason } from '@sandbox-terminal/protocol';
+import { TERMINAL_CLOSE_CODES, type RecreationReason } from '@sandbox-terminal/protocol';
 import type { Logger } from 'pino';
 import { RelayError } from '../errors.ts';
 import type { RelayLimits } from '../limits.ts';
@@ -38,6 +38,19 @@ export type SleepCause = 'idle' | 'requested' | 'relay-closing';
 /** The next start of a session suspended for each cause is a recreation for this reason. */
 const RECREATION_AFTER: Record<SleepCause, RecreationReason> = { idle: 'slept', requested: 'slept', 'relay-closing': 'relay-restarted' };
 
+/**
+ * The sandbox's side of ownership when several relays share Redis (cluster/sandbox-ownership.ts); absent for a relay
+ * on its own.
+ */
+export interface RuntimeOwnership {
+  /** Taken before a start and held while the sandbox runs; SANDBOX_UNAVAILABLE when another relay runs it. */
+  holdWhileRunning(sandboxId: string): Promise<{ release(): void }>;
+  /** Whether this relay may write the sandbox's records now (it holds a lease it can trust): a fence for a lost lease. */
+  mayWrite(sandboxId: string): boolean;
+  /** Written into each session record: the relay that ran the session last (its advertised URL). */
+  readonly relayName: string;
+}
+
 /** Who hears what happens to sandboxes and sessions (the relay's metrics); every method optional. */
 export interface SandboxObserver {
   sandboxSlept?(): void;
@@ -64,6 +77,12 @@ export class SandboxRuntime {
   readonly #sessionHost: SessionHost;
   /** Set once deletion began: the runtime never starts again (the pool makes a new one for the id afterwards). */
   #deleting = false;
+  /** While running, with several relays: the hold that keeps this relay the sandbox's owner. */
+  #runningHold: { release(): void } | undefined;
+  /** The lease was lost: nothing more is written, the sandbox is stopped and forgotten. */
+  #abandoned = false;
+  /** Output positions of the last screen checkpoint of each active session. */
+  readonly #checkpointed = new WeakMap<ShellSession, number>();
 
   constructor(
     readonly id: string,
@@ -80,6 +99,7 @@ export class SandboxRuntime {
     private readonly ids?: SandboxIds,
     /** This sandbox's own idle timeout and workspace size (guest sandboxes). */
     readonly profile: SandboxProfile = {},
+    private readonly ownership?: RuntimeOwnership,
   ) {
     this.#workspaceReady = this.#prepareWorkspace();
     this.#workspaceReady.catch((error: unknown) => this.log.error({ err: error }, 'could not prepare the workspace'));
@@ -182,6 +202,9 @@ export class SandboxRuntime {
 
   async #start(): Promise<SandboxInstance> {
     await this.#stopping;
+    if (this.#abandoned) throw new RelayError('SANDBOX_UNAVAILABLE', `sandbox ${this.id} moved to another relay; send the call again`);
+    // With several relays, the lease comes first: two relays never run the same sandbox.
+    const hold = await this.ownership?.holdWhileRunning(this.id);
     let instance: SandboxInstance;
     try {
       await this.#workspaceReady;
@@ -206,6 +229,7 @@ export class SandboxRuntime {
         },
       });
     } catch (error) {
+      hold?.release();
       this.log.error({ err: error }, 'sandbox could not start');
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC' || code === 'EDQUOT') throw new RelayError('NO_SPACE', `sandbox ${this.id} could not start: the relay's disk is full`);
@@ -213,16 +237,32 @@ export class SandboxRuntime {
       throw new RelayError('SANDBOX_START_FAILED', `sandbox ${this.id} could not start (the relay's log says why)`);
     }
     this.#instance = instance;
+    this.#runningHold = hold;
     this.touch();
     this.log.info({ backend: this.backend.name }, 'sandbox started');
-    void instance.exited.then(() => {
+    void instance.exited.then(async () => {
       if (this.#instance !== instance) return;
       // Everything in it died (killed from outside): sessions become recreatable, as after a sleep.
       this.log.warn('sandbox ended unexpectedly');
       for (const session of this.#sessions.values()) session.suspend('sandbox-stopped');
       this.#instance = undefined;
+      await this.#saveScreens();
+      this.#releaseRunningHold();
     });
     return instance;
+  }
+
+  #releaseRunningHold(): void {
+    const hold = this.#runningHold;
+    this.#runningHold = undefined;
+    hold?.release();
+  }
+
+  /** Saves each session once more, with its screen settled: the last output is in the record another relay reads. */
+  async #saveScreens(): Promise<void> {
+    const sessions = this.sessionList();
+    await Promise.all(sessions.map((session) => session.settleScreen()));
+    await Promise.all(sessions.map((session) => this.persist(session)));
   }
 
   /** Saves every session's state, stops all processes, and keeps the files. */
@@ -233,6 +273,8 @@ export class SandboxRuntime {
     this.#instance = undefined;
     this.#stopping = instance.stop().finally(() => (this.#stopping = undefined));
     await this.#stopping;
+    if (this.ownership) await this.#saveScreens();
+    this.#releaseRunningHold();
     this.observer.sandboxSlept?.();
     this.log.info({ cause, ...(detail ? { detail } : {}) }, 'sandbox asleep');
   }
@@ -255,6 +297,39 @@ export class SandboxRuntime {
     while (instance?.alive?.() === true && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, PROCESSES_GONE_POLL_MS));
     if (instance?.alive?.() === true) throw new RelayError('INTERNAL', `sandbox ${this.id} still has processes ${PROCESSES_GONE_TIMEOUT_MS} ms after it was stopped; its workspace is kept`);
     this.log.info('sandbox stopped for deletion');
+  }
+
+  /** Forgets every session of a sandbox that does not run (handed over to whichever relay uses it next). */
+  async discard(): Promise<void> {
+    for (const session of this.sessionList()) {
+      this.#sessions.delete(session.id);
+      await session.dispose(TERMINAL_CLOSE_CODES.SHUTTING_DOWN, 'the sandbox was handed over to another relay');
+    }
+  }
+
+  /**
+   * The lease is lost (another relay may run the sandbox now): stops it at once and writes nothing more. Viewers are
+   * closed as by a relay shutting down, so they reconnect, and reach the new owner.
+   */
+  async abandon(): Promise<void> {
+    this.#abandoned = true;
+    const instance = this.#instance;
+    this.#instance = undefined;
+    for (const session of this.sessionList()) {
+      this.#sessions.delete(session.id);
+      await session.dispose(TERMINAL_CLOSE_CODES.SHUTTING_DOWN, 'the sandbox moved to another relay');
+    }
+    await instance?.stop();
+    this.#releaseRunningHold();
+  }
+
+  /** Saves the screen of each active session whose output moved since the last checkpoint (`screenCheckpointMs`). */
+  async checkpointScreens(): Promise<void> {
+    for (const session of this.sessionList()) {
+      if (session.status !== 'active' || this.#checkpointed.get(session) === session.outputPosition) continue;
+      this.#checkpointed.set(session, session.outputPosition);
+      await this.persist(session, { withScreen: true });
+    }
   }
 
   /** The session with this id, if this sandbox holds it in memory. */
@@ -283,8 +358,9 @@ export class SandboxRuntime {
     this.#sessions.delete(id);
   }
 
-  async persist(session: ShellSession): Promise<void> {
+  async persist(session: ShellSession, { withScreen = false } = {}): Promise<void> {
     if (this.#sessions.get(session.id) !== session) return;
+    if (this.#abandoned || (this.ownership && !this.ownership.mayWrite(this.id))) return;
     try {
       await this.registry.put({
         id: session.id,
@@ -296,8 +372,10 @@ export class SandboxRuntime {
         ...(session.exitCode !== undefined ? { exitCode: session.exitCode } : {}),
         ...(session.exitSignal !== undefined ? { exitSignal: session.exitSignal } : {}),
         ...(session.recreationReason !== undefined ? { recreationReason: session.recreationReason } : {}),
-        // The screen only matters once the shell is gone (asleep, exited, relay closing): skip it while active.
-        ...(session.status !== 'active' && session.status !== 'starting' ? { screen: session.screen(), cols: session.cols, rows: session.rows } : {}),
+        ...(this.ownership ? { relay: this.ownership.relayName } : {}),
+        // The screen matters once the shell is gone (asleep, exited, relay closing), or as a checkpoint for a relay
+        // that takes over after this one died: otherwise skip it while active.
+        ...(withScreen || (session.status !== 'active' && session.status !== 'starting') ? { screen: session.screen(), cols: session.cols, rows: session.rows } : {}),
       });
     } catch (error) {
       this.log.error({ session: session.id, err: error }, 'could not save session record');

@@ -11,6 +11,7 @@ export interface Recreation {
 const WHAT_HAPPENED: Record<RecreationReason, string> = {
   slept: 'sandbox was asleep',
   'relay-restarted': 'the relay restarted',
+  'relay-failed-over': 'the relay that ran this session stopped and another took over',
   'sandbox-stopped': 'the sandbox was stopped',
 };
 

@@ -97,6 +97,11 @@ export class ShellSession {
     return this.#output.mirror.snapshot();
   }
 
+  /** Output position just after the last byte the session showed. */
+  get outputPosition(): number {
+    return this.#output.log.end;
+  }
+
   /** Resolves once the screen holds all output so far (the mirror parses lazily): before saving for a restart. */
   async settleScreen(): Promise<void> {
     await this.#output.mirror.settled();
