@@ -202,6 +202,8 @@ export class ScreenMirror {
       const piece = this.#takePiece();
       const end = this.#writtenPosition - this.#queuedBytes;
       this.#parsing = true;
+      // The skipped text ended with a \r\n, which the kept text must follow (see screen-fast-forward.ts); one write,
+      // so no snapshot can fall between the two.
       this.#terminal.write(skipped ? Buffer.concat([CRLF, piece]) : piece, () => {
         this.#parsing = false;
         this.#parsedPosition = end;
@@ -223,19 +225,25 @@ export class ScreenMirror {
     if (this.#writtenPosition < this.#nextFastForwardAt || !canFastForward(this.#terminal)) return false;
     let count = 0;
     while (count < this.#queue.length && Buffer.isBuffer(this.#queue[count])) count++;
-    const joined = count === 1 ? (this.#queue[0] as Buffer) : Buffer.concat(this.#queue.slice(0, count) as Buffer[]);
-    const cut = fastForwardCut(joined, fastForwardLines(this.#terminal.rows, SCREEN_SCROLLBACK_LINES));
+    const cut = fastForwardCut(this.#queue.slice(0, count) as Buffer[], fastForwardLines(this.#terminal.rows, SCREEN_SCROLLBACK_LINES));
     if (cut === undefined) {
-      // joined once is joined for the next attempt too
-      this.#queue.splice(0, count, joined);
-      // Without a wait, a flood that is not plain text (colours on every line) would be joined and scanned again
-      // for every piece parsed.
+      // Without a wait, a flood that is not plain text (colours on every line) would be scanned again for every
+      // piece parsed.
       this.#nextFastForwardAt = this.#writtenPosition + FAST_FORWARD_MIN_BYTES;
       return false;
     }
     this.skippedBytes += cut;
     this.#queuedBytes -= cut;
-    this.#queue.splice(0, count, joined.subarray(cut));
+    let left = cut;
+    while (left > 0) {
+      const head = this.#queue[0] as Buffer;
+      if (head.length > left) {
+        this.#queue[0] = head.subarray(left);
+        break;
+      }
+      this.#queue.shift();
+      left -= head.length;
+    }
     return true;
   }
 
