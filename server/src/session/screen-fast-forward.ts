@@ -65,7 +65,14 @@ function plainRunEnd(bytes: Buffer, first: boolean, nextByte: number | undefined
  * behind holds a megabyte or more of them.
  */
 export function fastForwardCut(chunks: Buffer | readonly Buffer[], keepLines: number): number | undefined {
-  const list = Buffer.isBuffer(chunks) ? [chunks] : chunks;
+  return fastForwardScan(Buffer.isBuffer(chunks) ? [chunks] : chunks, keepLines).cut;
+}
+
+/**
+ * `fastForwardCut`, and how long the plain run at the start is (`plainBytes`): when it ends before the last chunk
+ * does, no cut is possible until the output that ends it has been parsed.
+ */
+export function fastForwardScan(list: readonly Buffer[], keepLines: number): { cut: number | undefined; plainBytes: number } {
   // The plain run: whole chunks, then part of the first one that is not plain throughout.
   let last = 0;
   let end = 0;
@@ -74,6 +81,9 @@ export function fastForwardCut(chunks: Buffer | readonly Buffer[], keepLines: nu
     if (end < list[last]!.length) break;
   }
   if (last === list.length) end = list[--last]?.length ?? 0;
+  let plainBytes = end;
+  for (let i = 0; i < last; i++) plainBytes += list[i]!.length;
+  const none = { cut: undefined, plainBytes };
   // The line feed with `keepLines` line feeds after it in the plain run, then back to one that ends a `\r\n`.
   let index = last;
   let lineFeed = end;
@@ -93,9 +103,9 @@ export function fastForwardCut(chunks: Buffer | readonly Buffer[], keepLines: nu
     for (let i = index - 1; i >= 0; i--) if (list[i]!.length) return list[i]![list[i]!.length - 1];
     return undefined;
   };
-  for (let kept = 0; kept <= keepLines; kept++) if (!previousLineFeed()) return undefined;
-  while (byteBefore() !== CR) if (!previousLineFeed()) return undefined;
-  let offset = lineFeed + 1;
-  for (let i = 0; i < index; i++) offset += list[i]!.length;
-  return offset;
+  for (let kept = 0; kept <= keepLines; kept++) if (!previousLineFeed()) return none;
+  while (byteBefore() !== CR) if (!previousLineFeed()) return none;
+  let cut = lineFeed + 1;
+  for (let i = 0; i < index; i++) cut += list[i]!.length;
+  return { cut, plainBytes };
 }
