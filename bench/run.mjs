@@ -1,8 +1,9 @@
-// `npm run bench`: every workload of the benchmarks issue, side by side in one run on this machine, and the table
-// in BENCHMARKS.md (between its bench markers). Ratios to references measured in the same run are the point:
-// absolute times on a shared 2-core machine are noisy.
-//   npm run bench -- --only throughput,echo   (workloads: bundle memory throughput echo load reconnect exec)
-//   npm run bench -- --repetitions 5 --no-write
+// `npm run bench`: every workload of the benchmarks issues (6 and 21), side by side in one run on this machine, and
+// the table in BENCHMARKS.md (between its bench markers; the previous run's table is kept below it). Ratios to
+// references measured in the same run, pair by pair in interleaved runs, are the point: absolute times on a shared
+// 2-core machine are noisy.
+//   npm run bench -- --only throughput,echo   (workloads: bundle memory throughput echo reconnect exec)
+//   npm run bench -- --repetitions 3 --no-write   (interleaved runs of each measurement; default 5)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -11,23 +12,24 @@ import { loadAverage, machine } from './lib/machine.mjs';
 import { startPageServer, benchHelpersScript } from './lib/page-server.mjs';
 import { ensurePeers, peerVersion, startWetty } from './lib/peers.mjs';
 import { killAllGroups } from './lib/processes.mjs';
+import { startReferences } from './lib/reference-host.mjs';
 import { startRelay } from './lib/relay-process.mjs';
 import { writeReport } from './lib/report.mjs';
 import { bundle } from './workloads/bundle.mjs';
-import { echoLatency, echoUnderLoad } from './workloads/echo-latency.mjs';
+import { echoLatency } from './workloads/echo-latency.mjs';
 import { exec } from './workloads/exec.mjs';
 import { memory } from './workloads/memory.mjs';
 import { IMMEDIATE_POLICY, reconnect } from './workloads/reconnect.mjs';
 import { throughput } from './workloads/throughput.mjs';
 
-const WORKLOADS = ['bundle', 'memory', 'throughput', 'echo', 'load', 'reconnect', 'exec'];
+const WORKLOADS = ['bundle', 'memory', 'throughput', 'echo', 'reconnect', 'exec'];
 /** The element's box in every page, wetty's page included (its terminal fills the window). */
 const TERMINAL_PX = { width: 900, height: 500 };
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
-    repetitions: { type: 'string', default: '3' },
+    repetitions: { type: 'string', default: '5' },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -62,16 +64,17 @@ async function withWetty(run) {
 }
 
 async function browserWorkloads() {
-  const needsBrowser = ['throughput', 'echo', 'load', 'reconnect'].some(wanted);
+  const needsBrowser = ['throughput', 'echo', 'reconnect'].some(wanted);
   if (!needsBrowser && !wanted('exec')) return;
   const relay = await startRelay();
   try {
     if (wanted('exec')) {
       log('exec');
-      results.exec = await exec({ relayUrl: relay.url });
+      results.exec = await exec({ relayUrl: relay.url, rounds: repetitions });
     }
     if (!needsBrowser) return;
     const server = await startPageServer();
+    const references = await startReferences();
     const { browser, version } = await launchBrowser();
     results.machine.chromium = version;
     try {
@@ -86,18 +89,13 @@ async function browserWorkloads() {
         }
         if (wanted('throughput')) {
           log('throughput');
-          const cpuRoots = { relay: { root: relay.pid }, chromium: { root: process.pid, comm: 'chrom' } };
-          results.throughput = await throughput({ page: main.page, wettyPage, relayUrl: relay.url, cpuRoots, repetitions });
+          results.throughput = await throughput({ page: main.page, wettyPage, relay, references, repetitions });
         }
         if (wanted('echo')) {
-          log('echo latency');
-          results.echo = await echoLatency({ page: main.page, wettyPage });
-        }
-        if (wanted('load')) {
-          log('echo latency under a flood');
+          log('echo latency, idle and under a flood');
           const flood = await openPage(browser, server.url);
           await mount(flood.page, 'bench-flood');
-          results.load = await echoUnderLoad({ page: main.page, floodPage: flood.page, relay });
+          results.echo = await echoLatency({ page: main.page, floodPage: flood.page, wettyPage, shellUrl: references.shellUrl, relay, rounds: repetitions });
           await flood.close();
         }
         if (wanted('reconnect')) {
@@ -113,6 +111,7 @@ async function browserWorkloads() {
       });
     } finally {
       await browser.close();
+      await references.close();
       await server.close();
     }
   } finally {

@@ -1,13 +1,32 @@
 // Where the CPU went during a measurement: the machine's busy and idle time (/proc/stat) and the CPU time of
-// process groups (utime + stime from /proc/<pid>/stat, live processes only).
+// processes. A process alone is read from its threads' /proc/<pid>/task/<tid>/schedstat (nanoseconds: the relay's
+// CPU for one run is a few hundred ms, and /proc/<pid>/stat counts in 10 ms ticks); a group of processes adds the
+// CPU of children that exited and were waited for (cutime + cstime: `yes` and `head` below bash).
 import { readdirSync, readFileSync } from 'node:fs';
 
-const TICK_MS = 10; // USER_HZ is 100 on Linux
+const TICK_NS = 10_000_000; // USER_HZ is 100 on Linux
 
 function machineTicks() {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const idle = fields[3] + fields[4];
   return { busy: fields.reduce((a, b) => a + b, 0) - idle, idle };
+}
+
+/** CPU nanoseconds of one process's live threads. */
+function threadsNs(pid) {
+  let ns = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    // the process ended
+  }
+  return ns;
 }
 
 function processes() {
@@ -18,8 +37,7 @@ function processes() {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const close = stat.lastIndexOf(')');
       const fields = stat.slice(close + 2).split(' ');
-      result.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(fields[1]), // children that exited and were waited for count in their parent (cutime, cstime): yes and head below bash
-      ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]) });
+      result.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(fields[1]), reapedNs: (Number(fields[13]) + Number(fields[14])) * TICK_NS });
     } catch {
       // gone
     }
@@ -38,15 +56,19 @@ function descendants(all, root) {
 }
 
 /**
- * Snapshot of the machine and of named groups: `{ relay: { root: pid } }` is the relay and everything below it;
- * `comm` keeps only processes whose name starts with it.
+ * Snapshot of the machine and of named groups: `{ relay: { pid } }` is that process alone (no children);
+ * `{ tree: { root } }` is the root and everything below it; `comm` keeps only processes whose name starts with it.
  */
 export function cpuSnapshot(groupsSpec) {
-  const all = processes();
+  const all = Object.values(groupsSpec).some((spec) => spec.root !== undefined) ? processes() : [];
   const groups = {};
-  for (const [name, { root, comm }] of Object.entries(groupsSpec)) {
-    const pids = descendants(all, root);
-    groups[name] = all.filter((p) => pids.has(p.pid) && (!comm || p.comm.startsWith(comm))).reduce((sum, p) => sum + p.ticks, 0);
+  for (const [name, spec] of Object.entries(groupsSpec)) {
+    if (spec.pid !== undefined) {
+      groups[name] = threadsNs(spec.pid);
+      continue;
+    }
+    const pids = descendants(all, spec.root);
+    groups[name] = all.filter((p) => pids.has(p.pid) && (!spec.comm || p.comm.startsWith(spec.comm))).reduce((sum, p) => sum + threadsNs(p.pid) + p.reapedNs, 0);
   }
   return { machine: machineTicks(), groups };
 }
@@ -55,6 +77,6 @@ export function cpuSnapshot(groupsSpec) {
 export function cpuDelta(before, after) {
   const busy = after.machine.busy - before.machine.busy;
   const idle = after.machine.idle - before.machine.idle;
-  const groups = Object.fromEntries(Object.keys(after.groups).map((name) => [name, (after.groups[name] - before.groups[name]) * TICK_MS]));
-  return { groups, machineBusyShare: busy / (busy + idle), machineBusyMs: busy * TICK_MS };
+  const groups = Object.fromEntries(Object.keys(after.groups).map((name) => [name, (after.groups[name] - before.groups[name]) / 1e6]));
+  return { groups, machineBusyShare: busy / (busy + idle), machineBusyMs: (busy * TICK_NS) / 1e6 };
 }

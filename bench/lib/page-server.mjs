@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { THROUGHPUT_WORKLOADS } from './workload-data.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -38,6 +39,8 @@ export async function startPageServer() {
     '/bench.js': ['text/javascript', pageJs],
     '/xterm.css': ['text/css', xtermCss],
   };
+  // The bare-xterm reference (a) writes the same bytes the terminals receive.
+  for (const [name, workload] of Object.entries(THROUGHPUT_WORKLOADS)) files[`/data/${name}`] = ['application/octet-stream', workload.terminalBytes()];
   const server = createServer((request, response) => {
     const file = files[new URL(request.url, 'http://x').pathname];
     if (!file) return response.writeHead(404).end();

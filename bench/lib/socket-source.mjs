@@ -1,16 +1,20 @@
-// References (e) and (f) of workload 1: WebSocket servers in Node that feed a bare xterm in the page with the relay's
-// framing (`OutputBatcher`) and flow control (its default watermarks, acks as xterm parses), and nothing else.
-// (e) sends the bytes from memory: what any terminal fed over a WebSocket can reach in this browser on this machine.
+// References (e) and (f): WebSocket servers in Node that feed a bare xterm in the page with the relay's framing
+// (`OutputBatcher`) and flow control (its default watermarks, acks as xterm parses), and nothing else.
+// (e) sends a workload's bytes from memory: what any terminal fed over a WebSocket can reach in this browser.
 // (f) sends what a real shell prints on a PTY (node-pty, unisolated bash): the least any shell-to-browser terminal
 // must do, so ours against (f) is what the relay's sessions, sandbox and element cost on top.
+// Both run in a process of their own (bench/lib/reference-host.mjs), so their CPU is read apart from the bench's.
 import pty from 'node-pty';
 import { WebSocketServer } from 'ws';
 import { DEFAULT_LIMITS } from '../../server/src/limits.ts';
 import { OutputBatcher } from '../../server/src/terminal/output-batcher.ts';
+import { THROUGHPUT_WORKLOADS } from './workload-data.mjs';
 
 const { flowHighWatermarkBytes: HIGH_WATERMARK, flowLowWatermarkBytes: LOW_WATERMARK } = DEFAULT_LIMITS;
 /** What a PTY may still print after its shell exited. */
 const EXIT_SETTLE_MS = 100;
+/** (e) hands the batcher this much at a time, as PTY reads would come (but bigger: from memory). */
+const MEMORY_CHUNK_BYTES = 64 * 1024;
 
 /** A server for one reference; `connection` gets each socket and a `flow` that paces a source by the page's acks. */
 async function startServer(connection) {
@@ -58,7 +62,10 @@ async function startServer(connection) {
       }
       if (control.start) handlers.start(control);
     });
-    socket.on('close', () => handlers.close?.());
+    socket.on('close', () => {
+      flow.batcher.discard();
+      handlers.close?.();
+    });
   });
   await new Promise((resolve) => server.once('listening', resolve));
   return {
@@ -67,45 +74,47 @@ async function startServer(connection) {
   };
 }
 
-/** (e): `data` from memory, as fast as the window allows. */
-export function startSocketSource(data) {
+/** (e): a workload's terminal bytes from memory (`{ start, workload }`), as fast as the window allows. */
+export function startSocketSource() {
+  const data = Object.fromEntries(Object.entries(THROUGHPUT_WORKLOADS).map(([name, workload]) => [name, workload.terminalBytes()]));
   return startServer((flow) => {
+    let bytes;
     let offset = 0;
     const pump = () => {
-      while (offset < data.length && !flow.paused) {
-        const end = Math.min(offset + 64 * 1024, data.length);
-        flow.push(data.subarray(offset, end));
+      while (offset < bytes.length && !flow.paused) {
+        const end = Math.min(offset + MEMORY_CHUNK_BYTES, bytes.length);
+        flow.push(bytes.subarray(offset, end));
         offset = end;
       }
-      if (offset >= data.length) flow.end();
+      if (offset >= bytes.length) flow.end();
     };
     flow.onResume = pump;
-    return { start: pump };
+    return {
+      start({ workload }) {
+        bytes = data[workload];
+        pump();
+      },
+    };
   });
 }
 
-/** (f): `command` run by bash on a PTY of the page's size; its output as it is read, binary frames as its input. */
-export function startPtySocketSource(command) {
+/**
+ * (f): `{ start, command, cols, rows }` runs `command` by bash on a PTY of the page's size; its output as it is read,
+ * binary frames as its input. The shell is killed when the page closes the socket.
+ */
+export function startPtySocketSource() {
   return startServer((flow) => {
     let shell;
     return {
       input: (data) => shell?.write(data),
-      start({ cols, rows }) {
+      start({ command, cols, rows }) {
         shell = pty.spawn('/bin/bash', ['-c', command], { cols, rows, encoding: null, env: { ...process.env, TERM: 'xterm-256color' } });
         flow.onPause = () => shell.pause();
         flow.onResume = () => shell.resume();
         shell.onData((data) => flow.push(data));
         shell.onExit(() => setTimeout(() => flow.end(), EXIT_SETTLE_MS));
       },
-      close: () => shell?.kill(),
+      close: () => shell?.kill('SIGKILL'),
     };
   });
-}
-
-/** `line` + CRLF repeated to at least `totalBytes`: the same text the shell's `yes` produces on the terminal. */
-export function repeatedLines(line, totalBytes) {
-  const lineBytes = Buffer.from(`${line}\r\n`);
-  const data = Buffer.alloc(Math.ceil(totalBytes / lineBytes.length) * lineBytes.length);
-  for (let offset = 0; offset < data.length; offset += lineBytes.length) lineBytes.copy(data, offset);
-  return data;
 }

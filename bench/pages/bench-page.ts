@@ -95,6 +95,7 @@ interface SandboxTerminalLike extends HTMLElement {
 }
 
 let current: Terminal | undefined;
+let stopFlood: (() => void) | undefined;
 let element: SandboxTerminalLike | undefined;
 const term = () => {
   if (!current) throw new Error('bench page: no terminal mounted');
@@ -228,7 +229,7 @@ const bench = {
     };
     const encoder = new TextEncoder();
     raw.terminal.onData((data) => socket.send(encoder.encode(data)));
-    socket.send(JSON.stringify({ start: true, cols: raw.terminal.cols, rows: raw.terminal.rows }));
+    socket.send(JSON.stringify({ start: true, command: 'cat', cols: raw.terminal.cols, rows: raw.terminal.rows }));
     await sleep(200);
     const samples = await typeKeys(raw.terminal, count);
     socket.close();
@@ -239,14 +240,15 @@ const bench = {
   /**
    * References (e) and (f): the bytes of a WebSocket server (bench/lib/socket-source.mjs) written into a fresh xterm
    * like the mounted one as each message arrives, acknowledged as xterm parses them (every 64 KiB, like the element).
-   * Timed from the start request to the write callback of the last byte the server said it sent.
+   * `start` tells the server what to send (a workload from memory, or a command to run on a PTY). Timed from the
+   * start request to the write callback of the last byte the server said it sent.
    */
-  async socketLimit({ url }: { url: string }) {
+  async socketLimit({ url, start }: { url: string; start: Record<string, unknown> }) {
     const raw = freshXterm();
     await new Promise<void>((resolve) => raw.terminal.write('warm up\r\n', resolve));
     const socket = await openSocket(url);
-    const start = performance.now();
-    let lastWrittenAt = start;
+    const begin = performance.now();
+    let lastWrittenAt = begin;
     const bytes = await new Promise<number>((resolve) => {
       let received = 0;
       let written = 0;
@@ -271,21 +273,48 @@ const bench = {
           if (written === total) resolve(total);
         });
       };
-      socket.send(JSON.stringify({ start: true, cols: raw.terminal.cols, rows: raw.terminal.rows }));
+      socket.send(JSON.stringify({ start: true, ...start, cols: raw.terminal.cols, rows: raw.terminal.rows }));
     });
     socket.close();
     raw.dispose();
-    return { ms: lastWrittenAt - start, bytes };
+    return { ms: lastWrittenAt - begin, bytes };
   },
 
-  /** The same bytes, written straight into a fresh xterm like the mounted one: no network, no relay. */
-  async xtermLimit({ line, totalBytes, chunkBytes, maxInFlightBytes }: { line: string; totalBytes: number; chunkBytes: number; maxInFlightBytes: number }) {
+  /** Reference (f)'s flood for the echo workload: `command` on its PTY server, drawn and acknowledged until stopped. */
+  async socketFlood({ url, command }: { url: string; command: string }) {
+    const raw = freshXterm();
+    const socket = await openSocket(url);
+    let received = 0;
+    let acked = 0;
+    socket.onmessage = (event) => {
+      if (typeof event.data === 'string') return;
+      const data = new Uint8Array(event.data as ArrayBuffer);
+      received += data.byteLength;
+      const end = received;
+      raw.terminal.write(data, () => {
+        if (end - acked >= 64 * 1024) {
+          acked = end;
+          socket.send(JSON.stringify({ ack: acked }));
+        }
+      });
+    };
+    socket.send(JSON.stringify({ start: true, command, cols: raw.terminal.cols, rows: raw.terminal.rows }));
+    await until(() => received > 1024 * 1024, 'the reference flood');
+    stopFlood = () => {
+      socket.close();
+      raw.dispose();
+    };
+  },
+
+  stopSocketFlood() {
+    stopFlood?.();
+    stopFlood = undefined;
+  },
+
+  /** A workload's terminal bytes (from the page server), written straight into a fresh xterm: no network, no relay. */
+  async xtermLimit({ dataUrl, chunkBytes, maxInFlightBytes }: { dataUrl: string; chunkBytes: number; maxInFlightBytes: number }) {
+    const data = new Uint8Array(await (await fetch(dataUrl)).arrayBuffer());
     const { terminal: raw, dispose } = freshXterm();
-    const lineBytes = new TextEncoder().encode(`${line}\r\n`);
-    const lines = Math.ceil(totalBytes / (lineBytes.byteLength - 1));
-    const data = new Uint8Array(lines * lineBytes.byteLength);
-    data.set(lineBytes);
-    for (let filled = lineBytes.byteLength; filled < data.byteLength; filled *= 2) data.copyWithin(filled, 0, filled);
     // Warm the parser and renderer as the relay's terminal was warmed by its prompt.
     await new Promise<void>((resolve) => raw.write('warm up\r\n', resolve));
     const start = performance.now();

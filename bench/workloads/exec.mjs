@@ -1,11 +1,15 @@
-// Workload 4: exec round trips through the client SDK (loopback HTTP), against the relay process.
+// Workload 4: exec round trips through the client SDK (loopback HTTP), against the relay process, in rounds that
+// interleave them with the reference of goal 4: the least an exec in a shell can take, a bare interactive bash on
+// node-pty in this process that is sent `true; printf …` and answers with a marker. One-shot exec, createSession and
+// 10 sessions in parallel beside.
+import pty from 'node-pty';
 import { getSandbox } from '@sandbox-terminal/client';
-import { latencies } from '../lib/stats.mjs';
+import { latencies, summarize } from '../lib/stats.mjs';
 
 const SEQUENTIAL_EXECS = 300;
 const WARM_UP_EXECS = 20;
-const ONE_SHOT_EXECS = 50;
-const CREATE_SESSIONS = 20;
+const ONE_SHOT_EXECS = 10;
+const CREATE_SESSIONS = 4;
 const PARALLEL_SESSIONS = 10;
 const EXECS_PER_PARALLEL_SESSION = 30;
 
@@ -15,28 +19,72 @@ async function timed(times, action) {
   times.push(performance.now() - start);
 }
 
-export async function exec({ relayUrl }) {
+/**
+ * A bare bash on a PTY (interactive, no rc files), as any terminal-driven exec would use one: `roundTrip()` writes
+ * `true; printf 'RT-%d-DONE\n' <n>` and resolves once `RT-<n>-DONE` is read (the echoed line never contains it).
+ */
+async function bareShell() {
+  const shell = pty.spawn('/bin/bash', ['--norc', '--noprofile', '-i'], { cols: 120, rows: 40, encoding: null, env: { PATH: process.env.PATH, TERM: 'xterm-256color', PS1: '$ ', HOME: '/tmp' } });
+  let text = '';
+  let waiting;
+  shell.onData((data) => {
+    text = (text + data.toString('latin1')).slice(-256);
+    if (waiting && text.includes(waiting.marker)) {
+      const { resolve } = waiting;
+      waiting = undefined;
+      text = '';
+      resolve();
+    }
+  });
+  let n = 0;
+  const roundTrip = () =>
+    new Promise((resolve) => {
+      n++;
+      waiting = { marker: `RT-${n}-DONE`, resolve };
+      shell.write(`true; printf 'RT-%d-DONE\\n' ${n}\r`);
+    });
+  for (let i = 0; i < WARM_UP_EXECS; i++) await roundTrip();
+  return { roundTrip, close: () => shell.kill('SIGKILL') };
+}
+
+export async function exec({ relayUrl, rounds }) {
   const sandbox = getSandbox(relayUrl, 'bench-exec');
   const session = await sandbox.createSession();
-  for (let i = 0; i < WARM_UP_EXECS; i++) await sandbox.exec('true', { session });
-  const sessionExec = [];
-  for (let i = 0; i < SEQUENTIAL_EXECS; i++) await timed(sessionExec, () => sandbox.exec('true', { session }));
-  const oneShot = [];
-  for (let i = 0; i < ONE_SHOT_EXECS; i++) await timed(oneShot, () => sandbox.exec('true'));
-  const create = [];
-  for (let i = 0; i < CREATE_SESSIONS; i++) await timed(create, () => sandbox.createSession());
-  const sessions = await Promise.all(Array.from({ length: PARALLEL_SESSIONS }, () => sandbox.createSession()));
-  for (const id of sessions) await sandbox.exec('true', { session: id });
-  const parallel = [];
-  const start = performance.now();
-  await Promise.all(sessions.map(async (id) => {
-    for (let i = 0; i < EXECS_PER_PARALLEL_SESSION; i++) await timed(parallel, () => sandbox.exec('true', { session: id }));
-  }));
-  const seconds = (performance.now() - start) / 1000;
-  return {
-    session: { ...latencies(sessionExec), count: SEQUENTIAL_EXECS },
-    oneShot: { ...latencies(oneShot), count: ONE_SHOT_EXECS },
-    createSession: { ...latencies(create), count: CREATE_SESSIONS },
-    parallel: { ...latencies(parallel), sessions: PARALLEL_SESSIONS, perSession: EXECS_PER_PARALLEL_SESSION, execsPerSecond: parallel.length / seconds },
-  };
+  const reference = await bareShell();
+  try {
+    for (let i = 0; i < WARM_UP_EXECS; i++) await sandbox.exec('true', { session });
+    const runs = { session: [], reference: [] };
+    const all = { session: [], reference: [], oneShot: [], createSession: [] };
+    for (let round = 0; round < rounds; round++) {
+      const sessionTimes = [];
+      for (let i = 0; i < SEQUENTIAL_EXECS; i++) await timed(sessionTimes, () => sandbox.exec('true', { session }));
+      const referenceTimes = [];
+      for (let i = 0; i < SEQUENTIAL_EXECS; i++) await timed(referenceTimes, reference.roundTrip);
+      runs.session.push(latencies(sessionTimes));
+      runs.reference.push(latencies(referenceTimes));
+      all.session.push(...sessionTimes);
+      all.reference.push(...referenceTimes);
+      for (let i = 0; i < ONE_SHOT_EXECS; i++) await timed(all.oneShot, () => sandbox.exec('true'));
+      for (let i = 0; i < CREATE_SESSIONS; i++) await timed(all.createSession, () => sandbox.createSession());
+    }
+    const sessions = await Promise.all(Array.from({ length: PARALLEL_SESSIONS }, () => sandbox.createSession()));
+    for (const id of sessions) await sandbox.exec('true', { session: id });
+    const parallel = [];
+    const start = performance.now();
+    await Promise.all(sessions.map(async (id) => {
+      for (let i = 0; i < EXECS_PER_PARALLEL_SESSION; i++) await timed(parallel, () => sandbox.exec('true', { session: id }));
+    }));
+    const seconds = (performance.now() - start) / 1000;
+    return {
+      rounds,
+      session: { ...latencies(all.session), count: SEQUENTIAL_EXECS, p50s: summarize(runs.session.map((r) => r.p50)) },
+      reference: { ...latencies(all.reference), count: SEQUENTIAL_EXECS, p50s: summarize(runs.reference.map((r) => r.p50)) },
+      ofReference: summarize(runs.session.map((r, i) => r.p50 / runs.reference[i].p50)),
+      oneShot: { ...latencies(all.oneShot), count: all.oneShot.length },
+      createSession: { ...latencies(all.createSession), count: all.createSession.length },
+      parallel: { ...latencies(parallel), sessions: PARALLEL_SESSIONS, perSession: EXECS_PER_PARALLEL_SESSION, execsPerSecond: parallel.length / seconds },
+    };
+  } finally {
+    reference.close();
+  }
 }

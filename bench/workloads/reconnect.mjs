@@ -14,7 +14,7 @@ const DEFAULT_POLICY_SPACING_MS = 5_500;
 const IMMEDIATE_DROPS = 5;
 const IMMEDIATE_SPACING_MS = 300;
 export const IMMEDIATE_POLICY = { minDelayMs: 0, jitterRatio: 0 };
-const WAKES = 3;
+const WAKES = 5;
 
 async function drops({ page, relay, sandbox, count, spacingMs }) {
   const times = [];

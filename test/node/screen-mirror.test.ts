@@ -32,7 +32,8 @@ async function referenceScreen(stream: Buffer, resizes: Array<{ at: number; cols
   return screen;
 }
 
-const WORDS = ['lorem', 'ipsum', 'Grüße', '漢字テスト', '🙂', 'tab\there', 'x'.repeat(70), ''];
+/** Words of the floods; C0 controls among them (plain: they only move the cursor or do nothing). */
+const WORDS = ['lorem', 'ipsum', 'Grüße', '漢字テスト', '🙂', 'tab\there', 'x'.repeat(70), '', 'back\bspace', 'bell\x07nul\x00', 'vt\x0bff\x0c'];
 /** Output a terminal meets: floods of plain lines between escape sequences that change state the skip must keep. */
 const PIECES: Array<(next: () => number) => string> = [
   (next) => {
@@ -61,6 +62,9 @@ const PIECES: Array<(next: () => number) => string> = [
   () => '\x1b[?7h',
   () => '\u009b32m', // a C1 CSI (0xc2 0x9b in UTF-8)
   () => 'partial line without an end',
+  // SO and SI switch the character set (G1 here is the line-drawing one)
+  () => '\x1b)0\x0eshifted out lqqk\r\n',
+  () => '\x0fshifted in\r\n',
 ];
 
 function randomStream(seed: number): Buffer {
@@ -115,6 +119,44 @@ describe('screen mirror', () => {
     assert.equal(snapshot.data, await referenceScreen(stream));
     assert.ok(mirror.skippedBytes > stream.length * 0.8, `skipped ${mirror.skippedBytes} of ${stream.length}`);
     mirror.dispose();
+  });
+
+  it('a snapshot taken while a flood streams, with the output after its position, gives the exact screen (10 seeds)', async () => {
+    // Output the serializer rebuilds exactly (no wrapped lines, charsets or open attributes: those it does not carry
+    // over to what follows a snapshot, whether the mirror skipped or not), so what is checked is the skip.
+    const words = ['lorem', 'Grüße', '漢字テスト', 'tab\there', 'back\bspace', 'bell\x07'];
+    const stream = (next: () => number) => {
+      let text = '';
+      for (let part = 0; part < 30; part++) {
+        const lines = next() < 0.5 ? Math.floor(next() * 3 * FLOOD_LINES) : Math.floor(next() * 5);
+        for (let i = 0; i < lines; i++) text += `${i} ${words[Math.floor(next() * words.length)]}\r\n`;
+        text += ['\x1b[1;32mgreen\x1b[0m\r\n', '\x1b[3;4Hmoved', '\x1b[2J', '\x1b]0;title\x07', 'no end'][Math.floor(next() * 5)];
+      }
+      return Buffer.from(text);
+    };
+    let takenWhileSkipping = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const next = seededRandom(seed);
+      const output = stream(next);
+      const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 64 * 1024 });
+      const taken: Array<{ snapshot: { data: string; position: number }; written: number }> = [];
+      let at = 0;
+      while (at < output.length) {
+        const size = 1 + Math.floor(next() * 6000);
+        mirror.write(output.subarray(at, at + size));
+        at = Math.min(output.length, at + size);
+        if (next() < 0.08) taken.push({ snapshot: mirror.snapshot(), written: at });
+        if (next() < 0.05) await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (const { snapshot, written } of taken) {
+        // as a new viewer gets it: the screen, then the output log from the snapshot's position
+        const viewer = await referenceScreen(Buffer.concat([Buffer.from(snapshot.data), output.subarray(snapshot.position, written)]));
+        assert.equal(viewer, await referenceScreen(output.subarray(0, written)), `seed ${seed}, snapshot at ${snapshot.position} of ${written}`);
+        if (snapshot.data.endsWith('\r\n')) takenWhileSkipping++;
+      }
+      mirror.dispose();
+    }
+    assert.ok(takenWhileSkipping >= 3, `only ${takenWhileSkipping} snapshots were taken while the mirror skipped`);
   });
 
   it('skips nothing while a scroll region is set or a string sequence is open', async () => {
@@ -178,6 +220,29 @@ describe('fastForwardCut', () => {
     assert.equal(fastForwardCut(Buffer.concat([head, Buffer.from([0xc2, 0x9b]), lines(3 * KEEP)]), KEEP), lines(10).length);
     assert.equal(fastForwardCut(Buffer.concat([head, Buffer.from([0xc2])]), KEEP), lines(10).length);
     assert.equal(fastForwardCut(Buffer.concat([head, Buffer.from('°'), lines(3 * KEEP)]), KEEP), head.length + Buffer.from('°').length + lines(2 * KEEP).length, 'U+00B0 is plain');
+  });
+
+  it('counts across chunks as in one buffer, a C1 control split between two chunks included', () => {
+    const head = lines(KEEP + 10);
+    const stream = Buffer.concat([head, Buffer.from([0xc2, 0x9b]), lines(3 * KEEP)]);
+    const at = head.length + 1; // between the lead byte and the rest of the CSI
+    assert.equal(fastForwardCut([stream.subarray(0, at), stream.subarray(at)], KEEP), lines(10).length);
+    const plain = lines(3 * KEEP);
+    const pieces = [plain.subarray(0, 100), plain.subarray(100, 5000), plain.subarray(5000)];
+    assert.equal(fastForwardCut(pieces, KEEP), fastForwardCut(plain, KEEP));
+    const utf8 = Buffer.from(Array.from({ length: 3 * KEEP }, (_, i) => `Grüße ${i}\r\n`).join(''));
+    const split = utf8.indexOf(0xc3) + 1; // a continuation byte starts the second chunk
+    assert.equal(fastForwardCut([utf8.subarray(0, split), utf8.subarray(split)], KEEP), fastForwardCut(utf8, KEEP));
+  });
+
+  it('stops the plain run at SO, SI (they switch the character set) and DEL, not at other C0 controls', () => {
+    const head = lines(KEEP + 10);
+    for (const control of ['\x0e', '\x0f', '\x7f']) {
+      assert.equal(fastForwardCut(Buffer.concat([head, Buffer.from(control), lines(3 * KEEP)]), KEEP), lines(10).length, JSON.stringify(control));
+    }
+    const others = Buffer.from('\b\x07\x00\x0b\x0c\x18\x1a');
+    const withoutThem = fastForwardCut(Buffer.concat([head, lines(3 * KEEP)]), KEEP)!;
+    assert.equal(fastForwardCut(Buffer.concat([head, others, lines(3 * KEEP)]), KEEP), withoutThem + others.length);
   });
 
   it('never cuts after a bare line feed (the column would not be known)', () => {

@@ -1,5 +1,7 @@
 export type ScanSegment = { kind: 'data'; data: Buffer } | { kind: 'marker'; payload: string };
 
+const NOTHING_HELD = Buffer.alloc(0);
+
 /**
  * Finds in-band markers (`prefix … terminator`) in a byte stream that arrives in arbitrary chunks, and splits the
  * stream into data and markers in order. A marker split across chunks is held back until it is complete; bytes
@@ -11,7 +13,7 @@ export class MarkerScanner {
   readonly #prefix: Buffer;
   readonly #terminator: Buffer;
   readonly #maxPayloadBytes: number;
-  #held: Buffer = Buffer.alloc(0);
+  #held: Buffer = NOTHING_HELD;
 
   constructor(prefix: string, terminator: string, maxPayloadBytes = 128) {
     this.#prefix = Buffer.from(prefix, 'latin1');
@@ -20,8 +22,10 @@ export class MarkerScanner {
   }
 
   push(chunk: Buffer): ScanSegment[] {
+    // Most chunks of a flood hold no byte that can start a marker: one memchr, and they pass as they are.
+    if (!this.#held.length && chunk.indexOf(this.#prefix[0]!) < 0) return chunk.length ? [{ kind: 'data', data: chunk }] : [];
     const buffer = this.#held.length ? Buffer.concat([this.#held, chunk]) : chunk;
-    this.#held = Buffer.alloc(0);
+    this.#held = NOTHING_HELD;
     const segments: ScanSegment[] = [];
     let dataStart = 0;
     let searchFrom = 0;
@@ -31,7 +35,7 @@ export class MarkerScanner {
         // Hold back a tail that could be the beginning of a prefix cut by the chunk boundary.
         const keep = Math.min(partialPrefixLength(buffer, this.#prefix), buffer.length - dataStart);
         pushData(segments, buffer.subarray(dataStart, buffer.length - keep));
-        this.#held = Buffer.from(buffer.subarray(buffer.length - keep));
+        if (keep) this.#held = Buffer.from(buffer.subarray(buffer.length - keep));
         return segments;
       }
       const payloadStart = start + this.#prefix.length;
@@ -64,7 +68,7 @@ export class MarkerScanner {
   /** Releases whatever is held back (at the end of a stream). */
   flush(): Buffer {
     const held = this.#held;
-    this.#held = Buffer.alloc(0);
+    this.#held = NOTHING_HELD;
     return held;
   }
 }
@@ -73,10 +77,13 @@ function pushData(segments: ScanSegment[], data: Buffer): void {
   if (data.length) segments.push({ kind: 'data', data });
 }
 
+/** The longest end of `buffer` that is a beginning of `prefix` (and not all of it). */
 function partialPrefixLength(buffer: Buffer, prefix: Buffer): number {
   const max = Math.min(prefix.length - 1, buffer.length);
   for (let length = max; length > 0; length--) {
-    if (buffer.subarray(buffer.length - length).equals(prefix.subarray(0, length))) return length;
+    let matches = true;
+    for (let i = 0, at = buffer.length - length; i < length && matches; i++, at++) matches = buffer[at] === prefix[i];
+    if (matches) return length;
   }
   return 0;
 }

@@ -1,10 +1,12 @@
+import { FifoQueue } from './fifo-queue.ts';
+
 /**
  * A session's terminal output with positions: byte N of everything the session ever showed has position N.
  * Keeps the last `limitBytes` (whole chunks are dropped from the front) so a viewer that reconnects with the
  * position it has rendered gets exactly the bytes after it: no gap, no duplicate.
  */
 export class OutputLog {
-  #chunks: Buffer[] = [];
+  readonly #chunks = new FifoQueue<Buffer>();
   #bytes = 0;
   /** Position of the oldest byte still kept. */
   start: number;

@@ -1,6 +1,7 @@
 import serializePackage from '@xterm/addon-serialize';
 import headlessPackage from '@xterm/headless';
-import { fastForwardCut, fastForwardLines } from './screen-fast-forward.ts';
+import { FifoQueue } from './fifo-queue.ts';
+import { fastForwardLines, fastForwardScan } from './screen-fast-forward.ts';
 
 const { Terminal } = headlessPackage;
 const { SerializeAddon } = serializePackage;
@@ -62,7 +63,10 @@ function canFastForward(terminal: HeadlessTerminal): boolean {
  * log, or a session recreated after sleep starts from the exact current screen instead of a garbled replay.
  *
  * It parses lazily: output is queued until `lagBytes` are waiting or the output goes quiet, and a snapshot stands
- * for the position parsed so far (the output log supplies the bytes after it).
+ * for the position parsed so far (the output log supplies the bytes after it). While a plain flood lasts it only
+ * skips (`screen-fast-forward.ts`) and parses nothing: a snapshot then is the screen parsed so far and the `\r\n`
+ * that stands for what was skipped, at the position where the kept output begins; the kept lines are parsed once
+ * the output is quiet or something waits for them.
  */
 export class ScreenMirror {
   readonly #terminal: HeadlessTerminal;
@@ -70,9 +74,14 @@ export class ScreenMirror {
   readonly #lagBytes: number;
   /** Position up to which the headless terminal has parsed the output (advanced by write callbacks). */
   #parsedPosition: number;
+  /**
+   * Output up to here was skipped since the last parse: the terminal's state plus a `\r\n` is the state there (the
+   * `\r\n` goes to xterm with the next piece, and this is cleared once that piece is parsed).
+   */
+  #skippedTo: number | undefined;
   #writtenPosition: number;
   /** Output and resizes not handed to xterm yet, in order. */
-  #queue: Array<Buffer | QueuedResize> = [];
+  readonly #queue = new FifoQueue<Buffer | QueuedResize>();
   #queuedBytes = 0;
   /** Output up to here is parsed without waiting for more (quiet output, a resize, `settled()`). */
   #parseUntil: number;
@@ -81,8 +90,13 @@ export class ScreenMirror {
   #yielded: NodeJS.Immediate | undefined;
   #quietTimer: NodeJS.Timeout | undefined;
   #lastWriteAt = 0;
-  /** After a scan that found nothing to skip, the next waits for this much more output (it copies the queue). */
-  #nextFastForwardAt = 0;
+  /**
+   * After a scan that found nothing to skip, the next waits until the output that ended the plain run is parsed
+   * (`#nextFastForwardFed`), or, when the plain run was all of the queue, for more output (`#nextFastForwardWritten`):
+   * a flood that is not plain (colours on every line) must not be scanned again for every piece parsed.
+   */
+  #nextFastForwardFed = 0;
+  #nextFastForwardWritten = 0;
   #waiters: Array<{ position: number; resolve: (snapshot: ScreenSnapshot) => void }> = [];
   /** A screen loaded from storage, stood for until the terminal has parsed it. */
   #loading: ScreenSnapshot | undefined;
@@ -113,9 +127,9 @@ export class ScreenMirror {
     else this.#quietTimer ??= setTimeout(() => this.#onQuietCheck(), MIRROR_QUIET_MS);
   }
 
-  /** Bytes written but not parsed yet. */
+  /** Bytes written that the mirror still needs (not parsed, and not skipped): the output log must hold them. */
   get backlog(): number {
-    return this.#writtenPosition - this.#parsedPosition;
+    return this.#writtenPosition - (this.#skippedTo ?? this.#parsedPosition);
   }
 
   /** How far behind the mirror falls by design before it parses. */
@@ -126,9 +140,10 @@ export class ScreenMirror {
   /** Loads a saved screen (after a relay restart) as the state at `position`. */
   load(snapshot: ScreenSnapshot): void {
     this.#terminal.reset();
-    this.#queue = [];
+    this.#queue.clear();
     this.#queuedBytes = 0;
     this.#writtenPosition = this.#parsedPosition = this.#parseUntil = snapshot.position;
+    this.#skippedTo = undefined;
     this.#loading = snapshot;
     this.#terminal.write(snapshot.data, () => {
       if (this.#loading === snapshot) this.#loading = undefined;
@@ -150,7 +165,9 @@ export class ScreenMirror {
   snapshot(): ScreenSnapshot {
     // Until a loaded screen is parsed, it is the truth (output after it is in the log from its position on).
     if (this.#loading) return this.#loading;
-    return { data: this.#serializer.serialize({ scrollback: SCREEN_SCROLLBACK_LINES }), position: this.#parsedPosition };
+    const data = this.#serializer.serialize({ scrollback: SCREEN_SCROLLBACK_LINES });
+    if (this.#skippedTo !== undefined) return { data: `${data}\r\n`, position: this.#skippedTo };
+    return { data, position: this.#parsedPosition };
   }
 
   /** Parses everything written so far and resolves with the screen then (saving a session, tests). */
@@ -167,7 +184,7 @@ export class ScreenMirror {
   dispose(): void {
     clearTimeout(this.#quietTimer);
     clearImmediate(this.#yielded);
-    this.#queue = [];
+    this.#queue.clear();
     this.#terminal.dispose();
   }
 
@@ -186,7 +203,10 @@ export class ScreenMirror {
   #parse(sliceStart = performance.now()): void {
     if (this.#parsing || this.#yielded) return;
     for (;;) {
-      const head = this.#queue[0];
+      const head = this.#queue.at(0);
+      // Skipping first: a mirror that fell behind during a flood then has only the kept lines left, and parses them
+      // only when asked to (quiet output, a wait) or when it falls behind again without anything to skip.
+      if (Buffer.isBuffer(head) && this.#queuedBytes >= FAST_FORWARD_MIN_BYTES && !this.#loading && this.#fastForward()) continue;
       const fedPosition = this.#writtenPosition - this.#queuedBytes;
       if (head === undefined || (fedPosition >= this.#parseUntil && this.#queuedBytes < this.#lagBytes)) {
         this.#resolveWaiters();
@@ -198,13 +218,16 @@ export class ScreenMirror {
         this.#terminal.resize(head.cols, head.rows);
         continue;
       }
-      const skipped = this.#queuedBytes >= FAST_FORWARD_MIN_BYTES && !this.#loading && this.#fastForward();
+      const afterSkip = this.#skippedTo !== undefined;
       const piece = this.#takePiece();
       const end = this.#writtenPosition - this.#queuedBytes;
       this.#parsing = true;
-      this.#terminal.write(skipped ? Buffer.concat([CRLF, piece]) : piece, () => {
+      // The skipped text ended with a \r\n, which the kept text must follow (see screen-fast-forward.ts); one write,
+      // so no snapshot can fall between the two.
+      this.#terminal.write(afterSkip ? Buffer.concat([CRLF, piece]) : piece, () => {
         this.#parsing = false;
         this.#parsedPosition = end;
+        if (afterSkip) this.#skippedTo = undefined;
         this.#resolveWaiters();
         if (performance.now() - sliceStart < PARSE_SLICE_MS) this.#parse(sliceStart);
         else {
@@ -220,22 +243,27 @@ export class ScreenMirror {
 
   /** Drops the plain text at the head of the queue that cannot reach a snapshot; true when something was dropped. */
   #fastForward(): boolean {
-    if (this.#writtenPosition < this.#nextFastForwardAt || !canFastForward(this.#terminal)) return false;
-    let count = 0;
-    while (count < this.#queue.length && Buffer.isBuffer(this.#queue[count])) count++;
-    const joined = count === 1 ? (this.#queue[0] as Buffer) : Buffer.concat(this.#queue.slice(0, count) as Buffer[]);
-    const cut = fastForwardCut(joined, fastForwardLines(this.#terminal.rows, SCREEN_SCROLLBACK_LINES));
+    const fedPosition = this.#writtenPosition - this.#queuedBytes;
+    if (fedPosition < this.#nextFastForwardFed || this.#writtenPosition < this.#nextFastForwardWritten || !canFastForward(this.#terminal)) return false;
+    const { cut, plainBytes } = fastForwardScan(this.#queue.leading(Buffer.isBuffer), fastForwardLines(this.#terminal.rows, SCREEN_SCROLLBACK_LINES));
     if (cut === undefined) {
-      // joined once is joined for the next attempt too
-      this.#queue.splice(0, count, joined);
-      // Without a wait, a flood that is not plain text (colours on every line) would be joined and scanned again
-      // for every piece parsed.
-      this.#nextFastForwardAt = this.#writtenPosition + FAST_FORWARD_MIN_BYTES;
+      if (plainBytes < this.#queuedBytes) this.#nextFastForwardFed = fedPosition + plainBytes + 1;
+      else this.#nextFastForwardWritten = this.#writtenPosition + FAST_FORWARD_MIN_BYTES;
       return false;
     }
     this.skippedBytes += cut;
     this.#queuedBytes -= cut;
-    this.#queue.splice(0, count, joined.subarray(cut));
+    this.#skippedTo = this.#writtenPosition - this.#queuedBytes;
+    let left = cut;
+    while (left > 0) {
+      const head = this.#queue.at(0) as Buffer;
+      if (head.length > left) {
+        this.#queue.replaceFirst(head.subarray(left));
+        break;
+      }
+      this.#queue.shift();
+      left -= head.length;
+    }
     return true;
   }
 
@@ -243,12 +271,11 @@ export class ScreenMirror {
   #takePiece(): Buffer {
     const parts: Buffer[] = [];
     let bytes = 0;
-    while (bytes < PARSE_PIECE_BYTES && Buffer.isBuffer(this.#queue[0])) {
-      const head = this.#queue[0];
+    for (let head = this.#queue.at(0); bytes < PARSE_PIECE_BYTES && Buffer.isBuffer(head); head = this.#queue.at(0)) {
       const take = Math.min(head.length, PARSE_PIECE_BYTES - bytes);
       parts.push(take === head.length ? head : head.subarray(0, take));
       if (take === head.length) this.#queue.shift();
-      else this.#queue[0] = head.subarray(take);
+      else this.#queue.replaceFirst(head.subarray(take));
       bytes += take;
     }
     this.#queuedBytes -= bytes;
@@ -258,7 +285,7 @@ export class ScreenMirror {
   #resolveWaiters(): void {
     if (this.#loading || !this.#waiters.length) return;
     // A resize queued at the waited-for position is part of what was written before the wait.
-    const resizePending = this.#queue.length > 0 && !Buffer.isBuffer(this.#queue[0]);
+    const resizePending = this.#queue.length > 0 && !Buffer.isBuffer(this.#queue.at(0));
     const ready = this.#waiters.filter((waiter) => this.#parsedPosition >= waiter.position && !(resizePending && this.#parsedPosition === waiter.position));
     if (!ready.length) return;
     this.#waiters = this.#waiters.filter((waiter) => !ready.includes(waiter));

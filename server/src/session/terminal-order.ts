@@ -35,11 +35,14 @@ export class TerminalOrder {
     this.#sink = sink;
   }
 
-  /** Bytes the PTY showed (markers removed). Copied: node-pty may reuse its read buffer. */
+  /**
+   * Bytes the PTY showed (markers removed). Not copied: node-pty reads through a tty.ReadStream, which hands every
+   * read a buffer of its own (a copy per chunk was the relay's largest allocation under a flood).
+   */
   terminal(data: Buffer): void {
     if (!data.length) return;
-    if (this.#job?.ended) this.#heldTerminal.push(Buffer.from(data));
-    else this.#sink(Buffer.from(data));
+    if (this.#job?.ended) this.#heldTerminal.push(data);
+    else this.#sink(data);
   }
 
   /** A job was sent to the shell. */

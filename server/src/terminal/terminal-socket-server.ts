@@ -131,7 +131,9 @@ export class TerminalSocketServer {
       },
     };
     const rate = new MessageRate(this.limits.terminalMessagesPerSecond);
-    ws.on('message', (data, isBinary) => {
+    /** Frames not handled yet: while there are any, the next one waits its turn. */
+    let waiting = 0;
+    ws.on('message', (frame, binary) => {
       if (!rate.take()) {
         if (rate.shouldReport()) {
           const limit = this.limits.terminalMessagesPerSecond;
@@ -139,7 +141,17 @@ export class TerminalSocketServer {
         }
         return;
       }
-      inOrder = inOrder.then(() => (session && grant ? this.#onMessage(session, grant, viewer, data, isBinary, send) : undefined));
+      // Nothing before it is pending (the usual case, every ack of a flood among them): handled at once, without a
+      // promise per frame. A frame that has to wait (a keystroke that wakes a sleeping sandbox) holds the later ones.
+      if (waiting === 0 && session && grant) {
+        const pending = this.#handle(session, grant, viewer, frame, binary, send);
+        if (!pending) return;
+        waiting++;
+        inOrder = pending.finally(() => waiting--);
+        return;
+      }
+      waiting++;
+      inOrder = inOrder.then(() => (session && grant ? this.#handle(session, grant, viewer, frame, binary, send) : undefined)).finally(() => waiting--);
     });
     try {
       // The token is checked once, at attach: viewing needs `read`; typing and resizing are checked per frame.
@@ -166,7 +178,23 @@ export class TerminalSocketServer {
     }
   }
 
-  async #onMessage(session: ShellSession, grant: Grant, viewer: SessionViewer, data: RawData, isBinary: boolean, send: (message: ServerControlMessage) => void): Promise<void> {
+  /**
+   * Handles one frame and never throws or rejects: whatever a frame causes is answered to this viewer as an error
+   * frame, so one bad frame can neither end the relay (an uncaught exception) nor stop the frames behind it.
+   */
+  #handle(session: ShellSession, grant: Grant, viewer: SessionViewer, data: RawData, isBinary: boolean, send: (message: ServerControlMessage) => void): Promise<void> | undefined {
+    const answer = (error: unknown) => send({ type: 'error', ...toErrorPayload(error) });
+    try {
+      const pending = this.#onMessage(session, grant, viewer, data, isBinary, send);
+      return pending instanceof Promise ? pending.catch(answer) : undefined;
+    } catch (error) {
+      answer(error);
+      return undefined;
+    }
+  }
+
+  /** Handles one frame; returns a promise only when it has to wait (typing into a sleeping session wakes it first). */
+  #onMessage(session: ShellSession, grant: Grant, viewer: SessionViewer, data: RawData, isBinary: boolean, send: (message: ServerControlMessage) => void): Promise<void> | void {
     if (!isBinary) {
       // A compat client may also resize as Cloudflare's SDK 1.0 recipe does: `{"cols","rows"}` without `type`.
       const parsed = (viewer.protocol === 'compat' ? parseCompatClientControl : parseClientControl)(data.toString());
@@ -179,12 +207,16 @@ export class TerminalSocketServer {
       return;
     }
     if (!grant.allows('write')) return send({ type: 'error', ...readOnly('type').toPayload() });
+    // Typing into a sleeping session wakes the sandbox and recreates the shell first; the keystroke follows.
+    if (session.status === 'sleeping') return session.wake().then(() => this.#type(session, data, send), (error: unknown) => send({ type: 'error', ...toErrorPayload(error) }));
+    this.#type(session, data, send);
+  }
+
+  #type(session: ShellSession, data: RawData, send: (message: ServerControlMessage) => void): void {
     try {
       if (session.status === 'exited') {
         throw new RelayError('SESSION_EXITED', `the shell exited with code ${session.exitCode}; restart the session to continue`);
       }
-      // Typing into a sleeping session wakes the sandbox and recreates the shell first; the keystroke follows.
-      if (session.status === 'sleeping') await session.wake();
       const bytes = toBuffer(data);
       session.write(bytes);
       this.metrics.terminalInput(bytes.length);
