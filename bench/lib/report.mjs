@@ -63,7 +63,7 @@ function execRows(add, e) {
 
 function memoryRows(add, m) {
   const i = m.idle;
-  add('5', `relay RSS with ${i.sessions} idle sessions in ${i.sandboxes} sandboxes`, mib(i.after.relayRss), `${kib(i.relayPerSession)} per session; ${mib(i.before.relayRss)} with the sandboxes alone`, '', '< 300 MiB', met(i.after.relayRss < 300 * 2 ** 20));
+  add('5', `relay RSS with ${i.sessions} idle sessions in ${i.sandboxes} sandboxes (quiet for longer than MIRROR_REST_AFTER_MS)`, mib(i.after.relayRss), `${kib(i.relayPerSession)} per session; ${mib(i.before.relayRss)} with the sandboxes alone${i.justCreated ? `; ${mib(i.justCreated.relayRss)} just created, before the mirrors rest (${'MIRROR_REST_AFTER_MS'})` : ''}`, '', '< 300 MiB', met(i.after.relayRss < 300 * 2 ** 20));
   add('5', 'total PSS per idle session: relay + its bash (smaps_rollup)', kib(i.totalPerSession), `${i.processesPerSession.toFixed(1)} processes per session; ${mib(i.before.totalPss)} → ${mib(i.after.totalPss)}; created in ${i.createSeconds.toFixed(0)} s`, '', '', '');
   const s = m.streaming;
   add('5', `relay RSS per streaming terminal, ${s.sessions} streaming (${s.sandboxes} sandboxes, 120x40, ${s.mbPerSecond.toFixed(1)} MB/s in all, acknowledged as a browser keeping up)`, kib(s.relayPerTerminal), `relay RSS ${mib(s.before.relayRss)} → peak ${mib(s.peakRss)}; stream errors: ${s.problems.length}`, '', '', '');

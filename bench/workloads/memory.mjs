@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { getSandbox } from '@sandbox-terminal/client';
 import { apiPaths } from '@sandbox-terminal/protocol';
+import { MIRROR_REST_AFTER_MS } from '../../server/src/session/screen-mirror.ts';
 import { startRelay } from '../lib/relay-process.mjs';
 import { endMarker, generatorCommand, STOP_FILE, StreamingTerminal } from '../../scripts/load/streaming-terminal.ts';
 
@@ -89,11 +90,16 @@ async function idleSessions() {
     const started = performance.now();
     await inParallel(Array.from({ length: IDLE_SESSIONS }, (_, i) => sandboxes[i % IDLE_SANDBOXES]), (sandbox) => sandbox.createSession(TERMINAL_SIZE));
     const createSeconds = (performance.now() - started) / 1000;
-    // idle: every shell at its prompt, nothing pending in the relay
+    // just created: every shell at its prompt, nothing pending in the relay
     await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await relay.gc();
+    const justCreated = measure(relay.pid);
+    // idle: quiet for longer than MIRROR_REST_AFTER_MS, so every screen mirror rests (as an idle session's does)
+    await new Promise((resolve) => setTimeout(resolve, MIRROR_REST_AFTER_MS));
     await relay.gc();
     const after = measure(relay.pid);
     return {
+      justCreated,
       sessions: IDLE_SESSIONS,
       sandboxes: IDLE_SANDBOXES,
       createSeconds,

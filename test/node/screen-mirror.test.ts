@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import serializePackage from '@xterm/addon-serialize';
 import headlessPackage from '@xterm/headless';
 import { fastForwardCut, fastForwardLines } from '../../server/src/session/screen-fast-forward.ts';
-import { SCREEN_SCROLLBACK_LINES, ScreenMirror } from '../../server/src/session/screen-mirror.ts';
+import { MIRROR_RESTING_QUEUE_BYTES, SCREEN_SCROLLBACK_LINES, ScreenMirror } from '../../server/src/session/screen-mirror.ts';
 import { seededRandom } from './seeded-random.ts';
 
 const COLS = 40;
@@ -189,13 +189,131 @@ describe('screen mirror', () => {
     mirror.dispose();
   });
 
-  it('is behind by at most its lag while output streams, and parses quiet output by itself', async () => {
-    const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 8 * 1024 });
+  it('is behind by at most its lag while output streams, and parses quiet output by itself (awake)', async () => {
+    const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 8 * 1024, restAfterMs: 0 });
     mirror.write(Buffer.from('a prompt$ '));
     assert.equal(mirror.snapshot().position, 0, 'not parsed at once');
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(mirror.snapshot().position, 10, 'parsed once quiet');
     assert.match(mirror.snapshot().data, /a prompt\$/);
+    mirror.dispose();
+  });
+});
+
+describe('a resting screen mirror', () => {
+  const REST_MS = 40;
+  /** Output a serializer rebuilds exactly (as a shell shows it: prompts, colours reset, no wrapped lines). */
+  const shellOutput = (from: number, lines: number) => {
+    let text = '';
+    for (let i = from; i < from + lines; i++) text += `\x1b[1;32muser@sandbox\x1b[0m:\x1b[34m/workspace\x1b[0m$ echo ${i}\r\n${i} Grüße 漢字\r\n`;
+    return Buffer.from(`${text}\x1b[1;32muser@sandbox\x1b[0m:/workspace$ `);
+  };
+  const until = async (check: () => boolean, what: string) => {
+    for (let waited = 0; !check(); waited += 10) {
+      if (waited > 5_000) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
+  it('starts resting: quiet output only queues, a snapshot with the bytes after its position is exact, and enough output wakes it', async () => {
+    const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 1024 * 1024, restAfterMs: REST_MS });
+    assert.equal(mirror.resting, true, 'a new mirror rests');
+    const prompt = shellOutput(0, 3);
+    mirror.write(prompt);
+    await new Promise((resolve) => setTimeout(resolve, REST_MS));
+    assert.equal(mirror.resting, true, 'a prompt does not wake it');
+    const snapshot = mirror.snapshot();
+    assert.equal(snapshot.position, 0);
+    // as a new viewer gets it: the screen, then the output log from the snapshot's position
+    assert.equal(await referenceScreen(Buffer.concat([Buffer.from(snapshot.data), prompt])), await referenceScreen(prompt));
+    assert.equal(mirror.backlog, prompt.length, 'the log must hold what it queued');
+    const flood = shellOutput(3, 1200);
+    assert.ok(flood.length >= MIRROR_RESTING_QUEUE_BYTES, 'the test writes enough');
+    mirror.write(flood);
+    assert.equal(mirror.resting, false, 'a resting queue of MIRROR_RESTING_QUEUE_BYTES wakes it');
+    const settled = await mirror.settled();
+    assert.equal(settled.data, await referenceScreen(Buffer.concat([prompt, flood])));
+    mirror.dispose();
+  });
+
+  it('frees its terminal once quiet, and output after it lands on the exact screen', async () => {
+    const first = shellOutput(0, 600);
+    const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 64 * 1024, restAfterMs: REST_MS });
+    mirror.write(first);
+    await mirror.settled();
+    assert.equal(mirror.resting, false, 'not at once');
+    await until(() => mirror.resting, 'the mirror rests');
+    // resting, a snapshot is the screen it rests with, at the same position
+    const atRest = mirror.snapshot();
+    assert.equal(atRest.position, first.length);
+    assert.equal(atRest.data, await referenceScreen(first));
+    const second = shellOutput(600, 30);
+    mirror.write(second);
+    assert.equal(mirror.snapshot().position, first.length, 'queued output is not in the snapshot before it is parsed');
+    const snapshot = await mirror.settled();
+    assert.equal(mirror.resting, false, 'output woke it');
+    assert.equal(snapshot.position, first.length + second.length);
+    assert.equal(snapshot.data, await referenceScreen(Buffer.concat([first, second])));
+    // and it rests again
+    await until(() => mirror.resting, 'the mirror rests again');
+    mirror.dispose();
+  });
+
+  it('applies a resize after the screen it rested with and the output queued before it', async () => {
+    const before = shellOutput(0, 40);
+    const queued = Buffer.from('typed while resting\r\n');
+    const after = Buffer.from('after the resize\r\n');
+    const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 64 * 1024, restAfterMs: REST_MS });
+    mirror.write(before);
+    await mirror.settled();
+    await until(() => mirror.resting, 'the mirror rests');
+    mirror.write(queued);
+    mirror.resize(20, 6);
+    mirror.write(after);
+    assert.equal(mirror.resting, true, 'a resize alone does not wake it');
+    const snapshot = await mirror.settled();
+    assert.equal(snapshot.data, await referenceScreen(Buffer.concat([before, queued, after]), [{ at: before.length + queued.length, cols: 20, rows: 6 }]));
+    mirror.dispose();
+  });
+
+  it('does not rest where a snapshot would not rebuild the state: alternate screen, scroll region, open sequence', async () => {
+    for (const state of ['\x1b[?1049hvim-like screen', '\x1b[2;8rscrolling region', '\x1b]0;a title that never ends']) {
+      const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 64 * 1024, restAfterMs: REST_MS });
+      mirror.write(Buffer.concat([shellOutput(0, 5), Buffer.from(state)]));
+      await mirror.settled();
+      await new Promise((resolve) => setTimeout(resolve, REST_MS * 4));
+      assert.equal(mirror.resting, false, JSON.stringify(state));
+      mirror.dispose();
+    }
+    // the control: the same wait at a plain prompt rests
+    const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 64 * 1024, restAfterMs: REST_MS });
+    mirror.write(shellOutput(0, 5));
+    await until(() => mirror.resting, 'the control rests');
+    mirror.dispose();
+  });
+
+  it('a new mirror takes its first size without waking', async () => {
+    const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 64 * 1024, restAfterMs: REST_MS });
+    mirror.resize(20, 6);
+    assert.equal(mirror.resting, true);
+    const output = Buffer.from(`${'x'.repeat(30)}\r\n$ `);
+    mirror.write(output);
+    const snapshot = await mirror.settled();
+    // laid out at 20 columns: the 30 x's wrap
+    assert.equal(snapshot.data, await referenceScreen(output, [{ at: 0, cols: 20, rows: 6 }]));
+    mirror.dispose();
+  });
+
+  it('loads a saved screen over a resting one', async () => {
+    const mirror = new ScreenMirror(COLS, ROWS, { lagBytes: 64 * 1024, restAfterMs: REST_MS });
+    mirror.write(shellOutput(0, 5));
+    await until(() => mirror.resting, 'the mirror rests');
+    const saved = Buffer.from('saved screen\r\n$ ');
+    mirror.load({ data: saved.toString(), position: 1000 });
+    mirror.write(Buffer.from('more'));
+    const snapshot = await mirror.settled();
+    assert.equal(snapshot.position, 1004);
+    assert.equal(snapshot.data, await referenceScreen(Buffer.concat([saved, Buffer.from('more')])));
     mirror.dispose();
   });
 });

@@ -328,6 +328,8 @@ export class SandboxRuntime {
     for (const session of this.sessionList()) {
       if (session.status !== 'active' || this.#checkpointed.get(session) === session.outputPosition) continue;
       this.#checkpointed.set(session, session.outputPosition);
+      // The mirror parses lazily (and a resting one not at all): the checkpoint holds the output up to now.
+      await session.settleScreen();
       await this.persist(session, { withScreen: true });
     }
   }

@@ -27,6 +27,18 @@ const PARSE_PIECE_BYTES = 32 * 1024;
 const PARSE_SLICE_MS = 3;
 
 /**
+ * A resting mirror has no headless terminal (~200 KiB of the ~260 KiB an idle session cost the relay): only the
+ * snapshot it rests with and the output queued since. A mirror starts resting, and rests again once its output has
+ * been quiet this long at a state a snapshot rebuilds exactly (see `#canRest`).
+ */
+export const MIRROR_REST_AFTER_MS = 30_000;
+/**
+ * Output a resting mirror queues before it wakes (a resize or `settled()` wakes it too). Meanwhile a snapshot is the
+ * screen it rests with, at the position it was parsed to, and the output log supplies the bytes after it.
+ */
+export const MIRROR_RESTING_QUEUE_BYTES = 64 * 1024;
+
+/**
  * A queue this big is worth scanning for plain text to skip, whatever made the mirror parse (lag, quiet output, a
  * wait): a skip needs ~1 000 lines anyway, and a flood paused by flow control goes quiet with up to `lagBytes` queued.
  */
@@ -67,10 +79,18 @@ function canFastForward(terminal: HeadlessTerminal): boolean {
  * skips (`screen-fast-forward.ts`) and parses nothing: a snapshot then is the screen parsed so far and the `\r\n`
  * that stands for what was skipped, at the position where the kept output begins; the kept lines are parsed once
  * the output is quiet or something waits for them.
+ *
+ * An idle session's mirror rests (`MIRROR_REST_AFTER_MS`): it frees its terminal and keeps its snapshot, queues
+ * quiet output (up to `MIRROR_RESTING_QUEUE_BYTES`) and rebuilds the terminal from the snapshot when more output, a
+ * resize or `settled()` needs it. A mirror starts resting, so a session nobody watches costs a few KiB, not ~200.
  */
 export class ScreenMirror {
-  readonly #terminal: HeadlessTerminal;
-  readonly #serializer;
+  /** The headless terminal, or, while the mirror rests, its size and the snapshot it is rebuilt from. */
+  #terminal: HeadlessTerminal | undefined;
+  #serializer: InstanceType<typeof SerializeAddon> | undefined;
+  #resting: { cols: number; rows: number; data: string } | undefined;
+  #restTimer: NodeJS.Timeout | undefined;
+  readonly #restAfterMs: number;
   readonly #lagBytes: number;
   /** Position up to which the headless terminal has parsed the output (advanced by write callbacks). */
   #parsedPosition: number;
@@ -107,11 +127,12 @@ export class ScreenMirror {
   /**
    * @param lagBytes  how far behind the mirror may fall before it parses (see `MIRROR_LAG_BYTES`)
    * @param onCaughtUp  called when a parse run ends (flow control waits on the mirror's backlog)
+   * @param restAfterMs  quiet time after which the mirror rests (see `MIRROR_REST_AFTER_MS`); 0: it never rests
    */
-  constructor(cols: number, rows: number, options: { position?: number; lagBytes?: number; onCaughtUp?: () => void } = {}) {
-    this.#terminal = new Terminal({ cols, rows, scrollback: SCREEN_SCROLLBACK_LINES, allowProposedApi: true });
-    this.#serializer = new SerializeAddon();
-    this.#terminal.loadAddon(this.#serializer);
+  constructor(cols: number, rows: number, options: { position?: number; lagBytes?: number; onCaughtUp?: () => void; restAfterMs?: number } = {}) {
+    this.#restAfterMs = options.restAfterMs ?? MIRROR_REST_AFTER_MS;
+    if (this.#restAfterMs > 0) this.#resting = { cols, rows, data: '' };
+    else this.#openTerminal(cols, rows);
     this.#parsedPosition = this.#writtenPosition = this.#parseUntil = options.position ?? 0;
     this.#lagBytes = options.lagBytes ?? MIRROR_LAG_BYTES;
     this.#onCaughtUp = options.onCaughtUp ?? (() => {});
@@ -123,7 +144,10 @@ export class ScreenMirror {
     this.#queue.push(chunk);
     this.#queuedBytes += chunk.length;
     this.#lastWriteAt = performance.now();
-    if (this.#queuedBytes >= this.#lagBytes) this.#parse();
+    // Resting, quiet output stays queued: a prompt or an echo does not bring the terminal back.
+    if (this.#resting) {
+      if (this.#queuedBytes >= Math.min(MIRROR_RESTING_QUEUE_BYTES, this.#lagBytes)) this.#parse();
+    } else if (this.#queuedBytes >= this.#lagBytes) this.#parse();
     else this.#quietTimer ??= setTimeout(() => this.#onQuietCheck(), MIRROR_QUIET_MS);
   }
 
@@ -137,22 +161,42 @@ export class ScreenMirror {
     return this.#lagBytes;
   }
 
+  /** Whether the mirror rests: it has no terminal until enough output, a resize or `settled()` needs one. */
+  get resting(): boolean {
+    return this.#resting !== undefined;
+  }
+
   /** Loads a saved screen (after a relay restart) as the state at `position`. */
   load(snapshot: ScreenSnapshot): void {
-    this.#terminal.reset();
     this.#queue.clear();
     this.#queuedBytes = 0;
-    this.#writtenPosition = this.#parsedPosition = this.#parseUntil = snapshot.position;
     this.#skippedTo = undefined;
+    this.#writtenPosition = this.#parsedPosition = this.#parseUntil = snapshot.position;
+    // Resting, the saved screen is simply the one it rests with.
+    if (this.#resting) {
+      this.#resting = { ...this.#resting, data: snapshot.data };
+      this.#resolveWaiters();
+      return;
+    }
+    const terminal = this.#terminal!;
+    terminal.reset();
     this.#loading = snapshot;
-    this.#terminal.write(snapshot.data, () => {
+    terminal.write(snapshot.data, () => {
       if (this.#loading === snapshot) this.#loading = undefined;
       this.#resolveWaiters();
+      this.#parse();
     });
   }
 
   /** Resizes once the output written before it is parsed (it was laid out at the old size). */
   resize(cols: number, rows: number): void {
+    if (this.#resting) {
+      // Nothing to lay out again yet: a resting mirror with an empty screen just takes the size (a new session's
+      // first resize); otherwise the resize waits in the queue, behind the output written before it.
+      if (!this.#resting.data && !this.#queue.length) this.#resting = { ...this.#resting, cols, rows };
+      else this.#queue.push({ cols, rows });
+      return;
+    }
     this.#queue.push({ cols, rows });
     this.#parseUntil = this.#writtenPosition;
     this.#parse();
@@ -165,7 +209,9 @@ export class ScreenMirror {
   snapshot(): ScreenSnapshot {
     // Until a loaded screen is parsed, it is the truth (output after it is in the log from its position on).
     if (this.#loading) return this.#loading;
-    const data = this.#serializer.serialize({ scrollback: SCREEN_SCROLLBACK_LINES });
+    // Resting, the terminal's state is its snapshot at the parsed position (output after it is only queued).
+    if (this.#resting) return { data: this.#resting.data, position: this.#parsedPosition };
+    const data = this.#serializer!.serialize({ scrollback: SCREEN_SCROLLBACK_LINES });
     if (this.#skippedTo !== undefined) return { data: `${data}\r\n`, position: this.#skippedTo };
     return { data, position: this.#parsedPosition };
   }
@@ -181,11 +227,79 @@ export class ScreenMirror {
     });
   }
 
+  /** Frees the terminal; whoever still waits in `settled()` gets the screen as parsed so far, not a promise for ever. */
   dispose(): void {
+    if (this.#waiters.length) {
+      const snapshot = this.snapshot();
+      for (const waiter of this.#waiters.splice(0)) waiter.resolve(snapshot);
+    }
     clearTimeout(this.#quietTimer);
+    clearTimeout(this.#restTimer);
     clearImmediate(this.#yielded);
     this.#queue.clear();
-    this.#terminal.dispose();
+    this.#terminal?.dispose();
+    this.#terminal = this.#serializer = this.#resting = undefined;
+  }
+
+  #openTerminal(cols: number, rows: number): HeadlessTerminal {
+    const terminal = new Terminal({ cols, rows, scrollback: SCREEN_SCROLLBACK_LINES, allowProposedApi: true });
+    this.#serializer = new SerializeAddon();
+    terminal.loadAddon(this.#serializer);
+    this.#terminal = terminal;
+    return terminal;
+  }
+
+  /**
+   * The terminal, rebuilt from the resting snapshot if the mirror rests: the snapshot stands (as a loaded screen
+   * does) until xterm has parsed it, and the output queued behind it is parsed after it, in order.
+   */
+  #awake(): HeadlessTerminal {
+    const resting = this.#resting;
+    if (!resting) return this.#terminal!;
+    this.#resting = undefined;
+    const terminal = this.#openTerminal(resting.cols, resting.rows);
+    if (!resting.data) return terminal;
+    const standIn: ScreenSnapshot = { data: resting.data, position: this.#parsedPosition };
+    this.#loading = standIn;
+    terminal.write(resting.data, () => {
+      if (this.#loading === standIn) this.#loading = undefined;
+      this.#resolveWaiters();
+      this.#parse();
+    });
+    return terminal;
+  }
+
+  /** After a parse run caught up: rest once the output stays quiet for `restAfterMs`. */
+  #scheduleRest(): void {
+    if (this.#restTimer || this.#resting || !this.#terminal || this.#restAfterMs <= 0) return;
+    const check = () => {
+      this.#restTimer = undefined;
+      if (this.#resting || !this.#terminal) return;
+      const quietFor = performance.now() - this.#lastWriteAt;
+      if (quietFor < this.#restAfterMs) {
+        this.#restTimer = setTimeout(check, this.#restAfterMs - quietFor);
+        this.#restTimer.unref();
+        return;
+      }
+      if (this.#canRest(this.#terminal)) this.#rest(this.#terminal);
+    };
+    this.#restTimer = setTimeout(check, this.#restAfterMs);
+    this.#restTimer.unref();
+  }
+
+  /**
+   * A snapshot rebuilds the screen, its scrollback, the cursor and the modes, but not a parser caught mid-sequence,
+   * a scroll region, or what the alternate screen's program set up beyond its modes: a mirror rests only at a plain
+   * state of the normal screen (a shell at its prompt), with nothing queued, parsing or waiting.
+   */
+  #canRest(terminal: HeadlessTerminal): boolean {
+    return !this.#queue.length && !this.#parsing && !this.#yielded && !this.#loading && !this.#waiters.length && this.#skippedTo === undefined && terminal.buffer.active.type === 'normal' && canFastForward(terminal);
+  }
+
+  #rest(terminal: HeadlessTerminal): void {
+    this.#resting = { cols: terminal.cols, rows: terminal.rows, data: this.#serializer!.serialize({ scrollback: SCREEN_SCROLLBACK_LINES }) };
+    terminal.dispose();
+    this.#terminal = this.#serializer = undefined;
   }
 
   #onQuietCheck(): void {
@@ -202,6 +316,8 @@ export class ScreenMirror {
   /** Hands xterm the next piece, unless one is being parsed or nothing needs parsing yet. */
   #parse(sliceStart = performance.now()): void {
     if (this.#parsing || this.#yielded) return;
+    if (this.#resting && !this.#queue.length) return;
+    const terminal = this.#awake();
     for (;;) {
       const head = this.#queue.at(0);
       // Skipping first: a mirror that fell behind during a flood then has only the kept lines left, and parses them
@@ -211,11 +327,14 @@ export class ScreenMirror {
       if (head === undefined || (fedPosition >= this.#parseUntil && this.#queuedBytes < this.#lagBytes)) {
         this.#resolveWaiters();
         this.#onCaughtUp();
+        this.#scheduleRest();
         return;
       }
       if (!Buffer.isBuffer(head)) {
+        // A screen being loaded was laid out at the old size: the resize waits until xterm has parsed it.
+        if (this.#loading) return;
         this.#queue.shift();
-        this.#terminal.resize(head.cols, head.rows);
+        terminal.resize(head.cols, head.rows);
         continue;
       }
       const afterSkip = this.#skippedTo !== undefined;
@@ -224,7 +343,7 @@ export class ScreenMirror {
       this.#parsing = true;
       // The skipped text ended with a \r\n, which the kept text must follow (see screen-fast-forward.ts); one write,
       // so no snapshot can fall between the two.
-      this.#terminal.write(afterSkip ? Buffer.concat([CRLF, piece]) : piece, () => {
+      terminal.write(afterSkip ? Buffer.concat([CRLF, piece]) : piece, () => {
         this.#parsing = false;
         this.#parsedPosition = end;
         if (afterSkip) this.#skippedTo = undefined;
@@ -244,8 +363,9 @@ export class ScreenMirror {
   /** Drops the plain text at the head of the queue that cannot reach a snapshot; true when something was dropped. */
   #fastForward(): boolean {
     const fedPosition = this.#writtenPosition - this.#queuedBytes;
-    if (fedPosition < this.#nextFastForwardFed || this.#writtenPosition < this.#nextFastForwardWritten || !canFastForward(this.#terminal)) return false;
-    const { cut, plainBytes } = fastForwardScan(this.#queue.leading(Buffer.isBuffer), fastForwardLines(this.#terminal.rows, SCREEN_SCROLLBACK_LINES));
+    const terminal = this.#terminal!;
+    if (fedPosition < this.#nextFastForwardFed || this.#writtenPosition < this.#nextFastForwardWritten || !canFastForward(terminal)) return false;
+    const { cut, plainBytes } = fastForwardScan(this.#queue.leading(Buffer.isBuffer), fastForwardLines(terminal.rows, SCREEN_SCROLLBACK_LINES));
     if (cut === undefined) {
       if (plainBytes < this.#queuedBytes) this.#nextFastForwardFed = fedPosition + plainBytes + 1;
       else this.#nextFastForwardWritten = this.#writtenPosition + FAST_FORWARD_MIN_BYTES;

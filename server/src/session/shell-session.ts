@@ -242,7 +242,8 @@ export class ShellSession {
     this.#rest = { status: 'exited', exitCode: end.exitCode, ...(end.signal !== undefined ? { signal: end.signal } : {}) };
     this.#queue.failWaiting({ exitCode: -1 });
     for (const viewer of this.#output.viewers()) viewer.sendControl({ type: 'exit', exitCode: end.exitCode, signal: exit.signal });
-    void this.#host.persist(this);
+    // An exited session's record carries its screen, which must hold the shell's last output (the mirror is lazy).
+    void this.#output.mirror.settled().then(() => this.#host.persist(this));
   }
 
   /** The shell reported its cwd and exported env (at its prompt or the end of an exec): saved when they changed. */
