@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { createRelay, type Relay } from '@sandbox-terminal/server';
+import { freePort } from '../../scripts/load/load-target.ts';
 
 const run = promisify(execFile);
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -35,13 +36,6 @@ export interface ExampleSite {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Serves a built site: `/x/` and `/x` find `x/index.html` or `x.html`, as the generators' hosting docs expect. */
 async function serveStatic(dir: string): Promise<Server> {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../scripts/load/load-target.ts';
 import { waitFor } from './helpers.ts';
 
 /** A real redis-server on a free loopback port, without persistence, owned by the test file that starts it. */
@@ -38,16 +38,8 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** A port free on loopback right now (the load scripts' helper, shared). */
+export { freePort } from '../../scripts/load/load-target.ts';
 
 /**
  * One relay of a group, as an operator runs it: the CLI in its own process, from the sources, on a fixed loopback

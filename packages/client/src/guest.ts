@@ -9,14 +9,8 @@ import type { Transport } from './transport.ts';
 export const GUEST_TOKEN_RENEW_MARGIN_MS = 60_000;
 
 /** What a page keeps about its guest sandbox between visits (see `GuestStore`). */
-export interface GuestCredentials {
+export interface GuestCredentials extends GuestGrant {
   relayUrl: string;
-  sandbox: string;
-  token: string;
-  tokenExpiresAt: string;
-  renewal: string;
-  sandboxExpiresAt: string;
-  template: string | null;
 }
 
 /** Where `GuestAccess` keeps the credentials (a page: localStorage; a test: memory). */
