@@ -2,6 +2,7 @@
 // interleave them with the reference of goal 4: the least an exec in a shell can take, a bare interactive bash on
 // node-pty in this process that is sent `true; printf …` and answers with a marker. One-shot exec, createSession and
 // 10 sessions in parallel beside.
+import { Agent, get } from 'node:http';
 import pty from 'node-pty';
 import { getSandbox } from '@sandbox-terminal/client';
 import { latencies, summarize } from '../lib/stats.mjs';
@@ -47,23 +48,46 @@ async function bareShell() {
   return { roundTrip, close: () => shell.kill('SIGKILL') };
 }
 
+/**
+ * The HTTP floor under any exec of an HTTP API: `GET /healthz` on a keep-alive connection (the relay's request
+ * handling, its route table and a JSON answer, no shell). An exec can at best be this plus the bare shell's round trip.
+ */
+function httpFloor(relayUrl) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const roundTrip = () =>
+    new Promise((resolve, reject) => {
+      get(`${relayUrl}/healthz`, { agent }, (response) => {
+        response.resume();
+        response.once('end', resolve);
+        response.once('error', reject);
+      }).once('error', reject);
+    });
+  return { roundTrip, close: () => agent.destroy() };
+}
+
 export async function exec({ relayUrl, rounds }) {
   const sandbox = getSandbox(relayUrl, 'bench-exec');
   const session = await sandbox.createSession();
   const reference = await bareShell();
+  const http = httpFloor(relayUrl);
   try {
     for (let i = 0; i < WARM_UP_EXECS; i++) await sandbox.exec('true', { session });
-    const runs = { session: [], reference: [] };
-    const all = { session: [], reference: [], oneShot: [], createSession: [] };
+    for (let i = 0; i < WARM_UP_EXECS; i++) await http.roundTrip();
+    const runs = { session: [], reference: [], http: [] };
+    const all = { session: [], reference: [], http: [], oneShot: [], createSession: [] };
     for (let round = 0; round < rounds; round++) {
       const sessionTimes = [];
       for (let i = 0; i < SEQUENTIAL_EXECS; i++) await timed(sessionTimes, () => sandbox.exec('true', { session }));
       const referenceTimes = [];
       for (let i = 0; i < SEQUENTIAL_EXECS; i++) await timed(referenceTimes, reference.roundTrip);
+      const httpTimes = [];
+      for (let i = 0; i < SEQUENTIAL_EXECS; i++) await timed(httpTimes, http.roundTrip);
       runs.session.push(latencies(sessionTimes));
       runs.reference.push(latencies(referenceTimes));
+      runs.http.push(latencies(httpTimes));
       all.session.push(...sessionTimes);
       all.reference.push(...referenceTimes);
+      all.http.push(...httpTimes);
       for (let i = 0; i < ONE_SHOT_EXECS; i++) await timed(all.oneShot, () => sandbox.exec('true'));
       for (let i = 0; i < CREATE_SESSIONS; i++) await timed(all.createSession, () => sandbox.createSession());
     }
@@ -80,11 +104,15 @@ export async function exec({ relayUrl, rounds }) {
       session: { ...latencies(all.session), count: SEQUENTIAL_EXECS, p50s: summarize(runs.session.map((r) => r.p50)) },
       reference: { ...latencies(all.reference), count: SEQUENTIAL_EXECS, p50s: summarize(runs.reference.map((r) => r.p50)) },
       ofReference: summarize(runs.session.map((r, i) => r.p50 / runs.reference[i].p50)),
+      http: { ...latencies(all.http), count: SEQUENTIAL_EXECS, p50s: summarize(runs.http.map((r) => r.p50)) },
+      /** What the relay adds over the two floors (HTTP round trip + bare shell round trip), per round. */
+      overFloors: summarize(runs.session.map((r, i) => r.p50 - runs.http[i].p50 - runs.reference[i].p50)),
       oneShot: { ...latencies(all.oneShot), count: all.oneShot.length },
       createSession: { ...latencies(all.createSession), count: all.createSession.length },
       parallel: { ...latencies(parallel), sessions: PARALLEL_SESSIONS, perSession: EXECS_PER_PARALLEL_SESSION, execsPerSecond: parallel.length / seconds },
     };
   } finally {
     reference.close();
+    http.close();
   }
 }
