@@ -3,7 +3,9 @@ import { FifoQueue } from './fifo-queue.ts';
 /**
  * A session's terminal output with positions: byte N of everything the session ever showed has position N.
  * Keeps the last `limitBytes` (whole chunks are dropped from the front) so a viewer that reconnects with the
- * position it has rendered gets exactly the bytes after it: no gap, no duplicate.
+ * position it has rendered gets exactly the bytes after it: no gap, no duplicate. It never drops a byte at or after
+ * `retainFrom()`: the screen mirror's snapshot position, since a snapshot is only whole with the bytes after it
+ * (flow control keeps that backlog small; a burst read before the mirror parsed any of it must still be kept).
  */
 export class OutputLog {
   readonly #chunks = new FifoQueue<Buffer>();
@@ -16,6 +18,7 @@ export class OutputLog {
   constructor(
     private readonly limitBytes: number,
     initialPosition = 0,
+    private readonly retainFrom: () => number = () => Number.POSITIVE_INFINITY,
   ) {
     this.start = initialPosition;
     this.end = initialPosition;
@@ -25,7 +28,9 @@ export class OutputLog {
     this.#chunks.push(chunk);
     this.#bytes += chunk.length;
     this.end += chunk.length;
-    while (this.#bytes > this.limitBytes && this.#chunks.length > 1) {
+    if (this.#bytes <= this.limitBytes) return;
+    const retainFrom = this.retainFrom();
+    while (this.#bytes > this.limitBytes && this.#chunks.length > 1 && this.start + this.#chunks.at(0)!.length <= retainFrom) {
       const dropped = this.#chunks.shift()!;
       this.#bytes -= dropped.length;
       this.start += dropped.length;

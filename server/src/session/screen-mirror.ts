@@ -156,6 +156,11 @@ export class ScreenMirror {
     return this.#writtenPosition - (this.#skippedTo ?? this.#parsedPosition);
   }
 
+  /** The position a snapshot taken now stands at: the output log must keep every byte from here. */
+  get snapshotPosition(): number {
+    return this.#skippedTo ?? this.#parsedPosition;
+  }
+
   /** How far behind the mirror falls by design before it parses. */
   get lagBytes(): number {
     return this.#lagBytes;

@@ -59,7 +59,7 @@ export class SessionOutput {
     saved?: ScreenSnapshot,
     private readonly pacer?: OutputPacer,
   ) {
-    this.log = new OutputLog(limits.outputLogBytes, saved?.position ?? 0);
+    this.log = new OutputLog(limits.outputLogBytes, saved?.position ?? 0, () => this.mirror.snapshotPosition);
     this.mirror = new ScreenMirror(cols, rows, {
       position: saved?.position ?? 0,
       // The log must still hold every byte the mirror has not parsed: see #checkFlow.
