@@ -35,13 +35,16 @@ describe('<sandbox-terminal> when the relay goes away', () => {
       await typeLine(element, 'echo typed-while-down');
       await waitFor(() => element.status.inputDropped, 'the dropped input to be said');
       expect(statusBarText(element)).to.contain('input not sent');
-      // Still trying: the attempt count goes on.
+      // Still trying: the attempt count goes on, and what was said about the input stays said until it is back.
       const attempt = element.status.attempt!;
       await waitFor(() => (element.status.attempt ?? 0) > attempt, 'another attempt');
+      expect(element.status.inputDropped, 'still says the input was not sent after another attempt').to.equal(true);
+      expect(statusBarText(element)).to.contain('input not sent');
 
       await extraRelay.restart(name);
       await waitForState(element, 'connected');
       expect(statusBarText(element)).not.to.contain('cannot reach');
+      expect(element.status.inputDropped ?? false, 'connected again: nothing is being dropped').to.equal(false);
       await waitForPrompt(element);
       await typeLine(element, 'echo back-$((6*7))');
       await waitForLine(element, 'back-42');

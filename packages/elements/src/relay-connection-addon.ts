@@ -315,9 +315,9 @@ export class RelayConnectionAddon implements ITerminalAddon {
     if (!this.#openedThisAttempt) this.#failedAttempts++;
     this.#openedThisAttempt = false;
     const attempt = Math.max(this.#socket?.retryCount ?? 1, 1);
-    if (this.#gate?.shouldHold(this.#dialect.sandboxAsleep)) this.#setStatus(statuses.paused());
-    else if (this.#failedAttempts >= UNREACHABLE_AFTER_ATTEMPTS) this.#setStatus(statuses.unreachable(attempt));
-    else this.#setStatus(statuses.reconnecting(attempt));
+    const next = this.#gate?.shouldHold(this.#dialect.sandboxAsleep) ? statuses.paused() : this.#failedAttempts >= UNREACHABLE_AFTER_ATTEMPTS ? statuses.unreachable(attempt) : statuses.reconnecting(attempt);
+    // "input not sent" stays said until the session is back: the next retry is no news to the user who typed.
+    this.#setStatus(this.#status.inputDropped ? withInputDropped(next) : next);
     if (this.#typeahead.expired()) this.#dropTypeahead();
   };
 
