@@ -83,8 +83,8 @@ describe('<sandbox-terminal>', () => {
     // Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
     const { element } = await mountTerminal({ sandbox: uniqueSandboxId('offline'), session: 'no-relay-here', relay: 'http://127.0.0.1:9' });
     await waitForState(element, 'reconnecting');
-    // The next attempt starts a fresh status (inputDropped cleared) and may come between the keys and a poll: what
-    // the user was told is recorded as it is shown, not read afterwards.
+    // The status may change between the keys and a poll (the next attempt, then the session back, which clears
+    // inputDropped): what the user was told is recorded as it is shown, not read afterwards.
     const statuses: Array<{ inputDropped?: boolean }> = [];
     element.addEventListener('status-change', (event) => statuses.push(event.detail.status));
     const barTexts: string[] = [];
