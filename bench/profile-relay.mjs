@@ -1,42 +1,98 @@
-// `npm run bench:profile-relay`: a CPU profile of the relay while it delivers a flood to one viewer (a Node client
-// that acks each frame, as in the bench's reference (d)), to see where the relay's own CPU per MiB goes.
-//   npm run bench:profile-relay -- --workload long|short --dir DIR
+// `npm run bench:profile-relay`: a CPU profile of the relay while it delivers a flood to one viewer, to see where the
+// relay's own CPU per MiB goes. The viewer is a Node client that acks each frame (the bench's reference (d)), or with
+// `--viewer browser` the element in headless Chromium (the bench's goal 2 measures that one); `--server reference`
+// profiles reference (f)'s server instead (browser viewer only), to put the two side by side.
+//   npm run bench:profile-relay -- --workload long|short --viewer node|browser --server relay|reference --dir DIR
 // Writes DIR/*.cpuprofile (open in Chrome DevTools) and prints the top functions by self time.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { launchBrowser, openPage } from './lib/browser.mjs';
+import { startPageServer } from './lib/page-server.mjs';
+import { startReferences } from './lib/reference-host.mjs';
 import { openSocketReader } from './lib/socket-reader.mjs';
 import { startRelay } from './lib/relay-process.mjs';
+import { MARKER, THROUGHPUT_WORKLOADS } from './lib/workload-data.mjs';
 
 const COMMANDS = {
   long: { command: "yes 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' | head -c 52428800; echo PROFILE-END", marker: 'PROFILE-END' },
   short: { command: 'seq 1 3000000; echo PROFILE-END', marker: 'PROFILE-END' },
 };
-const { values } = parseArgs({ options: { workload: { type: 'string', default: 'long' }, dir: { type: 'string', default: 'bench-profiles' }, top: { type: 'string', default: '25' } } });
+/** Floods in a row with a browser viewer (one warm-up first, not counted): a browser run is noisier than a Node one. */
+const BROWSER_RUNS = 3;
+const TERMINAL_PX = { width: 900, height: 500 };
+const { values } = parseArgs({
+  options: {
+    workload: { type: 'string', default: 'long' },
+    viewer: { type: 'string', default: 'node' },
+    server: { type: 'string', default: 'relay' },
+    dir: { type: 'string', default: 'bench-profiles' },
+    top: { type: 'string', default: '25' },
+  },
+});
 const workload = COMMANDS[values.workload];
 if (!workload) throw new Error(`--workload is one of ${Object.keys(COMMANDS).join(', ')}`);
+if (!['node', 'browser'].includes(values.viewer)) throw new Error('--viewer is node or browser');
+if (!['relay', 'reference'].includes(values.server)) throw new Error('--server is relay or reference');
+if (values.server === 'reference' && values.viewer !== 'browser') throw new Error('--server reference needs --viewer browser');
 const dir = resolve(values.dir);
 mkdirSync(dir, { recursive: true });
+const profileArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200'];
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 // The flood's window in CLOCK_MONOTONIC µs, the clock V8's profile timestamps use (in every process): only the samples
 // inside it are counted, not the relay's start-up.
 let floodStartUs = 0;
 let floodEndUs = 0;
-const relay = await startRelay({ execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200'] });
+let profiledPid;
+const relay = await startRelay({ execArgv: values.server === 'relay' ? profileArgs : [] });
 try {
-  const reader = await openSocketReader(relay.url, `profile-${process.pid}`);
-  // The marker is typed too: wait for its second appearance (the echo of the command line comes first).
-  floodStartUs = Number(process.hrtime.bigint() / 1000n);
-  const ms = await reader.run(workload.command.replace(/PROFILE-END/, "PROFILE-'END'"), workload.marker);
-  floodEndUs = Number(process.hrtime.bigint() / 1000n);
-  console.error(`profile: ${values.workload} delivered in ${ms.toFixed(0)} ms`);
-  reader.close();
+  if (values.viewer === 'node') {
+    profiledPid = relay.pid;
+    const reader = await openSocketReader(relay.url, `profile-${process.pid}`);
+    // The marker is typed too: wait for its second appearance (the echo of the command line comes first).
+    floodStartUs = nowUs();
+    const ms = await reader.run(workload.command.replace(/PROFILE-END/, "PROFILE-'END'"), workload.marker);
+    floodEndUs = nowUs();
+    console.error(`profile: ${values.workload} delivered in ${ms.toFixed(0)} ms`);
+    reader.close();
+  } else {
+    await browserFloods();
+  }
 } finally {
   await relay.close();
 }
 
+/** The bench's own workload (bench/lib/workload-data.mjs) into the element, or into a bare xterm from reference (f). */
+async function browserFloods() {
+  const references = await startReferences({ execArgv: values.server === 'reference' ? profileArgs : [] });
+  const server = await startPageServer();
+  const { browser } = await launchBrowser();
+  try {
+    const { page } = await openPage(browser, server.url);
+    await page.evaluate((args) => window.bench.mountElement(args), { relay: relay.url, sandbox: 'bench-profile', ...TERMINAL_PX });
+    const bench = THROUGHPUT_WORKLOADS[values.workload];
+    const flood = async (command) => {
+      if (values.server === 'reference') return (await page.evaluate((args) => window.bench.socketLimit(args), { url: references.shellUrl, start: { command } })).ms;
+      const ms = await page.evaluate(([c, marker]) => window.bench.run(c, marker), [command, MARKER]);
+      await page.evaluate(() => window.bench.waitPrompt());
+      return ms;
+    };
+    await flood(bench.warmUpCommand);
+    profiledPid = values.server === 'relay' ? relay.pid : references.pid;
+    floodStartUs = nowUs();
+    for (let i = 0; i < BROWSER_RUNS; i++) console.error(`profile: ${values.workload} into the browser in ${(await flood(bench.command)).toFixed(0)} ms`);
+    floodEndUs = nowUs();
+  } finally {
+    await browser.close();
+    await server.close();
+    await references.close();
+  }
+}
+
 // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the relay's main thread (1 is tsx's loader).
-const file = readdirSync(dir).filter((name) => /\.0\.\d+\.cpuprofile$/.test(name)).map((name) => join(dir, name)).sort().at(-1);
+const file = readdirSync(dir).filter((name) => new RegExp(`\\.${profiledPid}\\.0\\.\\d+\\.cpuprofile$`).test(name)).map((name) => join(dir, name)).at(-1);
+if (!file) throw new Error(`no profile of process ${profiledPid} in ${dir}`);
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const self = new Map();

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import serializePackage from '@xterm/addon-serialize';
 import headlessPackage from '@xterm/headless';
 import { fastForwardCut, fastForwardLines } from '../../server/src/session/screen-fast-forward.ts';
-import { MIRROR_RESTING_QUEUE_BYTES, SCREEN_SCROLLBACK_LINES, ScreenMirror } from '../../server/src/session/screen-mirror.ts';
+import { MIRROR_FLOOD_QUIET_MS, MIRROR_QUIET_MS, MIRROR_QUIET_PARSE_BYTES, MIRROR_RESTING_QUEUE_BYTES, SCREEN_SCROLLBACK_LINES, ScreenMirror } from '../../server/src/session/screen-mirror.ts';
 import { seededRandom } from './seeded-random.ts';
 
 const COLS = 40;
@@ -196,6 +196,22 @@ describe('screen mirror', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(mirror.snapshot().position, 10, 'parsed once quiet');
     assert.match(mirror.snapshot().data, /a prompt\$/);
+    mirror.dispose();
+  });
+
+  it('parses a flood queue only after MIRROR_FLOOD_QUIET_MS of quiet, not at every short pause of a paced flood', async () => {
+    const mirror = new ScreenMirror(COLS, ROWS, { restAfterMs: 0 });
+    const flood = Buffer.from('flood line\r\n'.repeat(Math.ceil((MIRROR_QUIET_PARSE_BYTES + 1) / 12)));
+    mirror.write(flood);
+    // A pause as flow control makes them: several times MIRROR_QUIET_MS, well under MIRROR_FLOOD_QUIET_MS.
+    await new Promise((resolve) => setTimeout(resolve, MIRROR_QUIET_MS * 5));
+    assert.equal(mirror.snapshotPosition, 0, 'a paused flood is not parsed yet');
+    mirror.write(Buffer.from('more\r\n'));
+    await new Promise((resolve) => setTimeout(resolve, MIRROR_FLOOD_QUIET_MS - MIRROR_QUIET_MS * 5));
+    assert.equal(mirror.snapshotPosition, 0, 'the quiet time starts again with every write');
+    await new Promise((resolve) => setTimeout(resolve, MIRROR_QUIET_MS * 10 + MIRROR_FLOOD_QUIET_MS));
+    assert.equal(mirror.snapshotPosition, flood.length + 6, 'parsed once the flood has been quiet long enough');
+    assert.match(mirror.snapshot().data, /more/);
     mirror.dispose();
   });
 });

@@ -18,6 +18,13 @@ export const SCREEN_SCROLLBACK_LINES = 1000;
 export const MIRROR_LAG_BYTES = 1024 * 1024;
 /** Output quiet this long is parsed at once: a prompt or an echo is in the mirror a few milliseconds later. */
 export const MIRROR_QUIET_MS = 10;
+/**
+ * More output than this queued is a flood, not a prompt or an echo: it is parsed only once the output has been quiet
+ * for `MIRROR_FLOOD_QUIET_MS`. A flood that flow control paces to a browser goes quiet for 10–50 ms at a time, and
+ * parsing the queue at each of those pauses had the relay parse most of the flood (a tenth of its CPU under a flood).
+ */
+export const MIRROR_QUIET_PARSE_BYTES = 16 * 1024;
+export const MIRROR_FLOOD_QUIET_MS = 250;
 /** Bytes per xterm write: xterm parses a write whole, so this bounds one parse step (~1 ms of plain text). */
 const PARSE_PIECE_BYTES = 32 * 1024;
 /**
@@ -310,8 +317,9 @@ export class ScreenMirror {
   #onQuietCheck(): void {
     this.#quietTimer = undefined;
     const quietFor = performance.now() - this.#lastWriteAt;
-    if (quietFor < MIRROR_QUIET_MS) {
-      this.#quietTimer = setTimeout(() => this.#onQuietCheck(), MIRROR_QUIET_MS - quietFor);
+    const quietEnough = this.#queuedBytes > MIRROR_QUIET_PARSE_BYTES ? MIRROR_FLOOD_QUIET_MS : MIRROR_QUIET_MS;
+    if (quietFor < quietEnough) {
+      this.#quietTimer = setTimeout(() => this.#onQuietCheck(), quietEnough - quietFor);
       return;
     }
     this.#parseUntil = this.#writtenPosition;
