@@ -95,21 +95,32 @@ const file = readdirSync(dir).filter((name) => new RegExp(`\\.${profiledPid}\\.0
 if (!file) throw new Error(`no profile of process ${profiledPid} in ${dir}`);
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const parentOf = new Map();
+for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+const nameOf = (node) => {
+  const { functionName, url, lineNumber } = node.callFrame;
+  return `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|server|packages)\//, '$1/')}:${lineNumber + 1}`;
+};
+// Self time per function, and inclusive time (the function anywhere on the stack) for the relay's own code: V8
+// inlines small functions into their callers, so self time alone hides where a path's cost starts.
 const self = new Map();
+const inclusive = new Map();
 const deltas = profile.timeDeltas;
 let at = profile.startTime;
 for (let i = 0; i < profile.samples.length; i++) {
   at += deltas[i] ?? 0;
   if (at < floodStartUs || at > floodEndUs) continue;
-  const node = byId.get(profile.samples[i]);
-  const { functionName, url, lineNumber } = node.callFrame;
-  const key = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|server|packages)\//, '$1/')}:${lineNumber + 1}`;
-  self.set(key, (self.get(key) ?? 0) + (deltas[i + 1] ?? 0));
+  const us = deltas[i + 1] ?? 0;
+  const key = nameOf(byId.get(profile.samples[i]));
+  self.set(key, (self.get(key) ?? 0) + us);
+  const onStack = new Set();
+  for (let id = profile.samples[i]; id !== undefined; id = parentOf.get(id)) onStack.add(nameOf(byId.get(id)));
+  for (const name of onStack) if (/ (server|packages)\//.test(name)) inclusive.set(name, (inclusive.get(name) ?? 0) + us);
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const busy = total - (self.get('(idle) :0') ?? 0);
+const line = (key, us) => `${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${key}`;
 console.log(`${file}\nduring the flood: ${(total / 1000).toFixed(0)} ms sampled, ${(busy / 1000).toFixed(0)} ms of it busy; % of busy`);
-for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
-  if (key === '(idle) :0') continue;
-  console.log(`${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${key}`);
-}
+for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) if (key !== '(idle) :0') console.log(line(key, us));
+console.log('\ninclusive, the relay\'s own code:');
+for (const [key, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(line(key, us));
