@@ -18,7 +18,7 @@ const COMMANDS = {
   long: { command: "yes 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' | head -c 52428800; echo PROFILE-END", marker: 'PROFILE-END' },
   short: { command: 'seq 1 3000000; echo PROFILE-END', marker: 'PROFILE-END' },
 };
-/** Floods in a row with a browser viewer (one warm-up first, not counted): a browser run is noisier than a Node one. */
+/** Floods in a row with a browser viewer (one full-size warm-up first, not counted): a browser run is noisier. */
 const BROWSER_RUNS = 3;
 const TERMINAL_PX = { width: 900, height: 500 };
 const { values } = parseArgs({
@@ -78,7 +78,7 @@ async function browserFloods() {
       await page.evaluate(() => window.bench.waitPrompt());
       return ms;
     };
-    await flood(bench.warmUpCommand);
+    await flood(bench.command); // full size: see the warm-up in bench/workloads/throughput.mjs
     profiledPid = values.server === 'relay' ? relay.pid : references.pid;
     floodStartUs = nowUs();
     for (let i = 0; i < BROWSER_RUNS; i++) console.error(`profile: ${values.workload} into the browser in ${(await flood(bench.command)).toFixed(0)} ms`);
