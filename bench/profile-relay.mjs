@@ -2,11 +2,13 @@
 // relay's own CPU per MiB goes. The viewer is a Node client that acks each frame (the bench's reference (d)), or with
 // `--viewer browser` the element in headless Chromium (the bench's goal 2 measures that one); `--server reference`
 // profiles reference (f)'s server instead (browser viewer only), to put the two side by side.
-//   npm run bench:profile-relay -- --workload long|short --viewer node|browser --server relay|reference --dir DIR
+// `--workload exec` profiles sequential session execs instead (goal 4).
+//   npm run bench:profile-relay -- --workload long|short|exec --viewer node|browser --server relay|reference --dir DIR
 // Writes DIR/*.cpuprofile (open in Chrome DevTools) and prints the top functions by self time.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { getSandbox } from '@sandbox-terminal/client';
 import { launchBrowser, openPage } from './lib/browser.mjs';
 import { startPageServer } from './lib/page-server.mjs';
 import { startReferences } from './lib/reference-host.mjs';
@@ -17,7 +19,10 @@ import { MARKER, THROUGHPUT_WORKLOADS } from './lib/workload-data.mjs';
 const COMMANDS = {
   long: { command: "yes 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' | head -c 52428800; echo PROFILE-END", marker: 'PROFILE-END' },
   short: { command: 'seq 1 3000000; echo PROFILE-END', marker: 'PROFILE-END' },
+  /** Not a flood: sequential `exec('true', { session })` through the client SDK, as goal 4 measures them. */
+  exec: { execs: 2000 },
 };
+const EXEC_WARM_UP = 100;
 /** Floods in a row with a browser viewer (one full-size warm-up first, not counted): a browser run is noisier. */
 const BROWSER_RUNS = 3;
 const TERMINAL_PX = { width: 900, height: 500 };
@@ -47,7 +52,16 @@ let floodEndUs = 0;
 let profiledPid;
 const relay = await startRelay({ execArgv: values.server === 'relay' ? profileArgs : [] });
 try {
-  if (values.viewer === 'node') {
+  if (values.workload === 'exec') {
+    profiledPid = relay.pid;
+    const sandbox = getSandbox(relay.url, 'profile-exec');
+    const session = await sandbox.createSession();
+    for (let i = 0; i < EXEC_WARM_UP; i++) await sandbox.exec('true', { session });
+    floodStartUs = nowUs();
+    for (let i = 0; i < workload.execs; i++) await sandbox.exec('true', { session });
+    floodEndUs = nowUs();
+    console.error(`profile: ${workload.execs} execs, ${((floodEndUs - floodStartUs) / 1000 / workload.execs).toFixed(3)} ms each`);
+  } else if (values.viewer === 'node') {
     profiledPid = relay.pid;
     const reader = await openSocketReader(relay.url, `profile-${process.pid}`);
     // The marker is typed too: wait for its second appearance (the echo of the command line comes first).

@@ -27,7 +27,7 @@ function cpuRows(add, t) {
     const perMiB = (s) => `${spread(s, ms)} ms/MiB`;
     add('2', `relay CPU per MiB delivered to one viewer, ${w.title}: the relay process alone`, perMiB(c.relayPerMiB), `(f)'s server process alone: ${perMiB(c.referenceServerPerMiB)}`, spread(c.relayOfReference, times), '≤ 1.1x (f)', met(c.relayOfReference.median <= 1.1));
     add('2', `browser CPU per MiB, ${w.title}: Chromium (all processes) with \`<sandbox-terminal>\``, perMiB(c.browserPerMiB), `(e) a bare xterm fed by a WebSocket: ${perMiB(c.browserWebsocketPerMiB)}; with (f): ${perMiB(c.browserPtySocketPerMiB)}`, spread(c.browserOfWebsocket, times), '≤ 1.05x (e)', met(c.browserOfWebsocket.median <= 1.05));
-    if (name === 'long') add('2', 'the relay, its sandbox and the shell (process tree: relay, bwrap, sandbox-enter, bash, yes, head), long lines', perMiB(c.relayTreePerMiB), '', '', '', '');
+    if (name === 'long') add('2', 'the relay, its sandbox and the shell (process tree: relay, bwrap, sandbox-enter, bash, yes, head), long lines', perMiB(c.relayTreePerMiB), c.referenceTreePerMiB ? `(f)'s server and its shell (process tree): ${perMiB(c.referenceTreePerMiB)}` : '', '', '', '');
   }
 }
 

@@ -45,6 +45,7 @@ export async function throughput({ page, wettyPage, relay, references, repetitio
   const groups = {
     relay: { pid: relay.pid },
     relayTree: { root: relay.pid },
+    referenceTree: { root: references.pid },
     reference: { pid: references.pid },
     chromium: { root: process.pid, comm: 'chrom' },
   };
@@ -122,6 +123,7 @@ function summarizeWorkload(workload, runs) {
     cpu: {
       relayPerMiB: summarize(relayPerMiB),
       relayTreePerMiB: summarize(perMiB(runs.element, 'relayTree')),
+      referenceTreePerMiB: summarize(perMiB(runs.ptySocket, 'referenceTree')),
       referenceServerPerMiB: summarize(referenceServerPerMiB),
       relayOfReference: summarize(pairs(relayPerMiB, referenceServerPerMiB)),
       browserPerMiB: summarize(browserPerMiB),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { OutputBatcher, OUTPUT_FRAME_BYTES, STREAMING_FRAME_BYTES } from '../../server/src/terminal/output-batcher.ts';
+import { FrameBuffers, OutputBatcher, OUTPUT_FRAME_BYTES, POOLED_FRAME_MIN_BYTES, STREAMING_FRAME_BYTES } from '../../server/src/terminal/output-batcher.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/batcher-exits.ts', import.meta.url));
 
@@ -17,6 +17,36 @@ describe('OutputBatcher', () => {
     assert.deepEqual(frames.map(String), ['abcd']);
     batcher.push(Buffer.alloc(OUTPUT_FRAME_BYTES));
     assert.equal(frames.length, 2, 'a full frame does not wait');
+  });
+
+  it('joins a big frame into a reused buffer, given back only once sent, and never one still in flight', async () => {
+    const pool = new FrameBuffers(2);
+    const inFlight: Array<{ data: Buffer; expected: Buffer; sent?: () => void }> = [];
+    const batcher = new OutputBatcher((data, sent) => inFlight.push({ data, expected: Buffer.from(data), ...(sent ? { sent } : {}) }), pool);
+    const chunk = (frame: number, i: number) => Buffer.alloc(4096, (frame * 7 + i) % 251);
+    const frameOf = (frame: number) => {
+      for (let i = 0; i * 4096 < POOLED_FRAME_MIN_BYTES * 2; i++) batcher.push(chunk(frame, i));
+      batcher.flush();
+    };
+    // Three frames in flight at once: three buffers, each frame intact.
+    for (let frame = 0; frame < 3; frame++) frameOf(frame);
+    assert.equal(pool.made, 3);
+    for (const { data, expected } of inFlight) assert.ok(data.equals(expected), 'a frame in flight was overwritten');
+    // Once sent, the buffers are reused: twenty more frames, sent one at a time, make no new buffer.
+    for (const frame of inFlight.splice(0)) frame.sent!();
+    for (let frame = 3; frame < 23; frame++) {
+      frameOf(frame);
+      const [sent] = inFlight.splice(0);
+      assert.ok(sent!.data.equals(Buffer.concat(Array.from({ length: sent!.data.length / 4096 }, (_, i) => chunk(frame, i)))), `frame ${frame}`);
+      sent!.sent!();
+    }
+    assert.equal(pool.made, 3, 'no buffer made while others were free');
+    // Small frames are joined afresh, with no callback to wait for.
+    batcher.push(Buffer.from('ab'));
+    batcher.push(Buffer.from('cd'));
+    batcher.flush();
+    assert.equal(String(inFlight[0]!.data), 'abcd');
+    assert.equal(inFlight[0]!.sent, undefined);
   });
 
   it('while output streams, holds frames on a timer and cancels it cleanly: the process is left with no timer or immediate', async () => {

@@ -53,6 +53,35 @@ describe('output log', () => {
     assert.ok(log.readFrom(log.start)!.equals(Buffer.concat([...chunks, Buffer.from('xy')]).subarray(log.start)));
   });
 
+  it('the views it hands out keep their bytes while a lagging reader still needs them (wrap and growth, 20 seeds)', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const next = seededRandom(seed);
+      // A reader (the mirror) that holds views and consumes them late: the log must not overwrite what it holds.
+      const held: Array<{ position: number; view: Buffer; expected: Buffer }> = [];
+      let consumedTo = 0;
+      let position = 0;
+      const log = new OutputLog(2000 + Math.floor(next() * 8000), 0, () => consumedTo);
+      for (let i = 0; i < 400; i++) {
+        const chunk = Buffer.alloc(Math.floor(next() * 3000) + 1);
+        for (let b = 0; b < chunk.length; b++) chunk[b] = Math.floor(next() * 256);
+        let at = position;
+        log.append(chunk, (view) => {
+          held.push({ position: at, view, expected: Buffer.from(chunk.subarray(at - position, at - position + view.length)) });
+          at += view.length;
+        });
+        assert.equal(at, position + chunk.length, `seed ${seed}: the views cover the chunk`);
+        position += chunk.length;
+        // The reader consumes a random number of the oldest views, checking each is still intact.
+        for (let take = Math.floor(next() * 4); take > 0 && held.length; take--) {
+          const { position: from, view, expected } = held.shift()!;
+          assert.ok(view.equals(expected), `seed ${seed}: bytes at ${from} changed before they were read`);
+          consumedTo = from + view.length;
+        }
+      }
+      for (const { view, expected } of held) assert.ok(view.equals(expected), `seed ${seed}: a held view changed`);
+    }
+  });
+
   it('an idle session’s log stays small: the ring grows with the output it holds', () => {
     const log = new OutputLog(4 * 1024 * 1024);
     log.append(Buffer.from('user@sandbox:/workspace$ '));

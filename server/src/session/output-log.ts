@@ -42,7 +42,13 @@ export class OutputLog {
     return this.#ring.length;
   }
 
-  append(chunk: Buffer): void {
+  /**
+   * Appends `chunk`. `onStored` gets the bytes as the ring holds them (one view, or two across its end): the screen
+   * mirror queues those instead of the chunk, so no read buffer outlives its turn of the event loop. A view stays
+   * valid while its bytes are at or after `retainFrom()`: they are never overwritten, and a ring that grows leaves
+   * them in the old one.
+   */
+  append(chunk: Buffer, onStored?: (view: Buffer) => void): void {
     if (!chunk.length) return;
     const newEnd = this.end + chunk.length;
     let newStart = Math.max(this.start, newEnd - this.limitBytes);
@@ -56,8 +62,15 @@ export class OutputLog {
       this.start = this.end = newStart;
       this.#head = 0;
     }
-    this.#copyIn(kept);
+    const at = this.#copyIn(kept);
     this.end = newEnd;
+    if (!onStored) return;
+    // Only a chunk bigger than the limit, with nothing retained, is not kept whole: its caller gets it as it came.
+    if (kept !== chunk) return onStored(chunk);
+    const capacity = this.#ring.length;
+    const first = Math.min(chunk.length, capacity - at);
+    onStored(this.#ring.subarray(at, at + first));
+    if (first < chunk.length) onStored(this.#ring.subarray(0, chunk.length - first));
   }
 
   /** The bytes from `position` to the end (a copy), or undefined when `position` is not in the log. */
@@ -91,13 +104,14 @@ export class OutputLog {
     this.start = keepFrom;
   }
 
-  /** Copies `data` in after the last byte kept (the caller made room). */
-  #copyIn(data: Buffer): void {
+  /** Copies `data` in after the last byte kept (the caller made room); returns the ring index it starts at. */
+  #copyIn(data: Buffer): number {
     const capacity = this.#ring.length;
     const at = (this.#head + (this.end - this.start)) % capacity;
     const first = Math.min(data.length, capacity - at);
     data.copy(this.#ring, at, 0, first);
     if (first < data.length) data.copy(this.#ring, 0, first);
+    return at;
   }
 
   /** Copies `length` bytes from `offset` bytes after `start` into the front of `out`. */

@@ -50,6 +50,7 @@ export class SessionOutput {
   /** Typing elsewhere holds the PTY until this timer fires (see typing-priority.ts). */
   #pacing: NodeJS.Timeout | undefined;
   #checkTimer: NodeJS.Timeout | undefined;
+  readonly #toMirror = (view: Buffer) => this.mirror.write(view);
 
   constructor(
     private readonly limits: RelayLimits,
@@ -86,8 +87,8 @@ export class SessionOutput {
 
   emit(data: Buffer): void {
     if (!data.length) return;
-    this.log.append(data);
-    this.mirror.write(data);
+    // The mirror queues the log's copy, not the PTY's read buffer (see OutputLog.append).
+    this.log.append(data, this.#toMirror);
     for (const state of this.#viewers.values()) {
       if (state.lagging) continue;
       // The hard bound on what one viewer can make the relay hold, whichever stream the bytes came from: past it the

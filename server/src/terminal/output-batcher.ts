@@ -17,12 +17,49 @@ export const STREAMING_COALESCE_MS = 8;
 /** Half a PTY read (reads are at most 4095 bytes): a frame this big means output streams, not an echo or a prompt. */
 export const STREAMING_FRAME_BYTES = 2048;
 
+/** A joined frame at least this big is built in a reused buffer (`FrameBuffers`); smaller ones are joined afresh. */
+export const POOLED_FRAME_MIN_BYTES = 64 * 1024;
+/** Free frame buffers a pool keeps (relay-wide: 4 MiB at most when idle); more are made while frames are in flight. */
+export const FRAME_POOL_BUFFERS = 4;
+
+/**
+ * Reused buffers for joined frames. A flood sends its output a second time as new 1 MiB buffers, and V8 counts every
+ * new buffer as external memory: each 64 MiB of it starts a full mark-compact, which in the relay (a heap over V8's
+ * 8 MB activation threshold) cost more than all the relay's own work per MiB. A buffer goes back to the pool once
+ * the socket has written the frame (`ws.send`'s callback), never before.
+ */
+export class FrameBuffers {
+  readonly #free: Buffer[] = [];
+  /** Buffers made, for tests: a flood through a pool makes a few, not one per frame. */
+  made = 0;
+
+  constructor(readonly keep = FRAME_POOL_BUFFERS) {}
+
+  /** A buffer of at least `bytes` (up to `OUTPUT_FRAME_BYTES` + one chunk), or undefined for bigger frames. */
+  take(bytes: number): Buffer | undefined {
+    if (bytes > POOLED_FRAME_CAPACITY) return undefined;
+    const buffer = this.#free.pop();
+    if (buffer) return buffer;
+    this.made++;
+    return Buffer.allocUnsafeSlow(POOLED_FRAME_CAPACITY);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.#free.length < this.keep) this.#free.push(buffer);
+  }
+}
+
+/** A frame is flushed once it reaches OUTPUT_FRAME_BYTES, so it is at most that plus one more PTY or FIFO read. */
+const POOLED_FRAME_CAPACITY = OUTPUT_FRAME_BYTES + 64 * 1024;
+
 /**
  * Joins output chunks into frames: those of one turn of the event loop (sent from `setImmediate`, after the poll
- * phase that read them), and while output streams, those of a few milliseconds.
+ * phase that read them), and while output streams, those of a few milliseconds. With `FrameBuffers`, a big frame is
+ * joined into a reused buffer, and `send` gets a `sent` callback to call once the socket no longer needs the bytes.
  */
 export class OutputBatcher {
-  readonly #send: (data: Buffer) => void;
+  readonly #send: (data: Buffer, sent?: () => void) => void;
+  readonly #pool: FrameBuffers | undefined;
   #chunks: Buffer[] = [];
   #bytes = 0;
   /** The pending flush: an immediate, or a timeout while output streams (each must be cleared by its own kind). */
@@ -30,8 +67,9 @@ export class OutputBatcher {
   #lastSentAt = 0;
   #lastFrameBytes = 0;
 
-  constructor(send: (data: Buffer) => void) {
+  constructor(send: (data: Buffer, sent?: () => void) => void, pool?: FrameBuffers) {
     this.#send = send;
+    this.#pool = pool;
   }
 
   /** Bytes accepted but not yet handed to the socket. */
@@ -55,10 +93,17 @@ export class OutputBatcher {
     if (!this.#bytes) return;
     this.#lastSentAt = performance.now();
     this.#lastFrameBytes = this.#bytes;
-    const data = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#bytes);
+    const chunks = this.#chunks;
+    const bytes = this.#bytes;
     this.#chunks = [];
     this.#bytes = 0;
-    this.#send(data);
+    if (chunks.length === 1) return this.#send(chunks[0]!);
+    const pool = this.#pool;
+    const pooled = pool && bytes >= POOLED_FRAME_MIN_BYTES ? pool.take(bytes) : undefined;
+    if (!pooled) return this.#send(Buffer.concat(chunks, bytes));
+    let at = 0;
+    for (const chunk of chunks) at += chunk.copy(pooled, at);
+    this.#send(pooled.subarray(0, bytes), () => pool!.give(pooled));
   }
 
   /** Drops what is pending (the socket is gone). */

@@ -23,7 +23,10 @@ import { decodePathSegment, routePattern } from '../http/route-pattern.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { SessionViewer, ShellSession } from '../session/shell-session.ts';
 import { MessageRate } from './message-rate.ts';
-import { OutputBatcher } from './output-batcher.ts';
+import { FrameBuffers, OutputBatcher } from './output-batcher.ts';
+
+/** Frame buffers shared by every terminal socket of this process (see FrameBuffers). */
+const TERMINAL_FRAME_BUFFERS = new FrameBuffers();
 
 const TERMINAL_PATH = routePattern(API_ROUTES.terminal);
 
@@ -99,11 +102,12 @@ export class TerminalSocketServer {
     // Without our subprotocol the client is taken for a Cloudflare Sandbox SDK v0.x terminal client: it gets raw
     // bytes and only the `ready`, `exit` and `error` frames it knows (see docs/protocol.md, "Compatibility").
     const protocol = ws.protocol === TERMINAL_SUBPROTOCOL ? 'v1' : 'compat';
-    const output = new OutputBatcher((data) => {
-      if (ws.readyState !== ws.OPEN) return;
-      ws.send(data, { binary: true });
+    const output = new OutputBatcher((data, sent) => {
+      if (ws.readyState !== ws.OPEN) return sent?.();
+      // The callback runs once the socket has written the frame (or failed to): a pooled buffer may be reused then.
+      ws.send(data, { binary: true }, sent && (() => sent()));
       this.metrics.terminalOutput(data.length);
-    });
+    }, TERMINAL_FRAME_BUFFERS);
     ws.once('close', () => output.discard());
     const send = (message: ServerControlMessage) => {
       output.flush();
