@@ -16,12 +16,8 @@ import { openSocketReader } from './lib/socket-reader.mjs';
 import { startRelay } from './lib/relay-process.mjs';
 import { MARKER, THROUGHPUT_WORKLOADS } from './lib/workload-data.mjs';
 
-const COMMANDS = {
-  long: { command: "yes 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' | head -c 52428800; echo PROFILE-END", marker: 'PROFILE-END' },
-  short: { command: 'seq 1 3000000; echo PROFILE-END', marker: 'PROFILE-END' },
-  /** Not a flood: sequential `exec('true', { session })` through the client SDK, as goal 4 measures them. */
-  exec: { execs: 2000 },
-};
+/** Sequential `exec('true', { session })` calls through the client SDK, as goal 4 measures them (not a flood). */
+const EXEC_COUNT = 2000;
 const EXEC_WARM_UP = 100;
 /** Floods in a row with a browser viewer (one full-size warm-up first, not counted): a browser run is noisier. */
 const BROWSER_RUNS = 3;
@@ -35,8 +31,9 @@ const { values } = parseArgs({
     top: { type: 'string', default: '25' },
   },
 });
-const workload = COMMANDS[values.workload];
-if (!workload) throw new Error(`--workload is one of ${Object.keys(COMMANDS).join(', ')}`);
+// The floods are the bench's own (bench/lib/workload-data.mjs), so a profile shows the workload the table measures.
+const workload = THROUGHPUT_WORKLOADS[values.workload];
+if (!workload && values.workload !== 'exec') throw new Error(`--workload is exec or one of ${Object.keys(THROUGHPUT_WORKLOADS).join(', ')}`);
 if (!['node', 'browser'].includes(values.viewer)) throw new Error('--viewer is node or browser');
 if (!['relay', 'reference'].includes(values.server)) throw new Error('--server is relay or reference');
 if (values.server === 'reference' && values.viewer !== 'browser') throw new Error('--server reference needs --viewer browser');
@@ -58,15 +55,15 @@ try {
     const session = await sandbox.createSession();
     for (let i = 0; i < EXEC_WARM_UP; i++) await sandbox.exec('true', { session });
     floodStartUs = nowUs();
-    for (let i = 0; i < workload.execs; i++) await sandbox.exec('true', { session });
+    for (let i = 0; i < EXEC_COUNT; i++) await sandbox.exec('true', { session });
     floodEndUs = nowUs();
-    console.error(`profile: ${workload.execs} execs, ${((floodEndUs - floodStartUs) / 1000 / workload.execs).toFixed(3)} ms each`);
+    console.error(`profile: ${EXEC_COUNT} execs, ${((floodEndUs - floodStartUs) / 1000 / EXEC_COUNT).toFixed(3)} ms each`);
   } else if (values.viewer === 'node') {
     profiledPid = relay.pid;
     const reader = await openSocketReader(relay.url, `profile-${process.pid}`);
-    // The marker is typed too: wait for its second appearance (the echo of the command line comes first).
+    // The marker is computed by the shell, so the echo of the command line does not contain it.
     floodStartUs = nowUs();
-    const ms = await reader.run(workload.command.replace(/PROFILE-END/, "PROFILE-'END'"), workload.marker);
+    const ms = await reader.run(workload.command, MARKER);
     floodEndUs = nowUs();
     console.error(`profile: ${values.workload} delivered in ${ms.toFixed(0)} ms`);
     reader.close();
@@ -85,17 +82,16 @@ async function browserFloods() {
   try {
     const { page } = await openPage(browser, server.url);
     await page.evaluate((args) => window.bench.mountElement(args), { relay: relay.url, sandbox: 'bench-profile', ...TERMINAL_PX });
-    const bench = THROUGHPUT_WORKLOADS[values.workload];
     const flood = async (command) => {
       if (values.server === 'reference') return (await page.evaluate((args) => window.bench.socketLimit(args), { url: references.shellUrl, start: { command } })).ms;
       const ms = await page.evaluate(([c, marker]) => window.bench.run(c, marker), [command, MARKER]);
       await page.evaluate(() => window.bench.waitPrompt());
       return ms;
     };
-    await flood(bench.command); // full size: see the warm-up in bench/workloads/throughput.mjs
+    await flood(workload.command); // full size: see the warm-up in bench/workloads/throughput.mjs
     profiledPid = values.server === 'relay' ? relay.pid : references.pid;
     floodStartUs = nowUs();
-    for (let i = 0; i < BROWSER_RUNS; i++) console.error(`profile: ${values.workload} into the browser in ${(await flood(bench.command)).toFixed(0)} ms`);
+    for (let i = 0; i < BROWSER_RUNS; i++) console.error(`profile: ${values.workload} into the browser in ${(await flood(workload.command)).toFixed(0)} ms`);
     floodEndUs = nowUs();
   } finally {
     await browser.close();

@@ -105,7 +105,7 @@ export class TerminalSocketServer {
     const output = new OutputBatcher((data, sent) => {
       if (ws.readyState !== ws.OPEN) return sent?.();
       // The callback runs once the socket has written the frame (or failed to): a pooled buffer may be reused then.
-      ws.send(data, { binary: true }, sent && (() => sent()));
+      ws.send(data, { binary: true }, sent);
       this.metrics.terminalOutput(data.length);
     }, TERMINAL_FRAME_BUFFERS);
     ws.once('close', () => output.discard());
