@@ -27,6 +27,12 @@ export interface RelayLimits {
   listEntries: number;
   /** Largest WebSocket message (terminal input or control frame). */
   terminalMessageBytes: number;
+  /**
+   * Input from viewers (keystrokes, pastes) the relay holds for one session while the program in its terminal does
+   * not read it: the PTY's own buffer takes ~64 KiB, this is what waits beyond. A frame that would pass it is refused
+   * whole with LIMIT_EXCEEDED; what was taken reaches the program, in order, once it reads.
+   */
+  terminalInputPendingBytes: number;
   /** Terminal output kept per session so a reconnecting viewer resumes exactly where it stopped. */
   outputLogBytes: number;
   /** Pause reading the PTY when the slowest active viewer is this far behind (unacknowledged bytes). */
@@ -145,6 +151,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   fileBytes: 100 * 1024 * 1024,
   listEntries: 10_000,
   terminalMessageBytes: 1024 * 1024,
+  terminalInputPendingBytes: 4 * 1024 * 1024,
   outputLogBytes: 4 * 1024 * 1024,
   flowHighWatermarkBytes: 2 * 1024 * 1024,
   flowLowWatermarkBytes: 1024 * 1024,

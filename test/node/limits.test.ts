@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, describe, it } from 'node:test';
 import { SandboxError } from '@sandbox-terminal/client';
@@ -334,5 +335,65 @@ describe('environment and JSON body limits', async () => {
     console.log(`# jsonBodyValues: event-loop delay max ${maxDelayMs.toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms; /healthz meanwhile at most ${Math.max(0, ...healthMs).toFixed(1)} ms (${healthMs.length} calls)`);
     assert.ok(maxDelayMs < 1_000, `the event loop was held for ${maxDelayMs.toFixed(0)} ms`);
     assert.equal((await sandbox.exec('echo still-serving')).stdout, 'still-serving\n');
+  });
+});
+
+describe('terminalInputPendingBytes', async () => {
+  const PENDING = 256 * 1024;
+  const FRAME = 32 * 1024;
+  const FRAMES = 20;
+  const held = await startRelay({ limits: { terminalInputPendingBytes: PENDING } });
+  after(() => held.close());
+  // Raw mode, so the PTY queues every byte (no line editing); reads nothing until /workspace/go exists, then all of
+  // it, and prints how much came and its digest.
+  const SLOW_READER = [
+    'import hashlib, os, select, time, tty',
+    'tty.setraw(0)',
+    "os.write(1, b'RAW-READY\\r\\n')",
+    "while not os.path.exists('/workspace/go'): time.sleep(0.05)",
+    'digest, count = hashlib.sha256(), 0',
+    'while select.select([0], [], [], 1.0)[0]:',
+    '    chunk = os.read(0, 65536)',
+    '    count += len(chunk)',
+    '    digest.update(chunk)',
+    "os.write(1, f'GOT {count} {digest.hexdigest()}\\r\\n'.encode())",
+  ].join('\n');
+
+  it('a program that leaves its input unread: the relay holds up to the limit without spinning, refuses later frames whole, and what it took arrives complete and in order', async () => {
+    const sandbox = held.sandbox();
+    const session = await sandbox.createSession();
+    const bystanderSession = await sandbox.createSession();
+    await sandbox.writeFile('/workspace/slow-reader.py', SLOW_READER);
+    const typist = await TerminalClient.open(sandbox, session);
+    typist.type('python3 /workspace/slow-reader.py\r');
+    await typist.waitForOutput('RAW-READY');
+    // Each frame is its own letter, so a lost, repeated or reordered frame changes the digest.
+    const frames = Array.from({ length: FRAMES }, (_, i) => Buffer.alloc(FRAME, 0x61 + i).toString('latin1'));
+    for (const frame of frames) typist.type(frame);
+    const refusals = () => typist.controls.filter((message) => message.type === 'error');
+    await waitFor(() => refusals().length > 0, 'a refusal of input past the limit');
+    const refusal = refusals()[0] as { code?: string; details?: { limit?: string; value?: number } };
+    assert.equal(refusal.code, 'LIMIT_EXCEEDED');
+    assert.equal(refusal.details?.limit, 'terminalInputPendingBytes');
+    assert.equal(refusal.details?.value, PENDING);
+    // The relay keeps trying the full PTY, but on a backing-off timer: it does not hold a core while it waits.
+    const cpuBefore = process.cpuUsage();
+    const waitedFrom = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - waitedFrom);
+    assert.ok(cpuShare < 0.3, `the relay's process was ${(cpuShare * 100).toFixed(0)}% busy while the input waited`);
+    // Every other session goes on meanwhile.
+    assert.equal((await sandbox.exec('echo alive-$((40+2))', { session: bystanderSession })).stdout, 'alive-42\n');
+    const taken = FRAMES - refusals().length;
+    assert.ok(taken * FRAME >= PENDING && taken < FRAMES, `${taken} of ${FRAMES} frames taken`);
+    await sandbox.exec('touch /workspace/go');
+    await typist.waitForOutput(/GOT \d+ [0-9a-f]{64}/, 20_000);
+    const [, count, digest] = /GOT (\d+) ([0-9a-f]{64})/.exec(typist.output)!;
+    const expected = frames.slice(0, taken).join('');
+    assert.equal(Number(count), expected.length);
+    assert.equal(digest, createHash('sha256').update(expected, 'latin1').digest('hex'));
+    assert.equal(typist.closeCode, undefined);
+    typist.close();
   });
 });

@@ -4,7 +4,8 @@
 // block (FIFOs are opened O_NONBLOCK or O_PATH by the caller), so they run on the event loop rather than tying up a
 // libuv pool thread a sandbox could hold. Errors are thrown as Error objects with `code` (`ENOENT`, …) and `errno`.
 //
-// Also `scrubMemory`, which zeroes a secret in this process's original argv and environment block, so that
+// Also `dupNonblocking`, the descriptor the relay writes a PTY's input through (server/src/session/pty-input.ts), and
+// `scrubMemory`, which zeroes a secret in this process's original argv and environment block, so that
 // /proc/<pid>/cmdline and /proc/<pid>/environ no longer show it once the relay has read it.
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -259,6 +260,26 @@ static void export_constant(napi_env env, napi_value exports, const char *name, 
   napi_set_named_property(env, exports, name, int_result(env, value));
 }
 
+/**
+ * dupNonblocking(fd) → a new descriptor (close-on-exec) for the same open file, set non-blocking. The relay writes a
+ * PTY's input through its own copy, so a write can never reach another file after node-pty closes (and the process
+ * reuses the number of) its descriptor.
+ */
+static napi_value js_dup_nonblocking(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !get_int(env, argv[0], &fd)) return NULL;
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) return throw_errno(env, errno, "fcntl");
+  int flags = fcntl(copy, F_GETFL);
+  if (flags < 0 || fcntl(copy, F_SETFL, flags | O_NONBLOCK) < 0) {
+    int error = errno;
+    close(copy);
+    return throw_errno(env, error, "fcntl");
+  }
+  return int_result(env, copy);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "openat", js_openat);
   export_function(env, exports, "mkdirat", js_mkdirat);
@@ -269,6 +290,7 @@ static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "fstatat", js_fstatat);
   export_function(env, exports, "readdir", js_readdir);
   export_function(env, exports, "scrubMemory", js_scrub_memory);
+  export_function(env, exports, "dupNonblocking", js_dup_nonblocking);
   export_constant(env, exports, "O_PATH", O_PATH);
   export_constant(env, exports, "O_DIRECTORY", O_DIRECTORY);
   export_constant(env, exports, "O_NOFOLLOW", O_NOFOLLOW);

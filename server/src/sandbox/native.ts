@@ -33,6 +33,8 @@ export interface FsAt {
   fstatat(dirfd: number, name: string, flags: number): NativeStat;
   /** At most `max` names of the directory open as `fd`, without `.` and `..`. */
   readdir(fd: number, max: number): string[];
+  /** A close-on-exec, non-blocking duplicate of `fd` (the same open file): a descriptor only its caller closes. */
+  dupNonblocking(fd: number): number;
   /** Zeroes every copy of `secret` in this process's original argv and environment (what /proc/<pid>/cmdline and environ show). */
   scrubMemory(secret: string): number;
   readonly O_PATH: number;

@@ -6,6 +6,7 @@ import type { SandboxInstance, SandboxPaths } from '../sandbox/backend.ts';
 import { killProcessTree } from '../sandbox/kill-tree.ts';
 import { signalQuietly } from '../sandbox/process-tree.ts';
 import { JobFile } from './job-file.ts';
+import { PtyInput } from './pty-input.ts';
 import { MarkerScanner } from './marker-scanner.ts';
 import { ShellPipes } from './shell-pipes.ts';
 import { CONTROL_FILES, EXEC_KEY, OSC_MARKER_PREFIX, OSC_MARKER_TERMINATOR, jobScript, type JobSpec } from './bash-contract.ts';
@@ -57,6 +58,8 @@ export interface ShellLaunch {
   paused: boolean;
   /** How long the shell may take to show its first prompt. */
   startTimeoutMs: number;
+  /** Most input from viewers held for the shell while it does not read (`terminalInputPendingBytes`). */
+  inputPendingBytes: number;
 }
 
 /**
@@ -66,6 +69,7 @@ export interface ShellLaunch {
  */
 export class ShellProcess {
   readonly #pty: IPty;
+  readonly #input: PtyInput;
   readonly #instance: SandboxInstance;
   readonly #controlDir: string;
   readonly #events: ShellEvents;
@@ -116,6 +120,7 @@ export class ShellProcess {
       this.#jobFile.close();
       throw new RelayError('SANDBOX_START_FAILED', `the shell could not be started: ${(error as Error).message}`);
     }
+    this.#input = PtyInput.forPty(this.#pty, launch.inputPendingBytes);
     if (launch.paused) this.pause();
     this.exited = new Promise((resolve) => {
       this.#pty.onExit(({ exitCode, signal }) => resolve(this.#onExit(exitCode, signal ?? null)));
@@ -145,13 +150,21 @@ export class ShellProcess {
     return this.#state === 'ended' ? undefined : this.#instance.shellHostPid(this.#pty);
   }
 
-  /** Keystrokes from a viewer, as they came: no decoding on the keystroke path. */
+  /**
+   * Keystrokes from a viewer, as they came: no decoding on the keystroke path. Throws LIMIT_EXCEEDED (nothing of
+   * `data` written) when the program in the terminal has left `terminalInputPendingBytes` of earlier input unread.
+   */
   typed(data: Buffer): void {
     if (this.#state === 'ended') return;
+    this.#input.typed(data);
     // Once a line is submitted the shell is no longer at its prompt until it draws the next one.
     if (data.includes(0x0d) || data.includes(0x0a)) this.#atPrompt = false;
     this.#typedSinceJob = true;
-    this.#pty.write(data);
+  }
+
+  /** Input from viewers the program in the terminal has not read yet. */
+  get inputPendingBytes(): number {
+    return this.#input.pendingBytes;
   }
 
   resize(cols: number, rows: number): void {
@@ -175,7 +188,7 @@ export class ShellProcess {
     this.#jobFile.write(jobScript({ ...job, hasStdin: stdin !== undefined }));
     this.#atPrompt = false;
     this.#typedSinceJob = false;
-    this.#pty.write(EXEC_KEY);
+    this.#input.write(EXEC_KEY);
   }
 
   /** A control file for the running job only, removed by `jobSettled`. */
@@ -264,7 +277,7 @@ export class ShellProcess {
       this.#atPrompt = true;
       this.#events.prompt();
     }, FRESH_PROMPT_WAIT_MS);
-    this.#pty.write('\r');
+    this.#input.write('\r');
   }
 
   #onExit(exitCode: number, signal: number | null): ShellExit {
@@ -277,6 +290,7 @@ export class ShellProcess {
     clearTimeout(this.#startTimer);
     this.#pipes.close();
     this.#jobFile.close();
+    this.#input.close();
     this.#readyOutcome.reject(new RelayError('SANDBOX_START_FAILED', `shell exited with code ${exitCode} before its first prompt`));
     const exit = { exitCode, signal: signal || null, expected };
     this.#events.exit(exit);

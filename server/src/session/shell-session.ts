@@ -184,6 +184,7 @@ export class ShellSession {
         rows: this.rows,
         paused: this.#output.paused,
         startTimeoutMs: this.#host.limits.shellStartTimeoutMs,
+        inputPendingBytes: this.#host.limits.terminalInputPendingBytes,
       },
       {
         terminal: (data) => this.#onTerminal(data),
