@@ -108,19 +108,23 @@ export class ShellProcess {
     this.ready = new Promise((resolve, reject) => (this.#readyOutcome = { resolve, reject }));
     // A start that fails is reported through `ready`; nobody else needs to hear of it.
     this.ready.catch(() => undefined);
+    let pty: IPty | undefined;
     try {
-      this.#pty = launch.instance.spawnShell({
+      pty = launch.instance.spawnShell({
         env: launch.env,
         cols: launch.cols,
         rows: launch.rows,
         args: ['--rcfile', `${launch.instance.paths.control}/${CONTROL_FILES.bashrc}`, '-i'],
       });
+      this.#input = PtyInput.forPty(pty, launch.inputPendingBytes);
     } catch (error) {
+      // Out of descriptors for the input's own copy, say: the shell that did start must not outlive the failure.
+      if (pty) signalQuietly(pty.pid, 'SIGKILL');
       this.#pipes.close();
       this.#jobFile.close();
       throw new RelayError('SANDBOX_START_FAILED', `the shell could not be started: ${(error as Error).message}`);
     }
-    this.#input = PtyInput.forPty(this.#pty, launch.inputPendingBytes);
+    this.#pty = pty;
     if (launch.paused) this.pause();
     this.exited = new Promise((resolve) => {
       this.#pty.onExit(({ exitCode, signal }) => resolve(this.#onExit(exitCode, signal ?? null)));
