@@ -4,7 +4,8 @@
 // profiles reference (f)'s server instead (browser viewer only), to put the two side by side.
 // `--workload exec` profiles sequential session execs instead (goal 4).
 //   npm run bench:profile-relay -- --workload long|short|exec --viewer node|browser --server relay|reference --dir DIR
-// Writes DIR/*.cpuprofile (open in Chrome DevTools) and prints the top functions by self time.
+// Writes DIR/*.cpuprofile (open in Chrome DevTools) and prints the top functions by self time. V8 flags for the relay
+// go in RELAY_EXTRA_ARGS (`RELAY_EXTRA_ARGS=--trace-gc npm run bench:profile-relay -- …` counts its collections).
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,7 +48,8 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 let floodStartUs = 0;
 let floodEndUs = 0;
 let profiledPid;
-const relay = await startRelay({ execArgv: values.server === 'relay' ? profileArgs : [] });
+const extraArgs = (process.env.RELAY_EXTRA_ARGS ?? '').split(' ').filter(Boolean);
+const relay = await startRelay({ execArgv: values.server === 'relay' ? [...profileArgs, ...extraArgs] : [] });
 try {
   if (values.workload === 'exec') {
     profiledPid = relay.pid;
