@@ -126,7 +126,8 @@ export function parseServerControl(text: string): ServerControlMessage | null {
 
 /**
  * WebSocket close codes the relay uses (4000-4999 is the application range). A client should not reconnect
- * automatically after `SESSION_NOT_FOUND` or `BAD_REQUEST`: trying again cannot succeed.
+ * automatically after `SESSION_NOT_FOUND`, `BAD_REQUEST` or `SANDBOX_START_FAILED`; after `SHUTTING_DOWN` and
+ * `SANDBOX_UNAVAILABLE` it should, with its backoff.
  */
 export const TERMINAL_CLOSE_CODES = {
   /** The session id is unknown, deleted or expired. */
@@ -145,6 +146,10 @@ export const TERMINAL_CLOSE_CODES = {
   LIMIT_EXCEEDED: 4413,
   /** The viewer did not read its output for `stalledViewerCloseMs`; reconnecting restores the screen. */
   TOO_SLOW: 4429,
+  /** The sandbox could not be started to attach to (the backend refused, or the shell did not come up). */
+  SANDBOX_START_FAILED: 4500,
+  /** The sandbox moved to another relay, or the relay running it does not answer: reconnecting finds its new place. */
+  SANDBOX_UNAVAILABLE: 4502,
 } as const;
 
 export type TerminalCloseCode = (typeof TERMINAL_CLOSE_CODES)[keyof typeof TERMINAL_CLOSE_CODES];
@@ -157,6 +162,8 @@ export function closeCodeForError(code: ErrorCode): TerminalCloseCode {
     case 'FORBIDDEN':
     case 'LIMIT_EXCEEDED':
     case 'SHUTTING_DOWN':
+    case 'SANDBOX_START_FAILED':
+    case 'SANDBOX_UNAVAILABLE':
       return TERMINAL_CLOSE_CODES[code];
     default:
       return TERMINAL_CLOSE_CODES.BAD_REQUEST;
@@ -172,4 +179,6 @@ export const ERROR_BY_CLOSE_CODE: ReadonlyMap<number, ErrorCode> = new Map<numbe
   [TERMINAL_CLOSE_CODES.FORBIDDEN, 'FORBIDDEN'],
   [TERMINAL_CLOSE_CODES.LIMIT_EXCEEDED, 'LIMIT_EXCEEDED'],
   [TERMINAL_CLOSE_CODES.SHUTTING_DOWN, 'SHUTTING_DOWN'],
+  [TERMINAL_CLOSE_CODES.SANDBOX_START_FAILED, 'SANDBOX_START_FAILED'],
+  [TERMINAL_CLOSE_CODES.SANDBOX_UNAVAILABLE, 'SANDBOX_UNAVAILABLE'],
 ]);

@@ -25,8 +25,11 @@ export interface TerminalSocketTarget {
 /** Error codes on the socket that end the session for this viewer; others (a refused control frame) leave it usable. */
 const FATAL_ERROR_CODES = new Set(['SESSION_NOT_FOUND', 'INVALID_SANDBOX_ID', 'SANDBOX_START_FAILED', 'LIMIT_EXCEEDED']);
 
-/** Close codes in the protocol's table after which the relay is worth trying again (it was going away). */
-const RETRY_CLOSE_CODES = new Set<number>([TERMINAL_CLOSE_CODES.SHUTTING_DOWN]);
+/**
+ * Close codes in the protocol's table after which the relay is worth trying again: it was going away, or the sandbox
+ * was moving to another relay (the next attempt is placed where it went).
+ */
+const RETRY_CLOSE_CODES = new Set<number>([TERMINAL_CLOSE_CODES.SHUTTING_DOWN, TERMINAL_CLOSE_CODES.SANDBOX_UNAVAILABLE]);
 
 /**
  * `sandbox-terminal.v1`, this project's relay: the session id is the page's, the token rides in a subprotocol, every
