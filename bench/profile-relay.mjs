@@ -48,8 +48,7 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 let floodStartUs = 0;
 let floodEndUs = 0;
 let profiledPid;
-const extraArgs = (process.env.RELAY_EXTRA_ARGS ?? '').split(' ').filter(Boolean);
-const relay = await startRelay({ execArgv: values.server === 'relay' ? [...profileArgs, ...extraArgs] : [] });
+const relay = await startRelay({ execArgv: values.server === 'relay' ? profileArgs : [] });
 try {
   if (values.workload === 'exec') {
     profiledPid = relay.pid;

@@ -7,11 +7,14 @@ const HOST = fileURLToPath(new URL('./relay-host.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 
+/** V8 and Node flags for every relay the bench starts, from the environment (`RELAY_EXTRA_ARGS=--trace-gc`). */
+const EXTRA_ARGS = (process.env.RELAY_EXTRA_ARGS ?? '').split(' ').filter(Boolean);
+
 /** @param {{ options?: object, execArgv?: string[] }} [settings] */
 export async function startRelay({ options = {}, execArgv = [] } = {}) {
   const child = forkGroup(HOST, [JSON.stringify(options)], {
     cwd: ROOT,
-    execArgv: ['--conditions=@sandbox-terminal/source', '--import', 'tsx', '--expose-gc', ...execArgv],
+    execArgv: ['--conditions=@sandbox-terminal/source', '--import', 'tsx', '--expose-gc', ...execArgv, ...EXTRA_ARGS],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const url = await new Promise((resolve, reject) => {
