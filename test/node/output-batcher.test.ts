@@ -49,6 +49,32 @@ describe('OutputBatcher', () => {
     assert.equal(inFlight[0]!.sent, undefined);
   });
 
+  it('with a pool, copies each chunk as it comes: the caller reuses its buffer for the next read, as PTY reads do', async () => {
+    const pool = new FrameBuffers(2);
+    const frames: Array<{ data: Buffer; sent?: () => void }> = [];
+    const batcher = new OutputBatcher((data, sent) => frames.push({ data: Buffer.from(data), ...(sent ? { sent } : {}) }), pool);
+    const reused = Buffer.alloc(4096);
+    let expected = '';
+    // Small frames (one turn's echo) and a big one (a flood), each pushed from the same buffer, overwritten after.
+    for (const [letter, count] of [['a', 1], ['b', 1], ['c', POOLED_FRAME_MIN_BYTES / 4096 + 2]] as const) {
+      for (let i = 0; i < count; i++) {
+        // The small frames stay below STREAMING_FRAME_BYTES, so each goes out at the end of its turn.
+        const chunk = letter === 'c' ? reused : reused.subarray(0, 100);
+        reused.fill(`${letter}${i % 10}`);
+        batcher.push(chunk);
+        expected += chunk.toString('latin1');
+        reused.fill('X');
+      }
+      if (letter !== 'c') await new Promise((resolve) => setImmediate(resolve));
+    }
+    batcher.flush();
+    assert.equal(Buffer.concat(frames.map((frame) => frame.data)).toString('latin1'), expected, 'no frame shows the overwritten buffer');
+    assert.equal(frames.length, 3);
+    assert.equal(frames[0]!.sent, undefined, 'a small frame is a copy of its own: no pooled buffer waits for its socket');
+    assert.equal(typeof frames[2]!.sent, 'function', 'a big frame goes out in its pooled buffer');
+    assert.equal(pool.made, 1, 'small frames gave their buffer back at once: the big one reused it');
+  });
+
   it('while output streams, holds frames on a timer and cancels it cleanly: the process is left with no timer or immediate', async () => {
     // In a child process: a timer miscounted by Node keeps the event loop alive (a relay that never exits), or spins
     // it, or makes getActiveResourcesInfo() abort.

@@ -4,7 +4,8 @@
 // block (FIFOs are opened O_NONBLOCK or O_PATH by the caller), so they run on the event loop rather than tying up a
 // libuv pool thread a sandbox could hold. Errors are thrown as Error objects with `code` (`ENOENT`, …) and `errno`.
 //
-// Also `dupNonblocking`, the descriptor the relay writes a PTY's input through (server/src/session/pty-input.ts), and
+// Also `dupNonblocking`, the descriptors the relay reads and writes a PTY through (server/src/session/pty-input.ts,
+// pty-output.ts), `setWindowSize`, which resizes a PTY through such a descriptor, and
 // `scrubMemory`, which zeroes a secret in this process's original argv and environment block, so that
 // /proc/<pid>/cmdline and /proc/<pid>/environ no longer show it once the relay has read it.
 #define _GNU_SOURCE
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -280,6 +282,23 @@ static napi_value js_dup_nonblocking(napi_env env, napi_callback_info info) {
   return int_result(env, copy);
 }
 
+/**
+ * setWindowSize(fd, cols, rows): TIOCSWINSZ on a PTY master. Through the relay's own descriptor (a `dupNonblocking`
+ * copy), not node-pty's, which the relay closes once it reads the PTY itself (server/src/session/pty-output.ts).
+ */
+static napi_value js_set_window_size(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t fd, cols, rows;
+  if (!get_args(env, info, 3, argv) || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &cols) || !get_int(env, argv[2], &rows)) return NULL;
+  if (cols < 1 || rows < 1 || cols > 0xffff || rows > 0xffff) {
+    napi_throw_range_error(env, NULL, "cols and rows must be 1 to 65535");
+    return NULL;
+  }
+  struct winsize size = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+  if (ioctl(fd, TIOCSWINSZ, &size) < 0) return throw_errno(env, errno, "ioctl");
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "openat", js_openat);
   export_function(env, exports, "mkdirat", js_mkdirat);
@@ -291,6 +310,7 @@ static napi_value init(napi_env env, napi_value exports) {
   export_function(env, exports, "readdir", js_readdir);
   export_function(env, exports, "scrubMemory", js_scrub_memory);
   export_function(env, exports, "dupNonblocking", js_dup_nonblocking);
+  export_function(env, exports, "setWindowSize", js_set_window_size);
   export_constant(env, exports, "O_PATH", O_PATH);
   export_constant(env, exports, "O_DIRECTORY", O_DIRECTORY);
   export_constant(env, exports, "O_NOFOLLOW", O_NOFOLLOW);

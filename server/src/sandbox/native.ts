@@ -35,6 +35,8 @@ export interface FsAt {
   readdir(fd: number, max: number): string[];
   /** A close-on-exec, non-blocking duplicate of `fd` (the same open file): a descriptor only its caller closes. */
   dupNonblocking(fd: number): number;
+  /** TIOCSWINSZ on a PTY master descriptor (the relay's own copy): throws RangeError outside 1–65535. */
+  setWindowSize(fd: number, cols: number, rows: number): void;
   /** Zeroes every copy of `secret` in this process's original argv and environment (what /proc/<pid>/cmdline and environ show). */
   scrubMemory(secret: string): number;
   readonly O_PATH: number;

@@ -8,6 +8,7 @@ import type { OutputPacer } from './typing-priority.ts';
 export interface SessionViewer {
   /** `v1` speaks our protocol (screen messages, acks); `compat` is a Cloudflare-style client that knows only bytes. */
   readonly protocol: 'v1' | 'compat';
+  /** `data` is valid during the call only (it may be a view of the PTY's shared read buffer): keep a copy. */
   sendOutput(data: Buffer): void;
   sendControl(message: ServerControlMessage): void;
   /** Bytes queued in the socket and not yet sent: the backlog of a viewer that does not acknowledge. */
@@ -85,6 +86,7 @@ export class SessionOutput {
     return [...this.#viewers.keys()];
   }
 
+  /** Output for the log, the mirror and every viewer; `data` is valid during the call only (each keeps a copy). */
   emit(data: Buffer): void {
     if (!data.length) return;
     // The mirror queues the log's copy, not the PTY's read buffer (see OutputLog.append).

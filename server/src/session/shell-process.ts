@@ -7,6 +7,7 @@ import { killProcessTree } from '../sandbox/kill-tree.ts';
 import { signalQuietly } from '../sandbox/process-tree.ts';
 import { JobFile } from './job-file.ts';
 import { PtyInput } from './pty-input.ts';
+import { PtyOutput } from './pty-output.ts';
 import { MarkerScanner } from './marker-scanner.ts';
 import { ShellPipes } from './shell-pipes.ts';
 import { CONTROL_FILES, EXEC_KEY, OSC_MARKER_PREFIX, OSC_MARKER_TERMINATOR, jobScript, type JobSpec } from './bash-contract.ts';
@@ -32,7 +33,7 @@ export interface ShellExit {
 
 /** What a shell reports to its session. Nothing is reported after `exit`. */
 export interface ShellEvents {
-  /** Terminal output in PTY order, the relay's markers taken out. */
+  /** Terminal output in PTY order, the relay's markers taken out; valid during the call only (a shared read buffer). */
   terminal(data: Buffer): void;
   /** A job's `B` marker: its command line is on the terminal. */
   jobBegun(jobId: string): void;
@@ -70,6 +71,7 @@ export interface ShellLaunch {
 export class ShellProcess {
   readonly #pty: IPty;
   readonly #input: PtyInput;
+  readonly #output: PtyOutput;
   readonly #instance: SandboxInstance;
   readonly #controlDir: string;
   readonly #events: ShellEvents;
@@ -109,6 +111,7 @@ export class ShellProcess {
     // A start that fails is reported through `ready`; nobody else needs to hear of it.
     this.ready.catch(() => undefined);
     let pty: IPty | undefined;
+    let input: PtyInput | undefined;
     try {
       pty = launch.instance.spawnShell({
         env: launch.env,
@@ -116,20 +119,24 @@ export class ShellProcess {
         rows: launch.rows,
         args: ['--rcfile', `${launch.instance.paths.control}/${CONTROL_FILES.bashrc}`, '-i'],
       });
-      this.#input = PtyInput.forPty(pty, launch.inputPendingBytes);
+      // The input's copy of node-pty's descriptor first: PtyOutput closes node-pty's.
+      input = PtyInput.forPty(pty, launch.inputPendingBytes);
+      this.#output = PtyOutput.forPty(pty, (view) => this.#onTerminalData(view));
     } catch (error) {
-      // Out of descriptors for the input's own copy, say: the shell that did start must not outlive the failure.
+      // Out of descriptors for the relay's own copies, say: the shell that did start must not outlive the failure.
       if (pty) signalQuietly(pty.pid, 'SIGKILL');
+      input?.close();
       this.#pipes.close();
       this.#jobFile.close();
       throw new RelayError('SANDBOX_START_FAILED', `the shell could not be started: ${(error as Error).message}`);
     }
     this.#pty = pty;
+    this.#input = input;
     if (launch.paused) this.pause();
     this.exited = new Promise((resolve) => {
-      this.#pty.onExit(({ exitCode, signal }) => resolve(this.#onExit(exitCode, signal ?? null)));
+      // What the shell printed last may still be in the PTY when it is reaped: read it before the exit is reported.
+      this.#pty.onExit(({ exitCode, signal }) => void this.#output.drainAfterExit().then(() => resolve(this.#onExit(exitCode, signal ?? null))));
     });
-    this.#pty.onData((data) => this.#onTerminalData(data as unknown as Buffer));
     this.#startTimer = setTimeout(() => {
       this.#readyOutcome.reject(new RelayError('SANDBOX_START_FAILED', `shell did not show a prompt within ${launch.startTimeoutMs} ms`));
     }, launch.startTimeoutMs);
@@ -172,17 +179,17 @@ export class ShellProcess {
   }
 
   resize(cols: number, rows: number): void {
-    if (this.#state !== 'ended') this.#pty.resize(cols, rows);
+    if (this.#state !== 'ended') this.#output.resize(cols, rows);
   }
 
   /** Stops reading the PTY and the exec output FIFOs (flow control, pacing). */
   pause(): void {
-    this.#pty.pause();
+    this.#output.pause();
     this.#pipes.pause();
   }
 
   resume(): void {
-    this.#pty.resume();
+    this.#output.resume();
     this.#pipes.resume();
   }
 
@@ -230,6 +237,7 @@ export class ShellProcess {
     return true;
   }
 
+  /** `data` is valid during the call only (PTY reads share one buffer): whatever keeps bytes keeps a copy. */
   #onTerminalData(data: Buffer): void {
     if (this.#state === 'ended') return;
     clearTimeout(this.#markerHoldTimer);

@@ -36,12 +36,12 @@ export class TerminalOrder {
   }
 
   /**
-   * Bytes the PTY showed (markers removed). Not copied: node-pty reads through a tty.ReadStream, which hands every
-   * read a buffer of its own (a copy per chunk was the relay's largest allocation under a flood).
+   * Bytes the PTY showed (markers removed), valid during the call only (every PTY read shares one buffer): passed on
+   * as they are, and copied only when held.
    */
   terminal(data: Buffer): void {
     if (!data.length) return;
-    if (this.#job?.ended) this.#heldTerminal.push(data);
+    if (this.#job?.ended) this.#heldTerminal.push(Buffer.from(data));
     else this.#sink(data);
   }
 

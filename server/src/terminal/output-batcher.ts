@@ -54,13 +54,24 @@ const POOLED_FRAME_CAPACITY = OUTPUT_FRAME_BYTES + 64 * 1024;
 
 /**
  * Joins output chunks into frames: those of one turn of the event loop (sent from `setImmediate`, after the poll
- * phase that read them), and while output streams, those of a few milliseconds. With `FrameBuffers`, a big frame is
- * joined into a reused buffer, and `send` gets a `sent` callback to call once the socket no longer needs the bytes.
+ * phase that read them), and while output streams, those of a few milliseconds.
+ *
+ * With `FrameBuffers` (the relay), `push` copies each chunk into the frame as it comes: its caller may reuse the
+ * buffer once `push` returns (PTY reads share one, see pty-output.ts), and a flood's bytes are copied once, into memory
+ * that is reused. A big frame goes out in its pooled buffer, and `send` gets a `sent` callback to call once the socket
+ * no longer needs the bytes; a small one (an echo, a prompt) is copied out so that no pooled buffer waits behind a
+ * slow socket for a few bytes. Without a pool (the bench's reference server, whose chunks are node-pty's own) the
+ * chunks are kept as given and joined when the frame is sent.
  */
 export class OutputBatcher {
   readonly #send: (data: Buffer, sent?: () => void) => void;
   readonly #pool: FrameBuffers | undefined;
+  /** Without a pool: the chunks of the pending frame. */
   #chunks: Buffer[] = [];
+  /** With a pool: the pending frame's buffer (taken at its first chunk), its first `#bytes` filled. */
+  #frame: Buffer | undefined;
+  /** `#frame` came from the pool (not a buffer of its own for one big chunk). */
+  #framePooled = false;
   #bytes = 0;
   /** The pending flush: an immediate, or a timeout while output streams (each must be cleared by its own kind). */
   #scheduled: { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout } | undefined;
@@ -78,7 +89,9 @@ export class OutputBatcher {
   }
 
   push(data: Buffer): void {
-    this.#chunks.push(data);
+    if (!data.length) return;
+    if (this.#pool) this.#copyIn(data, this.#pool);
+    else this.#chunks.push(data);
     this.#bytes += data.length;
     if (this.#bytes >= OUTPUT_FRAME_BYTES) this.flush();
     else if (!this.#scheduled) {
@@ -93,17 +106,23 @@ export class OutputBatcher {
     if (!this.#bytes) return;
     this.#lastSentAt = performance.now();
     this.#lastFrameBytes = this.#bytes;
-    const chunks = this.#chunks;
     const bytes = this.#bytes;
-    this.#chunks = [];
     this.#bytes = 0;
-    if (chunks.length === 1) return this.#send(chunks[0]!);
+    const frame = this.#frame;
     const pool = this.#pool;
-    const pooled = pool && bytes >= POOLED_FRAME_MIN_BYTES ? pool.take(bytes) : undefined;
-    if (!pooled) return this.#send(Buffer.concat(chunks, bytes));
-    let at = 0;
-    for (const chunk of chunks) at += chunk.copy(pooled, at);
-    this.#send(pooled.subarray(0, bytes), () => pool!.give(pooled));
+    if (!pool || !frame) {
+      const chunks = this.#chunks;
+      this.#chunks = [];
+      return this.#send(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
+    }
+    this.#frame = undefined;
+    if (!this.#framePooled) return this.#send(frame.subarray(0, bytes));
+    if (bytes < POOLED_FRAME_MIN_BYTES) {
+      const small = Buffer.from(frame.subarray(0, bytes));
+      pool.give(frame);
+      return this.#send(small);
+    }
+    this.#send(frame.subarray(0, bytes), () => pool.give(frame));
   }
 
   /** Drops what is pending (the socket is gone). */
@@ -111,6 +130,20 @@ export class OutputBatcher {
     this.#cancel();
     this.#chunks = [];
     this.#bytes = 0;
+    if (this.#frame && this.#framePooled) this.#pool?.give(this.#frame);
+    this.#frame = undefined;
+  }
+
+  /** Copies `data` into the pending frame, sending that first if `data` does not fit in it. */
+  #copyIn(data: Buffer, pool: FrameBuffers): void {
+    if (this.#frame && this.#bytes + data.length > this.#frame.length) this.flush();
+    // A chunk bigger than a pooled frame (a resume's backlog, say) gets a buffer of its own size.
+    if (!this.#frame) {
+      const pooled = pool.take(data.length);
+      this.#framePooled = pooled !== undefined;
+      this.#frame = pooled ?? Buffer.allocUnsafeSlow(data.length);
+    }
+    data.copy(this.#frame, this.#bytes);
   }
 
   #cancel(): void {
