@@ -157,14 +157,24 @@ export class PtyOutput {
   /** The stream read nothing: carry on with a new one on a new duplicate, after a wait that backs off. */
   #reopen(stream: tty.ReadStream): void {
     if (this.#finished || stream !== this.#stream || this.#fd === undefined) return;
-    const next = nativeFs().dupNonblocking(this.#fd);
+    let next: number;
+    try {
+      next = nativeFs().dupNonblocking(this.#fd);
+    } catch {
+      // Out of descriptors: this PTY's output ends here, rather than an exception in an event handler ending the relay.
+      return this.#finish();
+    }
     this.#stream = undefined;
     this.#fd = next;
     stream.destroy();
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       if (this.#finished) return;
-      this.#open(next);
+      try {
+        this.#open(next);
+      } catch {
+        this.#finish();
+      }
     }, this.#retryMs);
     this.#retryMs = Math.min(this.#retryMs * 2, PTY_EMPTY_READ_RETRY_LONGEST_MS);
   }
