@@ -24,6 +24,7 @@ interface NodePtyInternals {
 
 /** After a read that returned nothing (see `PtyOutput`), the first wait before reading again; it doubles while they repeat. */
 export const PTY_EMPTY_READ_RETRY_FIRST_MS = 1;
+/** The longest of those waits: a PTY that keeps reading nothing is tried 20 times a second until it ends or is closed. */
 export const PTY_EMPTY_READ_RETRY_LONGEST_MS = 50;
 
 /**

@@ -108,13 +108,14 @@ export class OutputBatcher {
     this.#lastFrameBytes = this.#bytes;
     const bytes = this.#bytes;
     this.#bytes = 0;
-    const frame = this.#frame;
     const pool = this.#pool;
-    if (!pool || !frame) {
+    if (!pool) {
       const chunks = this.#chunks;
       this.#chunks = [];
       return this.#send(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
     }
+    // With a pool, a frame with bytes in it always has its buffer (taken by the first chunk).
+    const frame = this.#frame!;
     this.#frame = undefined;
     if (!this.#framePooled) return this.#send(frame.subarray(0, bytes));
     if (bytes < POOLED_FRAME_MIN_BYTES) {
