@@ -13,6 +13,7 @@ import { limitExceeded } from './errors.ts';
 import { ClientRates } from './http/client-rates.ts';
 import { UploadBudget } from './http/upload-budget.ts';
 import { handleApiRequest, requestIdFor, type RouteContext } from './http/api-routes.ts';
+import { lazyChild } from './lazy-logger.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LIMITS, MIN_IDLE_TIMEOUT_MS, type RelayLimits } from './limits.ts';
 import { RelayMetrics } from './metrics.ts';
 import { SessionRegistry } from './registry/session-registry.ts';
@@ -206,7 +207,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     if (!url.pathname.startsWith(API_PREFIX) && url.pathname !== API_ROUTES.health && url.pathname !== API_ROUTES.metrics) return false;
     const requestId = requestIdFor(request);
     response.setHeader(REQUEST_ID_HEADER, requestId);
-    const log = logger.child({ requestId });
+    const log = lazyChild(logger, { requestId });
     const origin = request.headers.origin;
     if (origin && originAllowed(origin)) {
       response.setHeader('access-control-allow-origin', origin);
@@ -244,7 +245,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       void cluster.serveHttp(request, response, call, (served) => handleApiRequest(context, served, response, log));
       return true;
     }
-    void handleApiRequest(context, request, response, log);
+    void handleApiRequest(context, request, response, log, url);
     return true;
   };
 

@@ -93,8 +93,11 @@ export function requestIdFor(request: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
 }
 
-/** Dispatches one HTTP request; answers 404 NOT_FOUND for anything unknown. Never throws. `requestLog` carries the request id. */
-export async function handleApiRequest(ctx: RouteContext, request: IncomingMessage, response: ServerResponse, requestLog: Logger): Promise<void> {
+/**
+ * Dispatches one HTTP request; answers 404 NOT_FOUND for anything unknown. Never throws. `requestLog` carries the
+ * request id; `parsedUrl` is the request's URL when the caller has parsed it already.
+ */
+export async function handleApiRequest(ctx: RouteContext, request: IncomingMessage, response: ServerResponse, requestLog: Logger, parsedUrl?: URL): Promise<void> {
   const startedAt = performance.now();
   let routeName = 'unmatched';
   let log = requestLog;
@@ -104,7 +107,7 @@ export async function handleApiRequest(ctx: RouteContext, request: IncomingMessa
     log.debug({ method: request.method, route: routeName, status: response.statusCode, durationMs, ...(response.writableFinished ? {} : { aborted: true }) }, 'http request');
   });
   try {
-    const url = new URL(request.url ?? '/', 'http://relay');
+    const url = parsedUrl ?? new URL(request.url ?? '/', 'http://relay');
     for (const candidate of routes) {
       const match = candidate.pattern.exec(url.pathname);
       if (!match) continue;
