@@ -58,6 +58,23 @@ describe('idle sleep and recreation', () => {
     terminal.close();
   });
 
+  it('commands see the environment a typed command would: no READLINE_* from the exec key, before a sleep or after it', async () => {
+    const sandbox = env.sandbox();
+    const session = await sandbox.createSession();
+    // bash exports READLINE_LINE, _POINT and _MARK to the command of a `bind -x` key, which is how exec runs commands.
+    const seen = await sandbox.exec('export KEEP=1; env | grep ^READLINE_ || echo none', { session });
+    assert.equal(seen.stdout, 'none\n');
+    const terminal = await TerminalClient.open(sandbox, session);
+    await terminal.waitForControl('sleeping');
+    terminal.type('env | grep -c ^READLINE_\r');
+    const recreated = await terminal.waitForControl('session-recreated');
+    assert.ok(recreated.restoredEnv.includes('KEEP'));
+    assert.deepEqual(recreated.restoredEnv.filter((name) => name.startsWith('READLINE_')), [], 'not saved with the session');
+    // The count printed after the typed line (bash turns bracketed paste off before it runs a line).
+    await terminal.waitForOutput(/READLINE_\r\n(?:\x1b\[\?2004l\r)?0\r\n/);
+    terminal.close();
+  });
+
   it('attaching to a sleeping session recreates it: old scrollback, a marker line, then a new prompt', async () => {
     const sandbox = env.sandbox();
     const session = await sandbox.createSession();

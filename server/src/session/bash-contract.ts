@@ -77,7 +77,11 @@ export function jobScript(job: JobSpec): string {
 }
 
 /** Variables bash manages itself or that belong to the terminal, not to the session's saved environment. */
-const UNSAVED_VARIABLES = new Set(['PWD', 'OLDPWD', 'SHLVL', '_', 'COLUMNS', 'LINES', 'HISTFILE', 'PS1', 'PROMPT_COMMAND']);
+const UNSAVED_VARIABLES = new Set([
+  'PWD', 'OLDPWD', 'SHLVL', '_', 'COLUMNS', 'LINES', 'HISTFILE', 'PS1', 'PROMPT_COMMAND',
+  // readline's, exported by bash only while a `bind -x` command runs
+  'READLINE_LINE', 'READLINE_POINT', 'READLINE_MARK', 'READLINE_ARGUMENT',
+]);
 
 export interface ShellState {
   cwd: string;

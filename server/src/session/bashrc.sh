@@ -47,7 +47,9 @@ __st_prompt() {
   builtin printf '\e]6973;C\a\e]7;file://sandbox%s\a' "$PWD"
 }
 PROMPT_COMMAND=('__st_rc=$?; [[ -z $__st_job ]] || { builtin eval "$__st_restore"; __st_end "$__st_rc" aborted; }; __st_save; __st_ret "$__st_rc"' "${PROMPT_COMMAND[@]}" '__st_prompt')
-__st_bind='builtin . "$__st_ctl/job"; __st_rc=$?; builtin eval "$__st_restore"; __st_end "$__st_rc" done'
+# bash exports READLINE_LINE, _POINT and _MARK (and _ARGUMENT) to a `bind -x` command; a command typed at the prompt
+# does not see them, so neither does one run by exec (nor are they saved with the session's env). The values stay.
+__st_bind='builtin export -n READLINE_LINE READLINE_POINT READLINE_MARK READLINE_ARGUMENT; builtin . "$__st_ctl/job"; __st_rc=$?; builtin eval "$__st_restore"; __st_end "$__st_rc" done'
 builtin bind -x "\"\\e[5999~\": $__st_bind" 2>/dev/null
 builtin bind -m vi-insert -x "\"\\e[5999~\": $__st_bind" 2>/dev/null
 builtin bind -m vi-command -x "\"\\e[5999~\": $__st_bind" 2>/dev/null
