@@ -19,7 +19,8 @@ import { MARKER, THROUGHPUT_WORKLOADS } from './lib/workload-data.mjs';
 
 /** Sequential `exec('true', { session })` calls through the client SDK, as goal 4 measures them (not a flood). */
 const EXEC_COUNT = 2000;
-const EXEC_WARM_UP = 100;
+/** V8 is still optimizing the exec path for the first few thousand execs (see bench/workloads/exec.mjs). */
+const EXEC_WARM_UP = 3000;
 /** Floods in a row with a browser viewer (one full-size warm-up first, not counted): a browser run is noisier. */
 const BROWSER_RUNS = 3;
 const TERMINAL_PX = { width: 900, height: 500 };

@@ -70,7 +70,7 @@ async function browserWorkloads() {
   try {
     if (wanted('exec')) {
       log('exec');
-      results.exec = await exec({ relayUrl: relay.url, rounds: repetitions });
+      results.exec = await exec({ relayUrl: relay.url, relayPid: relay.pid, rounds: repetitions });
     }
     if (!needsBrowser) return;
     const server = await startPageServer();

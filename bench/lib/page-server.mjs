@@ -15,7 +15,7 @@ async function bundle(entry) {
     bundle: true,
     format: 'esm',
     target: 'es2022',
-    minify: true,
+    minify: process.env.BENCH_PAGE_MINIFY !== '0',
     write: false,
     // The workspace packages from their TypeScript sources (their exports' source condition): no build step needed.
     conditions: ['@sandbox-terminal/source'],

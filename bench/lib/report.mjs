@@ -57,6 +57,10 @@ function echoRows(add, e) {
 function execRows(add, e) {
   add('4', `exec('true', { session }), ${e.session.count} sequential x ${e.rounds} rounds`, `p50 ${spread(e.session.p50s, ms)} ms; all: ${pcts(e.session)}`, `a bare interactive bash on node-pty: \`true; printf …\`, wait for the marker: p50 ${spread(e.reference.p50s, ms)} ms`, spread(e.ofReference, times), '≤ 1.5x', met(e.ofReference.median <= 1.5));
   if (e.http) add('4', `the HTTP floor: \`GET /healthz\` on a keep-alive connection, ${e.http.count} sequential x ${e.rounds} rounds`, `p50 ${spread(e.http.p50s, ms)} ms`, 'exec p50 minus this floor and the bare bash round trip: what the relay and the shell\'s redirections add', `${spread(e.overFloors, signedMs)}`, '', '');
+  if (e.cpu) {
+    const c = e.cpu;
+    add('4', 'CPU per sequential session exec: the relay process; the sandbox (its bash); the client (this process)', `${spread(c.relay, ms)}; ${spread(c.shell, ms)}; ${spread(c.client, ms)} ms`, `the HTTP floor: relay ${spread(c.httpRelay, ms)}, client ${spread(c.httpClient, ms)} ms; the bare bash round trip: bash ${spread(c.bareShell, ms)}, node-pty side ${spread(c.bareClient, ms)} ms`, `relay +${(c.relay.median - c.httpRelay.median).toFixed(2)} ms, shell +${(c.shell.median - c.bareShell.median).toFixed(2)} ms over the floors`, '', '');
+  }
   add('4', `exec('true') without a session, ${e.oneShot.count} sequential`, pcts(e.oneShot), '', '', '', '');
   add('4', `createSession, ${e.createSession.count} sequential`, pcts(e.createSession), '', '', '', '');
   add('4', `exec('true', { session }), ${e.parallel.sessions} sessions in parallel x ${e.parallel.perSession}`, `${e.parallel.execsPerSecond.toFixed(0)} exec/s; ${pcts(e.parallel)}`, '', '', '', '');

@@ -5,10 +5,15 @@
 import { Agent, get } from 'node:http';
 import pty from 'node-pty';
 import { getSandbox } from '@sandbox-terminal/client';
+import { cpuDelta, cpuSnapshot } from '../lib/cpu-time.mjs';
 import { latencies, summarize } from '../lib/stats.mjs';
 
 const SEQUENTIAL_EXECS = 300;
-const WARM_UP_EXECS = 20;
+/**
+ * Calls made before anything is measured, so V8 has optimized the relay's exec and HTTP paths: measured on one relay,
+ * 300 execs after 500 cost 0.93 ms of relay CPU each, the next 3 000 0.54 ms, the 300 after those 0.38 ms.
+ */
+const WARM_UP_EXECS = 3000;
 const ONE_SHOT_EXECS = 10;
 const CREATE_SESSIONS = 4;
 const PARALLEL_SESSIONS = 10;
@@ -45,7 +50,7 @@ async function bareShell() {
       shell.write(`true; printf 'RT-%d-DONE\\n' ${n}\r`);
     });
   for (let i = 0; i < WARM_UP_EXECS; i++) await roundTrip();
-  return { roundTrip, close: () => shell.kill('SIGKILL') };
+  return { roundTrip, pid: shell.pid, close: () => shell.kill('SIGKILL') };
 }
 
 /**
@@ -65,7 +70,20 @@ function httpFloor(relayUrl) {
   return { roundTrip, close: () => agent.destroy() };
 }
 
-export async function exec({ relayUrl, rounds }) {
+/**
+ * `count` sequential calls of `call`, timed each, with the CPU each process group spent per call (ms): latency moves
+ * with whatever else the machine runs, the CPU a call costs much less.
+ */
+async function timedRun(count, call, groups) {
+  const times = [];
+  const before = cpuSnapshot(groups);
+  for (let i = 0; i < count; i++) await timed(times, call);
+  const { groups: cpu } = cpuDelta(before, cpuSnapshot(groups));
+  return { times, cpuPerCall: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / count])) };
+}
+
+/** `relayPid`: the relay's process, for the CPU per exec of the relay and of its sandbox's shell (its process tree). */
+export async function exec({ relayUrl, relayPid, rounds }) {
   const sandbox = getSandbox(relayUrl, 'bench-exec');
   const session = await sandbox.createSession();
   const reference = await bareShell();
@@ -74,14 +92,22 @@ export async function exec({ relayUrl, rounds }) {
     for (let i = 0; i < WARM_UP_EXECS; i++) await sandbox.exec('true', { session });
     for (let i = 0; i < WARM_UP_EXECS; i++) await http.roundTrip();
     const runs = { session: [], reference: [], http: [] };
+    const cpuGroups = { relay: { pid: relayPid }, relayTree: { root: relayPid }, bareShell: { pid: reference.pid }, client: { pid: process.pid } };
+    const cpu = { relay: [], shell: [], client: [], httpRelay: [], httpClient: [], bareShell: [], bareClient: [] };
     const all = { session: [], reference: [], http: [], oneShot: [], createSession: [] };
     for (let round = 0; round < rounds; round++) {
-      const sessionTimes = [];
-      for (let i = 0; i < SEQUENTIAL_EXECS; i++) await timed(sessionTimes, () => sandbox.exec('true', { session }));
-      const referenceTimes = [];
-      for (let i = 0; i < SEQUENTIAL_EXECS; i++) await timed(referenceTimes, reference.roundTrip);
-      const httpTimes = [];
-      for (let i = 0; i < SEQUENTIAL_EXECS; i++) await timed(httpTimes, http.roundTrip);
+      const execRun = await timedRun(SEQUENTIAL_EXECS, () => sandbox.exec('true', { session }), cpuGroups);
+      const referenceRun = await timedRun(SEQUENTIAL_EXECS, reference.roundTrip, cpuGroups);
+      const httpRun = await timedRun(SEQUENTIAL_EXECS, http.roundTrip, cpuGroups);
+      const [sessionTimes, referenceTimes, httpTimes] = [execRun.times, referenceRun.times, httpRun.times];
+      // The relay's tree less the relay: the sandbox's processes, of which only the session's bash runs here.
+      cpu.relay.push(execRun.cpuPerCall.relay);
+      cpu.shell.push(execRun.cpuPerCall.relayTree - execRun.cpuPerCall.relay);
+      cpu.client.push(execRun.cpuPerCall.client);
+      cpu.httpRelay.push(httpRun.cpuPerCall.relay);
+      cpu.httpClient.push(httpRun.cpuPerCall.client);
+      cpu.bareShell.push(referenceRun.cpuPerCall.bareShell);
+      cpu.bareClient.push(referenceRun.cpuPerCall.client);
       runs.session.push(latencies(sessionTimes));
       runs.reference.push(latencies(referenceTimes));
       runs.http.push(latencies(httpTimes));
@@ -107,6 +133,8 @@ export async function exec({ relayUrl, rounds }) {
       http: { ...latencies(all.http), count: SEQUENTIAL_EXECS, p50s: summarize(runs.http.map((r) => r.p50)) },
       /** What the relay adds over the two floors (HTTP round trip + bare shell round trip), per round. */
       overFloors: summarize(runs.session.map((r, i) => r.p50 - runs.http[i].p50 - runs.reference[i].p50)),
+      /** CPU ms per call, per round: an exec's relay, shell and client; the HTTP floor's relay and client; the bare bash and its client. */
+      cpu: Object.fromEntries(Object.entries(cpu).map(([name, list]) => [name, summarize(list)])),
       oneShot: { ...latencies(all.oneShot), count: all.oneShot.length },
       createSession: { ...latencies(all.createSession), count: all.createSession.length },
       parallel: { ...latencies(parallel), sessions: PARALLEL_SESSIONS, perSession: EXECS_PER_PARALLEL_SESSION, execsPerSecond: parallel.length / seconds },
