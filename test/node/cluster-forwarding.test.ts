@@ -96,6 +96,33 @@ describe('forwarding to the owner relay', () => {
     }
   });
 
+  it('a recreation the owner does reaches the caller through the forwarding relay: the header and the result say so', async () => {
+    const { a, b, close } = await pair();
+    try {
+      const onA = a.sandbox('fwd-recreated-box');
+      const session = await onA.createSession();
+      await onA.exec('cd /tmp && export KEPT=yes', { session });
+      await a.relay.sleepSandbox('fwd-recreated-box');
+      // Another session starts the sandbox on A again (A holds it while it runs); the first one is still asleep.
+      await onA.createSession();
+      const forwardedBefore = await metric(b.relay, 'sandbox_relay_forwarded_requests_total', { kind: 'http', outcome: 'ok' });
+      const response = await fetch(`${b.relay.url}/v1/sandboxes/fwd-recreated-box/exec`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ command: 'echo "$PWD $KEPT"', session }),
+      });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get(SESSION_RECREATED_HEADER), 'true');
+      const result = (await response.json()) as { sessionRecreated: boolean; recreationReason?: string; stdout: string };
+      assert.deepEqual([result.sessionRecreated, result.recreationReason, result.stdout], [true, 'slept', '/tmp yes\n']);
+      assert.equal((await metric(b.relay, 'sandbox_relay_forwarded_requests_total', { kind: 'http', outcome: 'ok' })) - forwardedBefore, 1, 'A ran it, B forwarded it');
+      const again = await getSandbox(b.relay.url, 'fwd-recreated-box').exec('true', { session });
+      assert.equal(again.sessionRecreated, false, 'said once, through the hop too');
+    } finally {
+      await close();
+    }
+  });
+
   it('tokens are checked once, by the relay that runs the sandbox: the forwarding relay passes every token on and every refusal back', async () => {
     const { a, b, close } = await pair({ secret: SECRET });
     try {
