@@ -108,8 +108,10 @@ export async function handleApiRequest(ctx: RouteContext, request: IncomingMessa
   });
   try {
     const url = parsedUrl ?? new URL(request.url ?? '/', 'http://relay');
+    // Read once: URL's pathname getter builds a new string at every read, and the loop tries routes in turn.
+    const path = url.pathname;
     for (const candidate of routes) {
-      const match = candidate.pattern.exec(url.pathname);
+      const match = candidate.pattern.exec(path);
       if (!match) continue;
       if (candidate.method !== request.method) continue;
       const params = match.slice(1).map(decodePathSegment);
@@ -120,7 +122,7 @@ export async function handleApiRequest(ctx: RouteContext, request: IncomingMessa
       await candidate.handler(ctx, request, response, params, url, log, grant);
       return;
     }
-    throw new RelayError('NOT_FOUND', `no route for ${request.method} ${url.pathname}`);
+    throw new RelayError('NOT_FOUND', `no route for ${request.method} ${path}`);
   } catch (error) {
     logInternal(log, error);
     sendError(response, error);
