@@ -3,11 +3,13 @@
 // DevTools CPU profile of the renderer's main thread with self time grouped by where the code comes from (xterm,
 // the element's packages, lit, partysocket, the page, the renderer's own work).
 //   npm run bench:profile-page -- --workload long|short --runs 3 --dir DIR
-// BENCH_PAGE_MINIFY=0 keeps names in the page's bundle.
+// BENCH_PAGE_MINIFY=0 keeps names in the page's bundle. Before the floods it prints the CPU of 3 s with nothing to
+// draw, which shows whether anything on the page animates by itself.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchBrowser, openPage } from './lib/browser.mjs';
+import { threadsNs } from './lib/cpu-time.mjs';
 import { startPageServer } from './lib/page-server.mjs';
 import { startReferences } from './lib/reference-host.mjs';
 import { startRelay } from './lib/relay-process.mjs';
@@ -32,13 +34,7 @@ function chromiumCpu() {
       if (!cmdline.startsWith('/usr/lib/chromium/chromium') && !cmdline.startsWith('/usr/bin/chromium')) continue;
       const type = /--type=([\w-]+)/.exec(cmdline)?.[1] ?? 'browser';
       const kind = type === 'utility' ? (/--utility-sub-type=([\w.]+)/.exec(cmdline)?.[1] ?? 'utility') : type;
-      let ns = 0;
-      for (const tid of readdirSync(`/proc/${entry}/task`)) {
-        try {
-          ns += Number(readFileSync(`/proc/${entry}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-        } catch {}
-      }
-      byType[kind] = (byType[kind] ?? 0) + ns;
+      byType[kind] = (byType[kind] ?? 0) + threadsNs(entry);
     } catch {}
   }
   return byType;
@@ -50,7 +46,7 @@ const server = await startPageServer();
 const { browser } = await launchBrowser();
 const totals = {};
 // esbuild marks each module's start in an unminified bundle with a `// path` comment line: line number → module.
-const bundleLines = (await (await fetch(new URL("bench.js", server.url))).text()).split('\n');
+const bundleLines = (await (await fetch(new URL('bench.js', server.url))).text()).split('\n');
 const moduleStarts = bundleLines.flatMap((line, index) => (/^\/\/ (\S+\.[mc]?[jt]s)$/.test(line) ? [[index, line.slice(3).replace(/^node_modules\//, '')]] : []));
 const moduleAt = (line) => {
   let found = 'bench.js';

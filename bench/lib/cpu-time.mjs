@@ -13,7 +13,7 @@ function machineTicks() {
 }
 
 /** CPU nanoseconds of one process's live threads. */
-function threadsNs(pid) {
+export function threadsNs(pid) {
   let ns = 0;
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {

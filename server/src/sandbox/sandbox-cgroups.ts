@@ -37,10 +37,13 @@ export interface SandboxResources {
 export class SandboxCgroups {
   /** Counter files stay open: read in the relay twice per exec, an open-read-close took ~94 µs p50 and a positioned read ~29 µs. */
   readonly #counterFiles = new Map<string, number>();
-  #paths: [string, string] | undefined;
+  /** `pids.events` and `memory.oom_control`, joined once (a `path.join` per read showed in the exec profile). */
+  readonly #counterPaths: [string, string];
   #removed = false;
 
-  private constructor(private readonly dirs: string[]) {}
+  private constructor(private readonly dirs: string[]) {
+    this.#counterPaths = [join(dirs[0]!, 'pids.events'), join(dirs[1]!, 'memory.oom_control')];
+  }
 
   /**
    * How often each limit has been enforced since the groups were made: forks refused at `pids.max` (`pids.events`)
@@ -53,12 +56,6 @@ export class SandboxCgroups {
       sandboxProcesses: this.#counter(pids, PIDS_MAX_LINE),
       sandboxMemoryBytes: this.#counter(memory, OOM_KILL_LINE),
     };
-  }
-
-  /** The two counter files, joined once (a `path.join` per read showed in the exec profile). */
-  get #counterPaths(): [string, string] {
-    const [pids, memory] = this.dirs;
-    return (this.#paths ??= [join(pids!, 'pids.events'), join(memory!, 'memory.oom_control')]);
   }
 
   /** The number after `line` (a `name ` prefix) in a cgroup file of `name value` lines; 0 when the file or the line is missing. */
