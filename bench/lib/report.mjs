@@ -27,6 +27,7 @@ function cpuRows(add, t) {
     const perMiB = (s) => `${spread(s, ms)} ms/MiB`;
     add('2', `relay CPU per MiB delivered to one viewer, ${w.title}: the relay process alone`, perMiB(c.relayPerMiB), `(f)'s server process alone: ${perMiB(c.referenceServerPerMiB)}`, spread(c.relayOfReference, times), '≤ 1.1x (f)', met(c.relayOfReference.median <= 1.1));
     add('2', `browser CPU per MiB, ${w.title}: Chromium (all processes) with \`<sandbox-terminal>\``, perMiB(c.browserPerMiB), `(e) a bare xterm fed by a WebSocket: ${perMiB(c.browserWebsocketPerMiB)}; with (f): ${perMiB(c.browserPtySocketPerMiB)}`, spread(c.browserOfWebsocket, times), '≤ 1.05x (e)', met(c.browserOfWebsocket.median <= 1.05));
+    if (c.browserOfPtySocket) add('2', `browser CPU per MiB against (f)'s page, ${w.title}: the same PTY-paced source into a bare xterm`, '', `(f)'s page against (e): ${spread(c.ptySocketOfWebsocket, times)}, what a source paced by a PTY costs a page over one fed from memory`, spread(c.browserOfPtySocket, times), '', '');
     if (name === 'long') add('2', 'the relay, its sandbox and the shell (process tree: relay, bwrap, sandbox-enter, bash, yes, head), long lines', perMiB(c.relayTreePerMiB), c.referenceTreePerMiB ? `(f)'s server and its shell (process tree): ${perMiB(c.referenceTreePerMiB)}` : '', '', '', '');
   }
 }
@@ -57,6 +58,7 @@ function echoRows(add, e) {
 function execRows(add, e) {
   add('4', `exec('true', { session }), ${e.session.count} sequential x ${e.rounds} rounds`, `p50 ${spread(e.session.p50s, ms)} ms; all: ${pcts(e.session)}`, `a bare interactive bash on node-pty: \`true; printf …\`, wait for the marker: p50 ${spread(e.reference.p50s, ms)} ms`, spread(e.ofReference, times), '≤ 1.5x', met(e.ofReference.median <= 1.5));
   if (e.http) add('4', `the HTTP floor: \`GET /healthz\` on a keep-alive connection, ${e.http.count} sequential x ${e.rounds} rounds`, `p50 ${spread(e.http.p50s, ms)} ms`, 'exec p50 minus this floor and the bare bash round trip: what the relay and the shell\'s redirections add', `${spread(e.overFloors, signedMs)}`, '', '');
+  if (e.floorsOfReference) add('4', 'the two floors alone (HTTP round trip + bare bash round trip), against the bare bash round trip', '', 'the least an exec over HTTP could reach, with nothing of ours in it', spread(e.floorsOfReference, times), '', '');
   if (e.cpu) {
     const c = e.cpu;
     add('4', 'CPU per sequential session exec: the relay process; the sandbox (its bash); the client (this process)', `${spread(c.relay, ms)}; ${spread(c.shell, ms)}; ${spread(c.client, ms)} ms`, `the HTTP floor: relay ${spread(c.httpRelay, ms)}, client ${spread(c.httpClient, ms)} ms; the bare bash round trip: bash ${spread(c.bareShell, ms)}, node-pty side ${spread(c.bareClient, ms)} ms`, `relay +${(c.relay.median - c.httpRelay.median).toFixed(2)} ms, shell +${(c.shell.median - c.bareShell.median).toFixed(2)} ms over the floors`, '', '');

@@ -130,6 +130,9 @@ function summarizeWorkload(workload, runs) {
       browserWebsocketPerMiB: summarize(browserWebsocketPerMiB),
       browserPtySocketPerMiB: summarize(browserPtySocketPerMiB),
       browserOfWebsocket: summarize(pairs(browserPerMiB, browserWebsocketPerMiB)),
+      /** Ours against (f)'s page, and (f)'s page against (e): each run with the one next to it. */
+      browserOfPtySocket: summarize(pairs(browserPerMiB, browserPtySocketPerMiB)),
+      ptySocketOfWebsocket: summarize(pairs(browserPtySocketPerMiB, browserWebsocketPerMiB)),
       machineBusyShare: summarize(runs.element.map((r) => r.cpu.machineBusyShare)),
     },
   };
