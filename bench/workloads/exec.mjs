@@ -134,7 +134,7 @@ export async function exec({ relayUrl, relayPid, rounds }) {
       /** What the relay adds over the two floors (HTTP round trip + bare shell round trip), per round. */
       overFloors: summarize(runs.session.map((r, i) => r.p50 - runs.http[i].p50 - runs.reference[i].p50)),
       /** The two floors alone over the bare bash round trip, per round: the least any exec over HTTP can reach against goal 4. */
-      floorsOfReference: summarize(runs.session.map((_r, i) => (runs.http[i].p50 + runs.reference[i].p50) / runs.reference[i].p50)),
+      floorsOfReference: summarize(runs.http.map((http, i) => 1 + http.p50 / runs.reference[i].p50)),
       /** CPU ms per call, per round: an exec's relay, shell and client; the HTTP floor's relay and client; the bare bash and its client. */
       cpu: Object.fromEntries(Object.entries(cpu).map(([name, list]) => [name, summarize(list)])),
       oneShot: { ...latencies(all.oneShot), count: all.oneShot.length },
