@@ -59,6 +59,10 @@ function execRows(add, e) {
   add('4', `exec('true', { session }), ${e.session.count} sequential x ${e.rounds} rounds`, `p50 ${spread(e.session.p50s, ms)} ms; all: ${pcts(e.session)}`, `a bare interactive bash on node-pty: \`true; printf …\`, wait for the marker: p50 ${spread(e.reference.p50s, ms)} ms`, spread(e.ofReference, times), '≤ 1.5x', met(e.ofReference.median <= 1.5));
   if (e.http) add('4', `the HTTP floor: \`GET /healthz\` on a keep-alive connection, ${e.http.count} sequential x ${e.rounds} rounds`, `p50 ${spread(e.http.p50s, ms)} ms`, 'exec p50 minus this floor and the bare bash round trip: what the relay and the shell\'s redirections add', `${spread(e.overFloors, signedMs)}`, '', '');
   if (e.floorsOfReference) add('4', 'the two floors alone (HTTP round trip + bare bash round trip), against the bare bash round trip', '', 'the least an exec over HTTP could reach, with nothing of ours in it', spread(e.floorsOfReference, times), '', '');
+  if (e.platform) {
+    add('4', `the platform under the HTTP floor: the same GET to a bare \`node:http\` server in its own process (no relay code), ${e.platform.count} sequential x ${e.rounds} rounds`, `p50 ${spread(e.platform.p50s, ms)} ms`, "the HTTP floor minus this: the relay's own request handling", spread(e.httpOverPlatform, signedMs), '', '');
+    add('4', 'that bare HTTP round trip against the bare bash round trip', '', 'goal 4 leaves 0.5x of the bare bash round trip for the transport and all of ours together', spread(e.platformOfReference, times), '', '');
+  }
   if (e.cpu) {
     const c = e.cpu;
     add('4', 'CPU per sequential session exec: the relay process; the sandbox (its bash); the client (this process)', `${spread(c.relay, ms)}; ${spread(c.shell, ms)}; ${spread(c.client, ms)} ms`, `the HTTP floor: relay ${spread(c.httpRelay, ms)}, client ${spread(c.httpClient, ms)} ms; the bare bash round trip: bash ${spread(c.bareShell, ms)}, node-pty side ${spread(c.bareClient, ms)} ms`, `relay +${(c.relay.median - c.httpRelay.median).toFixed(2)} ms, shell +${(c.shell.median - c.bareShell.median).toFixed(2)} ms over the floors`, '', '');
@@ -115,6 +119,7 @@ export function renderReport(r) {
     `Each measurement: median [min–max] of ${r.repetitions} interleaved runs (throughput after one unmeasured warm-up run each); a ratio is taken` +
       ' pair by pair (each run of ours with the reference run next to it), then its median [min–max].' +
       (r.terminal ? ` Terminals: ours ${term(r.terminal.element)}; wetty ${term(r.terminal.wetty)}.` : ''),
+    ...(r.cpusKeptAwake ? [`**Diagnostic run**: ${r.cpusKeptAwake} nice-19 busy loops kept every CPU from idling (\`--keep-cpus-awake\`, bench/lib/cpu-wakers.mjs), so latencies show the work on their path without the VM's wake-ups; goals are judged on a normal run.`] : []),
     '',
     '| # | workload | result | reference (same run) | ratio | goal | |',
     '|---|---|---|---|---|---|---|',

@@ -4,8 +4,10 @@
 // 10 sessions in parallel beside.
 import { Agent, get } from 'node:http';
 import pty from 'node-pty';
+import { fileURLToPath } from 'node:url';
 import { getSandbox } from '@sandbox-terminal/client';
 import { cpuDelta, cpuSnapshot } from '../lib/cpu-time.mjs';
+import { forkGroup, killGroup } from '../lib/processes.mjs';
 import { latencies, summarize } from '../lib/stats.mjs';
 
 const SEQUENTIAL_EXECS = 300;
@@ -58,16 +60,42 @@ async function bareShell() {
  * handling, its route table and a JSON answer, no shell). An exec can at best be this plus the bare shell's round trip.
  */
 function httpFloor(relayUrl) {
+  return keepAliveGets(`${relayUrl}/healthz`);
+}
+
+/** Sequential GETs of `url` on one keep-alive connection: `roundTrip()` resolves once the answer is read. */
+function keepAliveGets(url) {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const roundTrip = () =>
     new Promise((resolve, reject) => {
-      get(`${relayUrl}/healthz`, { agent }, (response) => {
+      get(url, { agent }, (response) => {
         response.resume();
         response.once('end', resolve);
         response.once('error', reject);
       }).once('error', reject);
     });
   return { roundTrip, close: () => agent.destroy() };
+}
+
+/**
+ * The platform under the HTTP floor: the same GET answered by a bare `node:http` server in a process of its own
+ * (bench/lib/bare-http-server.mjs). The HTTP floor less this is the relay's own request handling; this against the
+ * bare bash round trip is what any exec from another process pays before anything of ours runs.
+ */
+async function bareHttp() {
+  const server = forkGroup(fileURLToPath(new URL('../lib/bare-http-server.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await new Promise((resolve, reject) => {
+    server.once('message', resolve);
+    server.once('exit', (code) => reject(new Error(`the bare HTTP server exited with ${code}`)));
+  });
+  const gets = keepAliveGets(`http://127.0.0.1:${port}/healthz`);
+  return {
+    roundTrip: gets.roundTrip,
+    close: async () => {
+      gets.close();
+      await killGroup(server, 500);
+    },
+  };
 }
 
 /**
@@ -88,10 +116,12 @@ export async function exec({ relayUrl, relayPid, rounds }) {
   const session = await sandbox.createSession();
   const reference = await bareShell();
   const http = httpFloor(relayUrl);
+  const platform = await bareHttp();
   try {
     for (let i = 0; i < WARM_UP_EXECS; i++) await sandbox.exec('true', { session });
     for (let i = 0; i < WARM_UP_EXECS; i++) await http.roundTrip();
-    const runs = { session: [], reference: [], http: [] };
+    for (let i = 0; i < WARM_UP_EXECS; i++) await platform.roundTrip();
+    const runs = { session: [], reference: [], http: [], platform: [] };
     const cpuGroups = { relay: { pid: relayPid }, relayTree: { root: relayPid }, bareShell: { pid: reference.pid }, client: { pid: process.pid } };
     const cpu = { relay: [], shell: [], client: [], httpRelay: [], httpClient: [], bareShell: [], bareClient: [] };
     const all = { session: [], reference: [], http: [], oneShot: [], createSession: [] };
@@ -99,6 +129,9 @@ export async function exec({ relayUrl, relayPid, rounds }) {
       const execRun = await timedRun(SEQUENTIAL_EXECS, () => sandbox.exec('true', { session }), cpuGroups);
       const referenceRun = await timedRun(SEQUENTIAL_EXECS, reference.roundTrip, cpuGroups);
       const httpRun = await timedRun(SEQUENTIAL_EXECS, http.roundTrip, cpuGroups);
+      const platformTimes = [];
+      for (let i = 0; i < SEQUENTIAL_EXECS; i++) await timed(platformTimes, platform.roundTrip);
+      runs.platform.push(latencies(platformTimes));
       const [sessionTimes, referenceTimes, httpTimes] = [execRun.times, referenceRun.times, httpRun.times];
       // The relay's tree less the relay: the sandbox's processes, of which only the session's bash runs here.
       cpu.relay.push(execRun.cpuPerCall.relay);
@@ -135,6 +168,11 @@ export async function exec({ relayUrl, relayPid, rounds }) {
       overFloors: summarize(runs.session.map((r, i) => r.p50 - runs.http[i].p50 - runs.reference[i].p50)),
       /** The two floors alone over the bare bash round trip, per round: the least any exec over HTTP can reach against goal 4. */
       floorsOfReference: summarize(runs.http.map((http, i) => 1 + http.p50 / runs.reference[i].p50)),
+      platform: { count: SEQUENTIAL_EXECS, p50s: summarize(runs.platform.map((r) => r.p50)) },
+      /** The relay's healthz over the bare server's answer, per round: the relay's own request handling. */
+      httpOverPlatform: summarize(runs.http.map((http, i) => http.p50 - runs.platform[i].p50)),
+      /** The bare HTTP round trip over the bare bash round trip, per round: goal 4 leaves 0.5 for transport and ours. */
+      platformOfReference: summarize(runs.platform.map((platformRun, i) => platformRun.p50 / runs.reference[i].p50)),
       /** CPU ms per call, per round: an exec's relay, shell and client; the HTTP floor's relay and client; the bare bash and its client. */
       cpu: Object.fromEntries(Object.entries(cpu).map(([name, list]) => [name, summarize(list)])),
       oneShot: { ...latencies(all.oneShot), count: all.oneShot.length },
@@ -144,5 +182,6 @@ export async function exec({ relayUrl, relayPid, rounds }) {
   } finally {
     reference.close();
     http.close();
+    await platform.close();
   }
 }
