@@ -39,14 +39,16 @@ async function withReferenceFlood(floodPage, shellUrl, measure) {
  * @param {{ page: object, floodPage: object, wettyPage?: object, shellUrl: string, relay: { keyLatencies(): Promise<number[]> }, rounds: number }} context
  */
 export async function echoLatency({ page, floodPage, wettyPage, shellUrl, relay, rounds }) {
-  const runs = { idle: [], idleReference: [], flood: [], floodReference: [], floodRelay: [] };
+  const runs = { idle: [], idleReference: [], flood: [], floodReference: [], idleRelay: [], floodRelay: [] };
   const all = { idle: [], idleReference: [], flood: [], floodReference: [] };
   const keep = (name, samples) => {
     runs[name].push(latencies(samples));
     all[name].push(...samples);
   };
   for (let round = 0; round < rounds; round++) {
+    await relay.keyLatencies();
     keep('idle', await echo(page));
+    runs.idleRelay.push(latencies(await relay.keyLatencies()));
     keep('idleReference', await socketEcho(page, shellUrl));
     await withRelayFlood(floodPage, async () => {
       await relay.keyLatencies();
@@ -61,6 +63,8 @@ export async function echoLatency({ page, floodPage, wettyPage, shellUrl, relay,
     rounds,
     keys: KEYS,
     ...Object.fromEntries(Object.entries(all).map(([name, samples]) => [name, { pooled: latencies(samples), p50: summarize(runs[name].map((r) => r.p50)), p99: summarize(runs[name].map((r) => r.p99)) }])),
+    // The relay's part of each key's echo: what is left of the page's figure is the browser's and the kernel's.
+    idleRelay: { p50: summarize(runs.idleRelay.map((r) => r.p50)), p99: summarize(runs.idleRelay.map((r) => r.p99)) },
     floodRelay: { p50: summarize(runs.floodRelay.map((r) => r.p50)), p99: summarize(runs.floodRelay.map((r) => r.p99)) },
     idleP99OverReference: p99Over('idle', 'idleReference'),
     floodP99OverReference: p99Over('flood', 'floodReference'),
