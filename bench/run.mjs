@@ -98,7 +98,7 @@ async function browserWorkloads() {
           log('echo latency, idle and under a flood');
           const flood = await openPage(browser, server.url);
           await mount(flood.page, 'bench-flood');
-          results.echo = await echoLatency({ page: main.page, floodPage: flood.page, wettyPage, shellUrl: references.shellUrl, relay, rounds: repetitions });
+          results.echo = await echoLatency({ page: main.page, floodPage: flood.page, wettyPage, shellUrl: references.shellUrl, relay, references, rounds: repetitions });
           await flood.close();
         }
         if (wanted('reconnect')) {

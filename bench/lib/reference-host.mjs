@@ -8,8 +8,13 @@ const START_TIMEOUT_MS = 30_000;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 if (process.argv[2] === '--serve') {
+  // The same per-key timing as in the relay (frame in → echo frame out), so workload 3 splits (f) as it splits ours.
+  const { takeKeyLatencies } = await import('./key-latency.ts');
   const { startPtySocketSource, startSocketSource } = await import('./socket-source.mjs');
   const [memory, shell] = await Promise.all([startSocketSource(), startPtySocketSource()]);
+  process.on('message', (message) => {
+    if (message?.command === 'key-latencies') process.send({ id: message.id, result: takeKeyLatencies() });
+  });
   process.send({ ready: { memory: memory.url, shell: shell.url } });
   // SIGTERM (from killGroup) exits through process.exit, so a --cpu-prof is written.
   process.once('SIGTERM', () => process.exit(0));
@@ -31,5 +36,18 @@ export async function startReferences({ execArgv = [] } = {}) {
       resolve(message.ready);
     });
   });
-  return { memoryUrl: urls.memory, shellUrl: urls.shell, pid: child.pid, close: () => killGroup(child) };
+  let nextId = 0;
+  /** Per key of an echo workload on (f)'s server: ms from its input frame to its echo frame (bench/lib/key-latency.ts). */
+  const keyLatencies = () =>
+    new Promise((resolve) => {
+      const id = ++nextId;
+      const onMessage = (message) => {
+        if (message?.id !== id) return;
+        child.off('message', onMessage);
+        resolve(message.result);
+      };
+      child.on('message', onMessage);
+      child.send({ command: 'key-latencies', id });
+    });
+  return { memoryUrl: urls.memory, shellUrl: urls.shell, pid: child.pid, keyLatencies, close: () => killGroup(child) };
 }

@@ -36,10 +36,10 @@ async function withReferenceFlood(floodPage, shellUrl, measure) {
 }
 
 /**
- * @param {{ page: object, floodPage: object, wettyPage?: object, shellUrl: string, relay: { keyLatencies(): Promise<number[]> }, rounds: number }} context
+ * @param {{ page: object, floodPage: object, wettyPage?: object, shellUrl: string, relay: { keyLatencies(): Promise<number[]> }, references: { keyLatencies(): Promise<number[]> }, rounds: number }} context
  */
-export async function echoLatency({ page, floodPage, wettyPage, shellUrl, relay, rounds }) {
-  const runs = { idle: [], idleReference: [], flood: [], floodReference: [], idleRelay: [], floodRelay: [] };
+export async function echoLatency({ page, floodPage, wettyPage, shellUrl, relay, references, rounds }) {
+  const runs = { idle: [], idleReference: [], flood: [], floodReference: [], idleRelay: [], idleReferenceServer: [], floodRelay: [] };
   const all = { idle: [], idleReference: [], flood: [], floodReference: [] };
   const keep = (name, samples) => {
     runs[name].push(latencies(samples));
@@ -49,7 +49,9 @@ export async function echoLatency({ page, floodPage, wettyPage, shellUrl, relay,
     await relay.keyLatencies();
     keep('idle', await echo(page));
     runs.idleRelay.push(latencies(await relay.keyLatencies()));
+    await references.keyLatencies();
     keep('idleReference', await socketEcho(page, shellUrl));
+    runs.idleReferenceServer.push(latencies(await references.keyLatencies()));
     await withRelayFlood(floodPage, async () => {
       await relay.keyLatencies();
       keep('flood', await echo(page));
@@ -65,6 +67,9 @@ export async function echoLatency({ page, floodPage, wettyPage, shellUrl, relay,
     ...Object.fromEntries(Object.entries(all).map(([name, samples]) => [name, { pooled: latencies(samples), p50: summarize(runs[name].map((r) => r.p50)), p99: summarize(runs[name].map((r) => r.p99)) }])),
     // The relay's part of each key's echo: what is left of the page's figure is the browser's and the kernel's.
     idleRelay: { p50: summarize(runs.idleRelay.map((r) => r.p50)), p99: summarize(runs.idleRelay.map((r) => r.p99)) },
+    idleReferenceServer: { p50: summarize(runs.idleReferenceServer.map((r) => r.p50)), p99: summarize(runs.idleReferenceServer.map((r) => r.p99)) },
+    /** The relay's part over (f)'s server's part, round by round: what of the idle miss is in the server side. */
+    idleServerP99OverReference: summarize(runs.idleRelay.map((r, i) => r.p99 - runs.idleReferenceServer[i].p99)),
     floodRelay: { p50: summarize(runs.floodRelay.map((r) => r.p50)), p99: summarize(runs.floodRelay.map((r) => r.p99)) },
     idleP99OverReference: p99Over('idle', 'idleReference'),
     floodP99OverReference: p99Over('flood', 'floodReference'),
