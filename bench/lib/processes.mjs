@@ -41,6 +41,26 @@ function signalGroup(pid, signal) {
   }
 }
 
+/**
+ * Calls to a forked child by IPC: `call(command, fields)` sends `{ id, command, ...fields }` and resolves with the
+ * child's `{ id, result }` (rejects on `{ id, error }`).
+ */
+export function childCalls(child) {
+  let nextId = 0;
+  return (command, fields = {}) =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      const onMessage = (message) => {
+        if (message?.id !== id) return;
+        child.off('message', onMessage);
+        if (message.error) reject(new Error(message.error));
+        else resolve(message.result);
+      };
+      child.on('message', onMessage);
+      child.send({ id, command, ...fields });
+    });
+}
+
 export function killAllGroups() {
   for (const pid of groups) signalGroup(pid, 'SIGKILL');
   groups.clear();

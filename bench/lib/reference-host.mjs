@@ -2,7 +2,7 @@
 // spend per MiB is read from /proc apart from the bench's orchestration. Started by startReferences() below with
 // tsx (the servers use the relay's own OutputBatcher and limits from its TypeScript sources).
 import { fileURLToPath } from 'node:url';
-import { forkGroup, killGroup } from './processes.mjs';
+import { childCalls, forkGroup, killGroup } from './processes.mjs';
 
 const START_TIMEOUT_MS = 30_000;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -36,18 +36,8 @@ export async function startReferences({ execArgv = [] } = {}) {
       resolve(message.ready);
     });
   });
-  let nextId = 0;
+  const call = childCalls(child);
   /** Per key of an echo workload on (f)'s server: ms from its input frame to its echo frame (bench/lib/key-latency.ts). */
-  const keyLatencies = () =>
-    new Promise((resolve) => {
-      const id = ++nextId;
-      const onMessage = (message) => {
-        if (message?.id !== id) return;
-        child.off('message', onMessage);
-        resolve(message.result);
-      };
-      child.on('message', onMessage);
-      child.send({ command: 'key-latencies', id });
-    });
+  const keyLatencies = () => call('key-latencies');
   return { memoryUrl: urls.memory, shellUrl: urls.shell, pid: child.pid, keyLatencies, close: () => killGroup(child) };
 }

@@ -1,7 +1,7 @@
 // Starts bench/lib/relay-host.ts as a child process and talks to it (see that file).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { forkGroup, killGroup } from './processes.mjs';
+import { childCalls, forkGroup, killGroup } from './processes.mjs';
 
 const HOST = fileURLToPath(new URL('./relay-host.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,19 +27,8 @@ export async function startRelay({ options = {}, execArgv = [] } = {}) {
       }
     });
   });
-  let nextId = 0;
-  const call = (command, sandbox) =>
-    new Promise((resolve, reject) => {
-      const id = ++nextId;
-      const onMessage = (message) => {
-        if (message.id !== id) return;
-        child.off('message', onMessage);
-        if (message.error) reject(new Error(message.error));
-        else resolve(message.result);
-      };
-      child.on('message', onMessage);
-      child.send({ id, command, sandbox });
-    });
+  const calls = childCalls(child);
+  const call = (command, sandbox) => calls(command, { sandbox });
   return {
     url,
     pid: child.pid,

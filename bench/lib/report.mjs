@@ -52,12 +52,11 @@ function echoRows(add, e) {
   add('3', `keystroke echo, idle: ${e.keys} keys into \`cat\` x ${e.rounds} rounds, \`<sandbox-terminal>\``, p99s(e.idle), `(f) the same keys on the minimal PTY server into a bare xterm: ${p99s(e.idleReference)}`, `p99 ${spread(e.idleP99OverReference, signedMs)}`, '≤ (f) + 0.5 ms', met(e.idleP99OverReference.median <= 0.5));
   add('3', 'keystroke echo while another session of the same server floods (`yes`, rendered in another page)', p99s(e.flood), `(f) while another PTY of its server floods: ${p99s(e.floodReference)}`, `p99 ${spread(e.floodP99OverReference, signedMs)}`, '≤ (f) + 0.5 ms', met(e.floodP99OverReference.median <= 0.5));
   if (e.idleRelay) {
-    const inside = (x) => `p99 ${spread(x.p99, ms)} ms (p50 ${ms(x.p50.median)} ms)`;
-    const reference = e.idleReferenceServer ? `(f)'s server, the same keys: ${inside(e.idleReferenceServer)}` : '';
+    const reference = e.idleReferenceServer ? `(f)'s server, the same keys: ${p99s(e.idleReferenceServer)}` : '';
     const over = e.idleServerP99OverReference ? `p99 ${spread(e.idleServerP99OverReference, signedMs)}` : '';
-    add('3', 'the idle keys inside the relay: input frame in → echo frame out, the PTY round trip included (`bench/lib/key-latency.ts`)', inside(e.idleRelay), reference, over, '', '');
+    add('3', 'the idle keys inside the relay: input frame in → echo frame out, the PTY round trip included (`bench/lib/key-latency.ts`)', p99s(e.idleRelay), reference, over, '', '');
   }
-  add('3', 'the same keys inside the relay under the flood: input frame in → echo frame out (`bench/lib/key-latency.ts`)', `p99 ${spread(e.floodRelay.p99, ms)} ms (p50 ${ms(e.floodRelay.p50.median)} ms)`, '', '', '', '');
+  add('3', 'the same keys inside the relay under the flood: input frame in → echo frame out (`bench/lib/key-latency.ts`)', p99s(e.floodRelay), '', '', '', '');
   if (e.wetty) add('3', `wetty, idle (${e.wetty.n} keys)`, pcts(e.wetty), '', '', '', '');
 }
 

@@ -60,17 +60,18 @@ export async function echoLatency({ page, floodPage, wettyPage, shellUrl, relay,
     });
     await withReferenceFlood(floodPage, shellUrl, async () => keep('floodReference', await socketEcho(page, shellUrl)));
   }
+  const spreads = (name) => ({ p50: summarize(runs[name].map((r) => r.p50)), p99: summarize(runs[name].map((r) => r.p99)) });
   const p99Over = (ours, reference) => summarize(runs[ours].map((run, i) => run.p99 - runs[reference][i].p99));
   return {
     rounds,
     keys: KEYS,
-    ...Object.fromEntries(Object.entries(all).map(([name, samples]) => [name, { pooled: latencies(samples), p50: summarize(runs[name].map((r) => r.p50)), p99: summarize(runs[name].map((r) => r.p99)) }])),
+    ...Object.fromEntries(Object.entries(all).map(([name, samples]) => [name, { pooled: latencies(samples), ...spreads(name) }])),
     // The relay's part of each key's echo: what is left of the page's figure is the browser's and the kernel's.
-    idleRelay: { p50: summarize(runs.idleRelay.map((r) => r.p50)), p99: summarize(runs.idleRelay.map((r) => r.p99)) },
-    idleReferenceServer: { p50: summarize(runs.idleReferenceServer.map((r) => r.p50)), p99: summarize(runs.idleReferenceServer.map((r) => r.p99)) },
+    idleRelay: spreads('idleRelay'),
+    idleReferenceServer: spreads('idleReferenceServer'),
     /** The relay's part over (f)'s server's part, round by round: what of the idle miss is in the server side. */
-    idleServerP99OverReference: summarize(runs.idleRelay.map((r, i) => r.p99 - runs.idleReferenceServer[i].p99)),
-    floodRelay: { p50: summarize(runs.floodRelay.map((r) => r.p50)), p99: summarize(runs.floodRelay.map((r) => r.p99)) },
+    idleServerP99OverReference: p99Over('idleRelay', 'idleReferenceServer'),
+    floodRelay: spreads('floodRelay'),
     idleP99OverReference: p99Over('idle', 'idleReference'),
     floodP99OverReference: p99Over('flood', 'floodReference'),
     ...(wettyPage ? { wetty: latencies(await echo(wettyPage)) } : {}),
